@@ -1,0 +1,412 @@
+import {
+  DatabricksAbortError,
+  DatabricksAPIError,
+  DatabricksConnectionError,
+  DatabricksError,
+  DatabricksResponseError,
+  registerSecret,
+} from "../errors.js";
+import { sendJsonOnce } from "../transport/http.js";
+import { isRetryable, withRetry, type RetryOptions } from "../transport/retry.js";
+import type { HttpSender } from "../transport/types.js";
+import { buildUserAgent } from "../transport/user_agent.js";
+import { isLoopbackHost } from "../utils/host.js";
+import { TokenCache } from "./token_cache.js";
+import type { CredentialsProvider } from "./types.js";
+
+/**
+ * Getting credentials failed: the OAuth token endpoint refused the client, could not be reached
+ * after retries, or a custom provider returned unusable headers.
+ *
+ * Deliberately not a {@link DatabricksAPIError}: the token request has already been retried, so
+ * the request that needed the token must not retry it again (attempts would multiply), and a 401
+ * from the token endpoint must not trigger the transport's "401 → refresh token → retry" rule.
+ * The underlying error is the `cause`.
+ */
+export class DatabricksCredentialsError extends DatabricksError {
+  override name = "DatabricksCredentialsError";
+  /** HTTP status of the token endpoint's answer, when there was one. */
+  readonly status: number | undefined;
+  /** Error code of that answer (`UNAUTHENTICATED`, `invalid_client`…), when there was one. */
+  readonly errorCode: string | undefined;
+
+  constructor(
+    message: string,
+    init: { status?: number | undefined; errorCode?: string | undefined; cause?: unknown } = {},
+  ) {
+    super(message, { cause: init.cause });
+    this.status = init.status;
+    this.errorCode = init.errorCode;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      status: this.status,
+      errorCode: this.errorCode,
+    };
+  }
+}
+
+/**
+ * Personal access token auth (`pat`): `authorization: Bearer <token>` on every request.
+ * Nothing to refresh, so {@link PatCredentials.invalidate} returns `false` and a 401 surfaces.
+ */
+export class PatCredentials implements CredentialsProvider {
+  readonly authType = "pat";
+  readonly #authorization: string;
+
+  /** @param token - The PAT (`dapi…`); registered as a secret so no error message can echo it. */
+  constructor(token: string) {
+    registerSecret(token);
+    this.#authorization = `Bearer ${token}`;
+  }
+
+  headers(): Promise<Record<string, string>> {
+    return Promise.resolve({ authorization: this.#authorization });
+  }
+
+  invalidate(): boolean {
+    return false;
+  }
+}
+
+/** Options of {@link OAuthM2MCredentials}. */
+export interface OAuthM2MCredentialsOptions {
+  /** Normalised workspace host (`https://x.cloud.databricks.com`). */
+  host: string;
+  /** The service principal's OAuth client id (application id). */
+  clientId: string;
+  /** The service principal's OAuth secret. */
+  clientSecret: string;
+  /** Sends the discovery and token requests. */
+  sender: HttpSender;
+  /** Per-attempt timeout of each request, in ms. */
+  timeoutMs: number;
+  /** Retries of each discovery or token request (same policy as every request). */
+  maxRetries: number;
+  /** OAuth scopes, sent space-separated. @default ["all-apis"] */
+  scopes?: readonly string[] | undefined;
+  /** Use this token endpoint and skip discovery. */
+  tokenEndpoint?: string | undefined;
+  /** Accept a discovered plain-http endpoint on a non-loopback host. @default false */
+  allowInsecureHttp?: boolean | undefined;
+  /** Clock in ms since the epoch (tests). @default Date.now */
+  now?: (() => number) | undefined;
+  /** Backoff timer (tests). */
+  sleep?: RetryOptions["sleep"];
+  /** Base of the exponential backoff. @default 500 */
+  retryBaseDelayMs?: number | undefined;
+}
+
+/** Lifetime assumed when the token endpoint omits `expires_in` (Databricks tokens live 1 h). */
+const DEFAULT_EXPIRES_IN_S = 3600;
+
+/**
+ * OAuth machine-to-machine auth (`oauth-m2m`): the client-credentials grant of a service principal,
+ * as the Databricks SDKs implement it.
+ *
+ * - **Token endpoint discovery**, once per instance: `GET {host}/.well-known/databricks-config` →
+ *   `oidc_endpoint`, then `GET {oidc_endpoint}/.well-known/oauth-authorization-server` →
+ *   `token_endpoint`. A host without discovery (404, not JSON, missing fields) falls back to
+ *   `{host}/oidc/v1/token`. An unreachable host is an error and is not cached.
+ * - **Token request**: `POST` with `authorization: Basic base64(urlencode(id):urlencode(secret))`
+ *   and the form body `grant_type=client_credentials&scope=all-apis`, retried like every request.
+ * - **Header**: `authorization: <token_type> <access_token>`, `token_type` used verbatim.
+ * - **Cache**: see {@link TokenCache} (40 s early expiry, background refresh within
+ *   `min(TTL/2, 20 min)` of expiry, one shared in-flight refresh).
+ */
+export class OAuthM2MCredentials implements CredentialsProvider {
+  readonly authType = "oauth-m2m";
+  /** The workspace host the token is for. */
+  readonly host: string;
+  /** The client id (not a secret; shown in error messages). */
+  readonly clientId: string;
+  readonly #basic: string;
+  readonly #body: string;
+  readonly #options: OAuthM2MCredentialsOptions;
+  readonly #cache: TokenCache;
+  #endpoint: Promise<string> | undefined;
+
+  constructor(options: OAuthM2MCredentialsOptions) {
+    registerSecret(options.clientSecret);
+    this.host = options.host;
+    this.clientId = options.clientId;
+    this.#options = options;
+    // URL-encode before base64, as golang.org/x/oauth2 and sdk-js do (RFC 6749 §2.3.1).
+    this.#basic = `Basic ${btoa(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`)}`;
+    registerSecret(this.#basic.slice("Basic ".length));
+    const scopes = options.scopes && options.scopes.length > 0 ? options.scopes : ["all-apis"];
+    this.#body = new URLSearchParams({
+      grant_type: "client_credentials",
+      scope: scopes.join(" "),
+    }).toString();
+    if (options.tokenEndpoint !== undefined)
+      this.#endpoint = Promise.resolve(options.tokenEndpoint);
+    this.#cache = new TokenCache({ fetch: () => this.#fetchToken(), now: options.now });
+  }
+
+  async headers(signal?: AbortSignal): Promise<Record<string, string>> {
+    return { authorization: await this.#cache.get(signal) };
+  }
+
+  /** Drop the cached token; the next request fetches a new one. Always `true`. */
+  invalidate(): boolean {
+    this.#cache.invalidate();
+    return true;
+  }
+
+  /** The token endpoint, discovered on first use and cached. */
+  tokenEndpoint(): Promise<string> {
+    if (!this.#endpoint) {
+      const discovery = this.#discover();
+      this.#endpoint = discovery.then(({ endpoint }) => endpoint);
+      // Transient failures (a 5xx after retries, an unreachable host) must not stick.
+      discovery.then(
+        ({ cache }) => {
+          if (!cache) this.#endpoint = undefined;
+        },
+        () => {
+          this.#endpoint = undefined;
+        },
+      );
+    }
+    return this.#endpoint;
+  }
+
+  async #discover(): Promise<{ endpoint: string; cache: boolean }> {
+    const fallback = `${this.host}/oidc/v1/token`;
+    try {
+      const metadata = await this.#getJson(`${this.host}/.well-known/databricks-config`);
+      const oidc = stringField(metadata, "oidc_endpoint");
+      if (oidc === undefined || !this.#acceptableUrl(oidc))
+        return { endpoint: fallback, cache: true };
+      const server = await this.#getJson(
+        `${oidc.replace(/\/+$/, "")}/.well-known/oauth-authorization-server`,
+      );
+      const endpoint = stringField(server, "token_endpoint");
+      if (endpoint === undefined || !this.#acceptableUrl(endpoint)) {
+        return { endpoint: fallback, cache: true };
+      }
+      return { endpoint, cache: true };
+    } catch (error) {
+      // No answer at all: the token endpoint on the same host would not answer either.
+      if (error instanceof DatabricksConnectionError || error instanceof DatabricksAbortError) {
+        throw error;
+      }
+      // An older or private workspace without discovery: the classic workspace endpoint.
+      return { endpoint: fallback, cache: !isRetryable(error) };
+    }
+  }
+
+  /** A discovered URL receives the client secret: only https, or http on loopback (or if allowed). */
+  #acceptableUrl(value: string): boolean {
+    try {
+      const url = new URL(value);
+      if (url.protocol === "https:") return true;
+      return (
+        url.protocol === "http:" &&
+        (isLoopbackHost(url.hostname) || this.#options.allowInsecureHttp === true)
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  async #getJson(url: string): Promise<unknown> {
+    const { sender, timeoutMs } = this.#options;
+    const headers = { accept: "application/json", "user-agent": buildUserAgent(this.authType) };
+    const response = await withRetry(
+      () => sendJsonOnce(sender, { method: "GET", url, headers }, { timeoutMs }),
+      this.#retryOptions(),
+    );
+    return response.data;
+  }
+
+  #retryOptions(): RetryOptions {
+    return {
+      maxRetries: this.#options.maxRetries,
+      sleep: this.#options.sleep,
+      baseDelayMs: this.#options.retryBaseDelayMs,
+    };
+  }
+
+  async #fetchToken(): Promise<{ value: string; expiresInMs: number }> {
+    let endpoint: string | undefined;
+    try {
+      endpoint = await this.tokenEndpoint();
+      const { sender, timeoutMs } = this.#options;
+      const request = {
+        method: "POST" as const,
+        url: endpoint,
+        headers: {
+          authorization: this.#basic,
+          "content-type": "application/x-www-form-urlencoded",
+          accept: "application/json",
+          "user-agent": buildUserAgent(this.authType),
+        },
+        body: this.#body,
+      };
+      const response = await withRetry(
+        () => sendJsonOnce(sender, request, { timeoutMs }),
+        this.#retryOptions(),
+      );
+      return parseTokenResponse(response.data);
+    } catch (error) {
+      throw this.#describeFailure(error, endpoint);
+    }
+  }
+
+  #describeFailure(error: unknown, endpoint: string | undefined): Error {
+    if (error instanceof DatabricksAbortError) return error;
+    const target = endpoint ?? `${this.host} (token endpoint discovery)`;
+    const prefix = `oauth-m2m: could not get a token for client id ${this.clientId} from ${target}`;
+    if (error instanceof DatabricksAPIError) {
+      const refused = error.status === 400 || error.status === 401 || error.status === 403;
+      const hint = refused
+        ? " Check the client id and secret (`clientId` / `clientSecret`, DATABRICKS_CLIENT_ID / DATABRICKS_CLIENT_SECRET) and that the service principal belongs to this workspace."
+        : "";
+      return new DatabricksCredentialsError(
+        `${prefix}: HTTP ${error.status} ${error.serverMessage}.${hint}`,
+        { status: error.status, errorCode: error.errorCode, cause: error },
+      );
+    }
+    if (error instanceof DatabricksError) {
+      return new DatabricksCredentialsError(`${prefix}: ${error.message}`, { cause: error });
+    }
+    return new DatabricksCredentialsError(`${prefix}: ${String(error)}`, { cause: error });
+  }
+}
+
+function stringField(data: unknown, key: string): string | undefined {
+  if (!data || typeof data !== "object" || Array.isArray(data)) return undefined;
+  const value = (data as Record<string, unknown>)[key];
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+/**
+ * Read an OAuth token response: `access_token` is required; `token_type` defaults to `Bearer` and
+ * is otherwise used verbatim; `expires_in` may be a number or a numeric string (Databricks' own
+ * test server sends `"3600"`) and defaults to one hour.
+ */
+export function parseTokenResponse(data: unknown): { value: string; expiresInMs: number } {
+  const accessToken = stringField(data, "access_token");
+  if (accessToken === undefined) {
+    throw new DatabricksResponseError("the token response has no access_token.");
+  }
+  registerSecret(accessToken);
+  const tokenType = stringField(data, "token_type") ?? "Bearer";
+  const raw = (data as Record<string, unknown>)["expires_in"];
+  let expiresIn: number;
+  if (raw === undefined || raw === null) {
+    expiresIn = DEFAULT_EXPIRES_IN_S;
+  } else if (typeof raw === "number" && Number.isFinite(raw) && raw >= 0) {
+    expiresIn = raw;
+  } else if (typeof raw === "string" && /^\s*\d+(\.\d+)?\s*$/.test(raw)) {
+    expiresIn = Number(raw);
+  } else {
+    throw new DatabricksResponseError(
+      `the token response has an invalid expires_in (${JSON.stringify(raw)}); expected seconds as a number.`,
+    );
+  }
+  return { value: `${tokenType} ${accessToken}`, expiresInMs: expiresIn * 1000 };
+}
+
+/** A function returning headers for each request, e.g. `async () => ({ authorization: … })`. */
+export type HeadersFactory = (
+  signal?: AbortSignal,
+) => Promise<Record<string, string>> | Record<string, string>;
+
+/**
+ * An object that writes auth headers into the `Headers` it is given, as `Config.authenticate` of
+ * `@databricks/sdk-experimental` does. This is how to use every unified-auth method this package
+ * does not implement (azure-cli, azure-msi, google-credentials, databricks-cli…).
+ */
+export interface HeadersAuthenticator {
+  authenticate(headers: Headers | Record<string, string>): Promise<unknown> | unknown;
+}
+
+/** Anything accepted as the `credentials` option. */
+export type CredentialsLike = HeadersAuthenticator | HeadersFactory | CredentialsProvider;
+
+/** Whether `value` already implements {@link CredentialsProvider}. */
+export function isCredentialsProvider(value: unknown): value is CredentialsProvider {
+  if (!value || typeof value !== "object") return false;
+  const candidate = value as Record<string, unknown>;
+  return (
+    typeof candidate["headers"] === "function" &&
+    typeof candidate["invalidate"] === "function" &&
+    typeof candidate["authType"] === "string"
+  );
+}
+
+/**
+ * Adapts a {@link HeadersFactory} or {@link HeadersAuthenticator} to {@link CredentialsProvider}.
+ * The source is called on every request (it is expected to cache tokens itself). Header names are
+ * lower-cased.
+ */
+export class CustomCredentials implements CredentialsProvider {
+  readonly authType: string;
+  readonly #source: HeadersFactory | HeadersAuthenticator;
+
+  /**
+   * @param source - The function or `authenticate` object.
+   * @param options.authType - Name for the User-Agent; defaults to the source's own string
+   *   `authType` property when it has one (an SDK `Config`), else `custom`.
+   */
+  constructor(source: HeadersFactory | HeadersAuthenticator, options: { authType?: string } = {}) {
+    this.#source = source;
+    const own =
+      typeof source === "object" ? (source as { authType?: unknown }).authType : undefined;
+    this.authType =
+      options.authType ?? (typeof own === "string" && own.trim() !== "" ? own.trim() : "custom");
+  }
+
+  async headers(signal?: AbortSignal): Promise<Record<string, string>> {
+    const source = this.#source;
+    if (typeof source === "function") {
+      const produced: unknown = await source(signal);
+      return toHeaderRecord(produced);
+    }
+    const headers = new Headers();
+    await source.authenticate(headers);
+    return toHeaderRecord(headers);
+  }
+
+  /** Delegates to the source's own `invalidate()` when it has one; otherwise `false`. */
+  invalidate(): boolean {
+    const invalidate = (this.#source as { invalidate?: unknown }).invalidate;
+    return typeof invalidate === "function" ? invalidate.call(this.#source) === true : false;
+  }
+}
+
+function toHeaderRecord(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (value instanceof Headers) {
+    value.forEach((headerValue, name) => {
+      out[name.toLowerCase()] = headerValue;
+    });
+    return out;
+  }
+  if (!value || typeof value !== "object") {
+    throw new DatabricksCredentialsError(
+      `Custom credentials must return a headers object, e.g. { authorization: "Bearer …" }, not ${value === null ? "null" : typeof value}.`,
+    );
+  }
+  for (const [name, headerValue] of Object.entries(value as Record<string, unknown>)) {
+    if (headerValue === undefined) continue;
+    if (typeof headerValue !== "string") {
+      throw new DatabricksCredentialsError(
+        `Custom credentials returned a ${typeof headerValue} for header "${name}"; header values must be strings.`,
+      );
+    }
+    out[name.toLowerCase()] = headerValue;
+  }
+  return out;
+}
+
+/** The provider for a `credentials` option: used as is when it is one, adapted otherwise. */
+export function toCredentialsProvider(credentials: CredentialsLike): CredentialsProvider {
+  return isCredentialsProvider(credentials) ? credentials : new CustomCredentials(credentials);
+}

@@ -1,0 +1,465 @@
+import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import {
+  LLM,
+  type BaseLLMCallOptions,
+  type BaseLLMParams,
+} from "@langchain/core/language_models/llms";
+import type { Serialized, SerializedNotImplemented } from "@langchain/core/load/serializable";
+import { GenerationChunk } from "@langchain/core/outputs";
+import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
+import {
+  CONNECTION_SECRETS,
+  createCaller,
+  createDatabricksClient,
+  type DatabricksConnectionOptions,
+} from "./options.js";
+import type { DatabricksClient } from "./transport/client.js";
+import {
+  canStream,
+  extractPrediction,
+  isLlmTask,
+  isRecord,
+  profileFromMetadata,
+  profileFromTask,
+  promptToMessages,
+  requireText,
+  textFromPrediction,
+  wrapRequest,
+  type EndpointProfile,
+} from "./utils/envelopes.js";
+import { cutAtStop, StreamingStopCutter } from "./utils/stop.js";
+
+/** A request body as `Databricks` builds it: `{prompt, ...}` before the endpoint envelope. */
+export type DatabricksRequest = Record<string, unknown>;
+
+/** Reshapes the request body before it is sent; may be async. */
+export type TransformInputFn = (
+  request: DatabricksRequest,
+) => DatabricksRequest | Promise<DatabricksRequest>;
+/** Turns the endpoint's raw answer (custom models: the first prediction) into text; may be async. */
+export type TransformOutputFn = (response: unknown) => string | Promise<string>;
+
+/** Options of one call (`invoke(prompt, options)`), overriding the instance's for that call. */
+export interface DatabricksCallOptions extends BaseLLMCallOptions {
+  /** Stop sequences for this call: sent to the server and applied to the answer. */
+  stop?: string[];
+  /** Extra request fields for this call, merged over the instance's `modelKwargs`/`extraParams`. */
+  modelKwargs?: Record<string, unknown>;
+  /** Sampling temperature for this call (sent to `llm/*` endpoints). */
+  temperature?: number;
+  /** Maximum tokens for this call (sent to `llm/*` endpoints as `max_tokens`). */
+  maxTokens?: number;
+}
+
+/** Constructor options of {@link Databricks}. */
+export interface DatabricksInput extends BaseLLMParams, DatabricksConnectionOptions {
+  /** Serving endpoint to query (`POST /serving-endpoints/{name}/invocations`). */
+  endpointName?: string;
+  /**
+   * Cluster whose driver runs the app (driver proxy mode). Defaults to `DATABRICKS_CLUSTER_ID` or the
+   * config profile's `cluster_id` when `clusterDriverPort` is given.
+   */
+  clusterId?: string;
+  /** Port of the app on the cluster driver (driver proxy mode), e.g. `"7777"`. */
+  clusterDriverPort?: string | number;
+  /** Alias of `token` (the Python class's `api_token`). */
+  apiToken?: string;
+  /** Extra request fields merged into every request (the seed's name). Must not hold `prompt` or `stop`. */
+  modelKwargs?: Record<string, unknown>;
+  /** Extra request fields (the Python successor's name); merged with `modelKwargs`, which wins. */
+  extraParams?: Record<string, unknown>;
+  /** Sampling temperature, sent only when set and only to `llm/*` endpoints. */
+  temperature?: number;
+  /** Maximum tokens, sent as `max_tokens` only when set and only to `llm/*` endpoints. */
+  maxTokens?: number;
+  /** Number of choices, sent only when set and only to `llm/*` endpoints (the first is used). */
+  n?: number;
+  /** Default stop sequences: sent when non-empty and applied to every answer. */
+  stop?: string[];
+  /**
+   * The endpoint's task. When set, the endpoint metadata request is skipped: `llm/v1/completions`
+   * and `llm/v1/chat` mean an OpenAI-style body, `llama2/chat` and `custom` the custom-model
+   * envelope.
+   */
+  task?: string;
+  /** Reshapes the request (`{prompt, stop?, ...}`) before it is sent. May be async. */
+  transformInputFn?: TransformInputFn;
+  /** Turns the raw answer into text. May be async. */
+  transformOutputFn?: TransformOutputFn;
+}
+
+type Target =
+  | { kind: "serving"; endpointName: string; task: string | undefined }
+  | { kind: "driver"; clusterId: string; port: string };
+
+const PYTHON_SECRETS_HINT = "Use `transformInputFn` to shape the body instead.";
+
+/**
+ * LangChain LLM for Databricks Model Serving endpoints and cluster driver proxy apps, the TypeScript
+ * counterpart of Python's `langchain_community.llms.Databricks`.
+ *
+ * Serving mode (`endpointName`) posts to `/serving-endpoints/{name}/invocations`, choosing the body
+ * envelope from the endpoint's task (read once, lazily). Driver proxy mode (`clusterDriverPort`,
+ * optionally `clusterId`) posts the same body to `/driver-proxy-api/o/0/{clusterId}/{port}`.
+ */
+export class Databricks extends LLM<DatabricksCallOptions> {
+  static override lc_name(): string {
+    return "Databricks";
+  }
+
+  override lc_serializable = true;
+
+  override get lc_secrets(): Record<string, string> {
+    return { ...CONNECTION_SECRETS };
+  }
+
+  endpointName: string | undefined;
+  clusterId: string | undefined;
+  clusterDriverPort: string | undefined;
+  modelKwargs: Record<string, unknown>;
+  temperature: number | undefined;
+  maxTokens: number | undefined;
+  n: number | undefined;
+  stop: string[] | undefined;
+  task: string | undefined;
+  transformInputFn: TransformInputFn | undefined;
+  transformOutputFn: TransformOutputFn | undefined;
+
+  /** The shared transport (host, auth, retries). */
+  readonly client: DatabricksClient;
+  private readonly target: Target;
+  private profilePromise: Promise<EndpointProfile> | undefined;
+
+  constructor(fields: DatabricksInput = {}) {
+    super(fields);
+    const target = validateTarget(fields);
+    const { client, clusterId } = createDatabricksClient({
+      ...fields,
+      ...(target.clusterId !== undefined ? { clusterId: target.clusterId } : {}),
+    });
+    this.client = client;
+    this.caller = createCaller({ maxConcurrency: fields.maxConcurrency });
+
+    if (target.endpointName !== undefined) {
+      this.target = { kind: "serving", endpointName: target.endpointName, task: fields.task };
+    } else {
+      const resolvedCluster = target.clusterId ?? clusterId;
+      if (resolvedCluster === undefined) {
+        const reason =
+          target.port === undefined
+            ? "no `endpointName`, `clusterId` or `clusterDriverPort` option was given."
+            : "DATABRICKS_CLUSTER_ID is not set and the config profile has no cluster_id. Set `clusterId`.";
+        throw new DatabricksConfigError(
+          `Neither endpoint_name nor cluster_id was set. And the cluster_id cannot be automatically determined. Received error: ${reason}`,
+        );
+      }
+      if (target.port === undefined) {
+        throw new DatabricksConfigError(
+          "Must set cluster_driver_port to connect to a cluster driver. Set `clusterDriverPort`.",
+        );
+      }
+      this.target = { kind: "driver", clusterId: resolvedCluster, port: target.port };
+    }
+
+    this.endpointName = target.endpointName;
+    this.clusterId = this.target.kind === "driver" ? this.target.clusterId : undefined;
+    this.clusterDriverPort = this.target.kind === "driver" ? this.target.port : undefined;
+    this.modelKwargs = mergeKwargs(fields.extraParams, fields.modelKwargs, "modelKwargs");
+    this.temperature = fields.temperature;
+    this.maxTokens = fields.maxTokens;
+    this.n = fields.n;
+    this.stop = fields.stop;
+    this.task = fields.task;
+    this.transformInputFn = fields.transformInputFn;
+    this.transformOutputFn = fields.transformOutputFn;
+  }
+
+  _llmType(): string {
+    return "databricks";
+  }
+
+  override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
+    return {
+      endpoint_name: this.endpointName,
+      cluster_id: this.clusterId,
+      cluster_driver_port: this.clusterDriverPort,
+      task: this.task,
+      temperature: options?.temperature ?? this.temperature,
+      max_tokens: options?.maxTokens ?? this.maxTokens,
+      n: this.n,
+      stop: options?.stop ?? this.stop,
+      model_kwargs: { ...this.modelKwargs, ...options?.modelKwargs },
+    };
+  }
+
+  override _identifyingParams(): Record<string, unknown> {
+    return { host: this.client.host, ...this.invocationParams() };
+  }
+
+  /**
+   * Serialised form for LangChain's `load`: secrets become `{"type": "secret"}` references, and
+   * functions (`transformInputFn`, `transformOutputFn`, `fetch`, `credentials`) become
+   * `not_implemented` markers, so loading fails clearly instead of silently dropping them.
+   */
+  override toJSON(): Serialized {
+    const serialized = super.toJSON();
+    if (serialized.type !== "constructor") return serialized;
+    const kwargs = { ...serialized.kwargs };
+    for (const [key, value] of Object.entries(this.lc_kwargs)) {
+      if (typeof value === "function" || key === "credentials") {
+        const jsonKey = key.replace(/([A-Z])/g, "_$1").toLowerCase();
+        delete kwargs[jsonKey];
+        delete kwargs[key];
+        kwargs[jsonKey] = {
+          lc: 1,
+          type: "not_implemented",
+          id: [`${key} cannot be serialized: pass it again when loading`],
+        } satisfies SerializedNotImplemented;
+      }
+    }
+    return { ...serialized, kwargs };
+  }
+
+  /** @internal LangChain hook: one prompt → one text. */
+  async _call(
+    prompt: string,
+    options: this["ParsedCallOptions"],
+    _runManager?: CallbackManagerForLLMRun,
+  ): Promise<string> {
+    return this.caller.callWithOptions(options.signal ? { signal: options.signal } : {}, () =>
+      this.complete(prompt, options),
+    );
+  }
+
+  /** @internal LangChain hook: token streaming for `llm/v1/*` endpoints, one chunk otherwise. */
+  override async *_streamResponseChunks(
+    prompt: string,
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<GenerationChunk> {
+    const profile =
+      this.target.kind === "serving" ? await this.endpointProfile(options.signal) : undefined;
+    if (!profile || !canStream(profile) || this.transformOutputFn) {
+      const text = await this._call(prompt, options, runManager);
+      yield new GenerationChunk({ text });
+      await runManager?.handleLLMNewToken(text);
+      return;
+    }
+    const request = await this.buildRequest(prompt, options, profile.task);
+    const body = { ...wrapRequest(profile, request), stream: true };
+    const stop = effectiveStop(options.stop, this.stop);
+    const cutter = new StreamingStopCutter(stop);
+    const events = this.client.streamJson(this.invocationsPath(), body, {
+      signal: options.signal,
+      maxRetries: options.maxRetries,
+    });
+    for await (const event of events) {
+      const piece = cutter.push(streamedText(profile, event));
+      if (piece !== "") {
+        yield new GenerationChunk({ text: piece });
+        await runManager?.handleLLMNewToken(piece);
+      }
+      if (cutter.done) break;
+    }
+    const rest = cutter.flush();
+    if (rest !== "") {
+      yield new GenerationChunk({ text: rest });
+      await runManager?.handleLLMNewToken(rest);
+    }
+  }
+
+  /** One request → text, without the concurrency limiter. */
+  private async complete(prompt: string, options: this["ParsedCallOptions"]): Promise<string> {
+    const requestOptions = { signal: options.signal, maxRetries: options.maxRetries };
+    const stop = effectiveStop(options.stop, this.stop);
+    let text: string;
+    if (this.target.kind === "serving") {
+      const profile = await this.endpointProfile(options.signal);
+      const request = await this.buildRequest(prompt, options, profile.task);
+      const { data } = await this.client.requestJson(
+        "POST",
+        this.invocationsPath(),
+        wrapRequest(profile, request),
+        requestOptions,
+      );
+      const prediction = extractPrediction(profile, data);
+      text = this.transformOutputFn
+        ? await this.transformedText(prediction)
+        : textFromPrediction(profile, prediction);
+    } else {
+      const request = await this.buildRequest(prompt, options, undefined);
+      const { data } = await this.client.requestJson(
+        "POST",
+        this.driverProxyPath(),
+        request,
+        requestOptions,
+      );
+      text = this.transformOutputFn ? await this.transformedText(data) : requireText(data);
+    }
+    return cutAtStop(text, stop);
+  }
+
+  /**
+   * The request body, in the Python class's order: prompt; then for `llm/*` tasks temperature, n,
+   * max_tokens; the instance stop; `modelKwargs`/`extraParams`; this call's overrides; this call's
+   * stop; finally `transformInputFn`. Nothing is sent as `null`, and never an empty `stop`.
+   */
+  private async buildRequest(
+    prompt: string,
+    options: this["ParsedCallOptions"],
+    task: string | undefined,
+  ): Promise<DatabricksRequest> {
+    const request: DatabricksRequest = { prompt };
+    const llm = isLlmTask(task);
+    if (llm) {
+      setIfDefined(request, "temperature", this.temperature);
+      setIfDefined(request, "n", this.n);
+      setIfDefined(request, "max_tokens", this.maxTokens);
+    }
+    if (this.stop && this.stop.length > 0) request["stop"] = this.stop;
+    Object.assign(request, this.modelKwargs);
+    if (options.modelKwargs)
+      Object.assign(
+        request,
+        mergeKwargs(undefined, options.modelKwargs, "the modelKwargs call option"),
+      );
+    if (llm) {
+      setIfDefined(request, "temperature", options.temperature);
+      setIfDefined(request, "max_tokens", options.maxTokens);
+    }
+    if (options.stop && options.stop.length > 0) request["stop"] = options.stop;
+    if (!this.transformInputFn) return request;
+    const transformed = await this.transformInputFn({ ...request });
+    if (!isRecord(transformed)) {
+      throw new DatabricksResponseError(
+        `transformInputFn must return an object (the request body) but returned ${transformed === null ? "null" : typeof transformed}.`,
+      );
+    }
+    return transformed;
+  }
+
+  private async transformedText(raw: unknown): Promise<string> {
+    const fn = this.transformOutputFn as TransformOutputFn;
+    const text = await fn(raw);
+    if (typeof text !== "string") {
+      throw new DatabricksResponseError(
+        `transformOutputFn must return a string but returned ${typeof text}.`,
+      );
+    }
+    return text;
+  }
+
+  /** The endpoint's envelope, from `task` or one cached metadata request (retried if it failed). */
+  private endpointProfile(signal: AbortSignal | undefined): Promise<EndpointProfile> {
+    if (this.target.kind !== "serving")
+      throw new Error("unreachable: driver mode has no endpoint profile");
+    const explicit = this.task !== undefined ? profileFromTask(this.task) : undefined;
+    if (explicit) return Promise.resolve(explicit);
+    if (!this.profilePromise) {
+      const path = `/api/2.0/serving-endpoints/${encodeURIComponent(this.target.endpointName)}`;
+      this.profilePromise = this.client
+        .requestJson("GET", path, undefined, { signal })
+        .then(({ data }) => profileFromMetadata(data, this.task));
+      this.profilePromise.catch(() => {
+        this.profilePromise = undefined;
+      });
+    }
+    return this.profilePromise;
+  }
+
+  private invocationsPath(): string {
+    if (this.target.kind !== "serving") throw new Error("unreachable: not a serving endpoint");
+    return `/serving-endpoints/${encodeURIComponent(this.target.endpointName)}/invocations`;
+  }
+
+  private driverProxyPath(): string {
+    if (this.target.kind !== "driver") throw new Error("unreachable: not a driver proxy app");
+    return `/driver-proxy-api/o/0/${encodeURIComponent(this.target.clusterId)}/${this.target.port}`;
+  }
+}
+
+/** Mode checks that need no environment, with the Python class's messages. */
+function validateTarget(fields: DatabricksInput): {
+  endpointName: string | undefined;
+  clusterId: string | undefined;
+  port: string | undefined;
+} {
+  const endpointName = nonEmpty(fields.endpointName);
+  const clusterId = nonEmpty(fields.clusterId);
+  const rawPort = fields.clusterDriverPort;
+  if (endpointName !== undefined && clusterId !== undefined) {
+    throw new DatabricksConfigError(
+      "Cannot set both endpoint_name and cluster_id. Use `endpointName` for a serving endpoint or `clusterId`/`clusterDriverPort` for a driver proxy app.",
+    );
+  }
+  const hasPort = rawPort !== undefined && rawPort !== "";
+  if (endpointName !== undefined && hasPort) {
+    throw new DatabricksConfigError(
+      "Cannot set both endpoint_name and cluster_driver_port. Use `endpointName` for a serving endpoint or `clusterDriverPort` for a driver proxy app.",
+    );
+  }
+  const port = hasPort ? validatePort(rawPort) : undefined;
+  if (fields.modelKwargs) mergeKwargs(undefined, fields.modelKwargs, "modelKwargs");
+  if (fields.extraParams) mergeKwargs(undefined, fields.extraParams, "extraParams");
+  return { endpointName, clusterId, port };
+}
+
+function validatePort(raw: string | number): string {
+  const text = String(raw).trim();
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new DatabricksConfigError(
+      `Invalid cluster_driver_port: ${String(raw)}. It must be an integer between 1 and 65535 (the seed recommends 3000-8000).`,
+    );
+  }
+  return String(port);
+}
+
+/** `extraParams` then `modelKwargs` (the seed's name wins), refusing the fields the class owns. */
+function mergeKwargs(
+  extraParams: Record<string, unknown> | undefined,
+  modelKwargs: Record<string, unknown> | undefined,
+  name: string,
+): Record<string, unknown> {
+  const merged = { ...extraParams, ...modelKwargs };
+  for (const key of ["prompt", "stop"]) {
+    if (key in merged) {
+      const which = modelKwargs && key in modelKwargs ? name : "extraParams";
+      throw new DatabricksConfigError(
+        `model_kwargs must not contain key '${key}' (found in ${which}). ${key === "stop" ? "Use the `stop` option." : PYTHON_SECRETS_HINT}`,
+      );
+    }
+  }
+  return merged;
+}
+
+function effectiveStop(
+  callStop: string[] | undefined,
+  instanceStop: string[] | undefined,
+): string[] | undefined {
+  return callStop && callStop.length > 0 ? callStop : instanceStop;
+}
+
+function setIfDefined(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined && value !== null) target[key] = value;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** The text piece of one SSE event of an OpenAI-style stream. */
+function streamedText(profile: EndpointProfile, event: unknown): string {
+  const choices = isRecord(event) ? event["choices"] : undefined;
+  const first: unknown = Array.isArray(choices) ? choices[0] : undefined;
+  if (!isRecord(first)) return "";
+  if (profile.task === "llm/v1/chat") {
+    const delta = first["delta"];
+    const content = isRecord(delta) ? delta["content"] : undefined;
+    return typeof content === "string" ? content : "";
+  }
+  const text = first["text"];
+  return typeof text === "string" ? text : "";
+}
+
+export { promptToMessages };

@@ -1,0 +1,174 @@
+import type { CredentialsProvider } from "../auth/types.js";
+import { DatabricksAPIError, DatabricksAuthenticationError } from "../errors.js";
+import { AttemptSignal, describeRequest, sendJsonOnce, type RequestSpec } from "./http.js";
+import { withRetry } from "./retry.js";
+import { sseEvents } from "./sse.js";
+import type { HttpResponse, HttpSender } from "./types.js";
+import { buildUserAgent } from "./user_agent.js";
+
+/** Everything a {@link DatabricksClient} needs; built once per model instance by `createDatabricksClient`. */
+export interface DatabricksClientConfig {
+  /** Normalised `scheme://host[:port]`, no trailing slash. */
+  host: string;
+  credentials: CredentialsProvider;
+  sender: HttpSender;
+  /** Per-attempt timeout in ms. */
+  timeoutMs: number;
+  /** Default retries per request (a call may override). */
+  maxRetries: number;
+  /** Base of the exponential backoff. @default 500 */
+  retryBaseDelayMs?: number | undefined;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  signal?: AbortSignal | undefined;
+  maxRetries?: number | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * The one transport every class shares: host, credentials, User-Agent, timeouts and the retry layer.
+ * A 401 invalidates cached credentials and is retried once (OAuth tokens can be revoked or expire
+ * early); it does not count against `maxRetries`.
+ */
+export class DatabricksClient {
+  readonly host: string;
+  readonly authType: string;
+  private readonly credentials: CredentialsProvider;
+  private readonly sender: HttpSender;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly retryBaseDelayMs: number | undefined;
+  private readonly baseHeaders: Record<string, string>;
+
+  constructor(config: DatabricksClientConfig) {
+    this.host = config.host;
+    this.credentials = config.credentials;
+    this.authType = config.credentials.authType;
+    this.sender = config.sender;
+    this.timeoutMs = config.timeoutMs;
+    this.maxRetries = config.maxRetries;
+    this.retryBaseDelayMs = config.retryBaseDelayMs;
+    this.baseHeaders = { "user-agent": buildUserAgent(this.authType) };
+  }
+
+  /** Absolute URL for a path that starts with `/`. */
+  url(path: string): string {
+    return `${this.host}${path}`;
+  }
+
+  /** Send a JSON request (or a GET) and parse the JSON answer, with retries. */
+  async requestJson<T = unknown>(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    options: RequestOptions = {},
+  ): Promise<{ data: T; headers: Record<string, string> }> {
+    const spec = this.spec(method, path, body, "application/json");
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    return this.retrying(options, async () => {
+      const headers = await this.authHeaders(spec, options.signal);
+      const result = await sendJsonOnce(
+        this.sender,
+        { ...spec, headers },
+        { timeoutMs, signal: options.signal },
+      );
+      return { data: result.data as T, headers: result.headers };
+    });
+  }
+
+  /**
+   * POST a streaming request and yield the parsed JSON events of its SSE answer. Retries happen only
+   * until the response headers arrive: once the stream has started, a failure is thrown and never
+   * silently restarted (that would duplicate text). Breaking out of the loop or aborting the signal
+   * closes the connection.
+   */
+  async *streamJson(
+    path: string,
+    body: unknown,
+    options: RequestOptions = {},
+  ): AsyncGenerator<unknown> {
+    const spec = this.spec("POST", path, body, "text/event-stream");
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const what = describeRequest(spec);
+    const response = await this.retrying(options, async () => {
+      const headers = await this.authHeaders(spec, options.signal);
+      // The timeout bounds the wait for the response headers; a stream may then run as long as it needs.
+      const attempt = new AttemptSignal(options.signal, timeoutMs);
+      let res: HttpResponse;
+      try {
+        res = await this.sender({ ...spec, headers, signal: attempt.signal });
+        if (res.status < 200 || res.status >= 300) {
+          const text = await res.text();
+          throw DatabricksAPIError.fromResponse({
+            status: res.status,
+            headers: res.headers,
+            body: text,
+            request: what,
+          });
+        }
+      } catch (error) {
+        attempt.dispose();
+        throw attempt.classify(error, timeoutMs, what);
+      }
+      return { res, attempt };
+    });
+    const { res, attempt } = response;
+    // Keep listening to the caller's signal (it tears the body down), but drop the headers timeout.
+    attempt.disposeTimeoutOnly();
+    try {
+      yield* sseEvents(res.body);
+    } catch (error) {
+      throw attempt.classify(error, timeoutMs, what);
+    } finally {
+      attempt.dispose();
+      await res.discard();
+    }
+  }
+
+  private spec(method: "GET" | "POST", path: string, body: unknown, accept: string): RequestSpec {
+    const headers: Record<string, string> = { ...this.baseHeaders, accept };
+    const spec: RequestSpec = { method, url: this.url(path), headers };
+    if (method === "POST") {
+      headers["content-type"] = "application/json";
+      spec.body = JSON.stringify(body ?? {});
+    }
+    return spec;
+  }
+
+  private async authHeaders(
+    spec: RequestSpec,
+    signal: AbortSignal | undefined,
+  ): Promise<Record<string, string>> {
+    const auth = await this.credentials.headers(signal);
+    return { ...spec.headers, ...auth };
+  }
+
+  /** The retry loop plus the one-shot 401 → refresh credentials → retry rule. */
+  private retrying<T>(options: RequestOptions, attempt: () => Promise<T>): Promise<T> {
+    let refreshedAfter401 = false;
+    return withRetry(
+      async () => {
+        try {
+          return await attempt();
+        } catch (error) {
+          if (
+            error instanceof DatabricksAuthenticationError &&
+            !refreshedAfter401 &&
+            this.credentials.invalidate()
+          ) {
+            refreshedAfter401 = true;
+            return attempt();
+          }
+          throw error;
+        }
+      },
+      {
+        maxRetries: options.maxRetries ?? this.maxRetries,
+        signal: options.signal,
+        baseDelayMs: this.retryBaseDelayMs,
+      },
+    );
+  }
+}

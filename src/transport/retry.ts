@@ -1,0 +1,144 @@
+import {
+  DatabricksAbortError,
+  DatabricksAPIError,
+  DatabricksConnectionError,
+  DatabricksResponseError,
+} from "../errors.js";
+
+/**
+ * The one retry layer of the package. Every request (serving, driver proxy, endpoint metadata,
+ * OAuth token) goes through {@link withRetry}; the LangChain classes run their `AsyncCaller` with
+ * `maxRetries: 0`, so attempts never multiply.
+ *
+ * Retried: 429 and `REQUEST_LIMIT_EXCEEDED`/`RESOURCE_EXHAUSTED`, 500, 502, 503, 504, connection
+ * failures, per-attempt timeouts, and a 2xx body that is not valid JSON (a truncated proxy answer).
+ * Never retried: any other 4xx, an abort, a response of the wrong shape.
+ */
+export interface RetryOptions {
+  /** Retries after the first attempt. 0 disables retrying. */
+  maxRetries: number;
+  /** Cancels the whole operation, including a backoff wait. */
+  signal?: AbortSignal | undefined;
+  /** Base of the exponential backoff. @default 500 */
+  baseDelayMs?: number | undefined;
+  /** Cap of one backoff wait (not of a server's `Retry-After`). @default 8000 */
+  maxDelayMs?: number | undefined;
+  /** Test hook: replaces the real timer. */
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /** Called before each retry wait, e.g. for debug logs. */
+  onRetry?: ((info: { attempt: number; delayMs: number; error: unknown }) => void) | undefined;
+}
+
+/** Statuses worth another attempt. */
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+const RATE_LIMIT_CODES = new Set(["REQUEST_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"]);
+/** A server asking for a wait longer than this is not waited for: the error surfaces instead. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Whether another attempt could succeed. Unknown errors (programming bugs) are not retried. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof DatabricksAbortError) return false;
+  if (error instanceof DatabricksConnectionError) return true;
+  if (error instanceof DatabricksAPIError) {
+    return RETRYABLE_STATUSES.has(error.status) || RATE_LIMIT_CODES.has(error.errorCode);
+  }
+  if (error instanceof DatabricksResponseError) return error.cause === "invalid-json";
+  return false;
+}
+
+/**
+ * `Retry-After` in milliseconds: integer seconds, or an HTTP date. `undefined` when absent or
+ * unparseable.
+ */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Exponential backoff with ±25% jitter: `base × 2^attempt`, capped. */
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random = Math.random,
+): number {
+  const exp = Math.min(capMs, baseMs * 2 ** attempt);
+  return Math.round(exp * (0.75 + random() * 0.5));
+}
+
+/**
+ * How long to wait before retry number `attempt` (0-based), or `undefined` to give up now.
+ * A throttling answer waits for its `Retry-After` (plus up to 250 ms of jitter so many clients do not
+ * return in lock-step), or about twice the base delay (≈1 s by default) when the header is absent.
+ */
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  options: { baseDelayMs: number; maxDelayMs: number },
+  random = Math.random,
+): number | undefined {
+  const backoff = backoffDelay(attempt, options.baseDelayMs, options.maxDelayMs, random);
+  if (error instanceof DatabricksAPIError) {
+    const retryAfter = parseRetryAfter(error.headers["retry-after"]);
+    if (retryAfter !== undefined) {
+      if (retryAfter > MAX_RETRY_AFTER_MS) return undefined;
+      return retryAfter + Math.round(random() * 250);
+    }
+    if (error.status === 429 || RATE_LIMIT_CODES.has(error.errorCode)) {
+      return Math.max(backoff, Math.round(options.baseDelayMs * 2 * (0.75 + random() * 0.5)));
+    }
+  }
+  return backoff;
+}
+
+/** Wait `ms`, rejecting with {@link DatabricksAbortError} at once if `signal` fires. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new DatabricksAbortError("Request was aborted", { cause: signal.reason }));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(
+        new DatabricksAbortError("Request was aborted during a retry wait", {
+          cause: signal?.reason,
+        }),
+      );
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Run `attempt(0)`, then retry it per the policy above until it succeeds or retries run out. */
+export async function withRetry<T>(
+  attempt: (attemptIndex: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
+  const sleep = options.sleep ?? abortableSleep;
+  const policy = {
+    baseDelayMs: options.baseDelayMs ?? 500,
+    maxDelayMs: options.maxDelayMs ?? 8000,
+  };
+  for (let index = 0; ; index++) {
+    if (options.signal?.aborted) {
+      throw new DatabricksAbortError("Request was aborted", { cause: options.signal.reason });
+    }
+    try {
+      return await attempt(index);
+    } catch (error) {
+      if (index >= options.maxRetries || !isRetryable(error)) throw error;
+      const delayMs = retryDelay(error, index, policy);
+      if (delayMs === undefined) throw error;
+      options.onRetry?.({ attempt: index + 1, delayMs, error });
+      await sleep(delayMs, options.signal);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import { readEnv } from "../utils/env.js";
+
+const TOKEN = /^[a-zA-Z0-9_.+-]+$/;
+
+/**
+ * The Databricks User-Agent convention: space-separated `key/value` tokens, product first
+ * (`langchain-databricks/0.1.0 node/20.20.2 os/linux auth/pat`), plus the SDK upstream tags.
+ */
+export function buildUserAgent(authType: string): string {
+  const parts = [`langchain-databricks/${__PKG_VERSION__}`];
+  const nodeVersion = typeof process !== "undefined" ? process.versions?.node : undefined;
+  if (nodeVersion) parts.push(`node/${nodeVersion}`);
+  if (typeof process !== "undefined" && process.platform) parts.push(`os/${process.platform}`);
+  if (TOKEN.test(authType)) parts.push(`auth/${authType}`);
+  const upstream = readEnv("DATABRICKS_SDK_UPSTREAM");
+  const upstreamVersion = readEnv("DATABRICKS_SDK_UPSTREAM_VERSION");
+  if (upstream && TOKEN.test(upstream)) parts.push(`upstream/${upstream}`);
+  if (upstreamVersion && TOKEN.test(upstreamVersion))
+    parts.push(`upstream-version/${upstreamVersion}`);
+  return parts.join(" ");
+}

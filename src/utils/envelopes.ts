@@ -1,0 +1,176 @@
+import { DatabricksResponseError } from "../errors.js";
+
+/**
+ * How a serving endpoint wants its body and how its answer is read, decided as the Python class
+ * does from the endpoint metadata (`GET /api/2.0/serving-endpoints/{name}`): `endpoint_type` picks
+ * the envelope, `task` picks the unwrapping.
+ */
+export interface EndpointProfile {
+  /** The endpoint's task (`llm/v1/chat`…), or undefined for a custom model. */
+  task: string | undefined;
+  /**
+   * `raw`: the OpenAI-style request as is (Foundation Model APIs, external models).
+   * `dataframe_records`: the MLflow scoring envelope `{"dataframe_records": [request]}` (custom models).
+   */
+  envelope: "raw" | "dataframe_records";
+}
+
+/** Tasks whose endpoints take OpenAI-style `temperature`, `n`, `max_tokens` and `stop`. */
+const LLM_TASKS = new Set(["llm/v1/chat", "llm/v1/completions", "llama2/chat"]);
+
+/** Whether sampling parameters (`temperature`, `n`, `max_tokens`) belong in the body. */
+export function isLlmTask(task: string | undefined): boolean {
+  return task !== undefined && LLM_TASKS.has(task);
+}
+
+/** Whether the endpoint can stream with `stream: true` (OpenAI-style SSE). */
+export function canStream(profile: EndpointProfile): boolean {
+  return (
+    profile.envelope === "raw" &&
+    (profile.task === "llm/v1/chat" || profile.task === "llm/v1/completions")
+  );
+}
+
+/**
+ * The profile implied by an explicit `task`, so the metadata request can be skipped. `undefined`
+ * for tasks that do not say which envelope they use.
+ */
+export function profileFromTask(task: string): EndpointProfile | undefined {
+  switch (task) {
+    case "llm/v1/chat":
+    case "llm/v1/completions":
+      return { task, envelope: "raw" };
+    case "llama2/chat":
+      return { task, envelope: "dataframe_records" };
+    case "custom":
+      return { task: undefined, envelope: "dataframe_records" };
+    default:
+      return undefined;
+  }
+}
+
+/** The profile read from a `ServingEndpointDetailed` JSON (raw JSON: `endpoint_type` is not in the SDK types). */
+export function profileFromMetadata(
+  metadata: unknown,
+  explicitTask: string | undefined,
+): EndpointProfile {
+  const record = isRecord(metadata) ? metadata : {};
+  const endpointType =
+    typeof record["endpoint_type"] === "string" ? record["endpoint_type"].toLowerCase() : "";
+  const externalOrFoundation =
+    endpointType === "external_model" || endpointType === "foundation_model_api";
+  const task =
+    explicitTask ??
+    (typeof record["task"] === "string" && record["task"] !== "" ? record["task"] : undefined);
+  return { task, envelope: externalOrFoundation ? "raw" : "dataframe_records" };
+}
+
+/** Wrap the request for the wire. Chat endpoints get `messages` built from `prompt` (langchain#10318). */
+export function wrapRequest(
+  profile: EndpointProfile,
+  request: Record<string, unknown>,
+): Record<string, unknown> {
+  if (profile.envelope === "dataframe_records") return { dataframe_records: [request] };
+  if (profile.task === "llm/v1/chat") return promptToMessages(request);
+  return request;
+}
+
+/**
+ * Chat endpoints reject `prompt` ("unknown field"), so a body that still carries a string `prompt`
+ * and no `messages` is turned into a one-message conversation. A body a transform already shaped is
+ * left alone.
+ */
+export function promptToMessages(request: Record<string, unknown>): Record<string, unknown> {
+  if ("messages" in request || typeof request["prompt"] !== "string") return request;
+  const { prompt, ...rest } = request;
+  return { messages: [{ role: "user", content: prompt }], ...rest };
+}
+
+/**
+ * What `transformOutputFn` receives, and what becomes the text without one: for custom models the
+ * first prediction (`predictions` may be a list or a single value), for OpenAI-style endpoints the
+ * whole response.
+ */
+export function extractPrediction(profile: EndpointProfile, response: unknown): unknown {
+  if (profile.envelope === "raw") return response;
+  if (!isRecord(response) || !("predictions" in response)) {
+    throw new DatabricksResponseError(
+      `The endpoint answered without "predictions" (got ${describeShape(response)}). If it is not a custom MLflow model, set \`task\`; or read the answer with \`transformOutputFn\`.`,
+    );
+  }
+  const predictions = response["predictions"];
+  if (Array.isArray(predictions)) {
+    if (predictions.length === 0) {
+      throw new DatabricksResponseError('The endpoint answered with an empty "predictions" list.');
+    }
+    return predictions[0];
+  }
+  return predictions;
+}
+
+/** The text of an answer when no `transformOutputFn` is given, by task. */
+export function textFromPrediction(profile: EndpointProfile, prediction: unknown): string {
+  switch (profile.task) {
+    case "llm/v1/chat":
+      if (profile.envelope === "raw") {
+        return requireString(
+          firstChoice(prediction)?.["message"],
+          "content",
+          "choices[0].message.content",
+          prediction,
+        );
+      }
+      break;
+    case "llm/v1/completions":
+      if (profile.envelope === "raw") {
+        return requireString(firstChoice(prediction), "text", "choices[0].text", prediction);
+      }
+      break;
+    case "llama2/chat": {
+      const candidates = isRecord(prediction) ? prediction["candidates"] : undefined;
+      const first = Array.isArray(candidates) ? candidates[0] : undefined;
+      return requireString(first, "text", "predictions[0].candidates[0].text", prediction);
+    }
+    default:
+      break;
+  }
+  return requireText(prediction);
+}
+
+/** The answer must already be text; otherwise say what arrived and how to fix it. */
+export function requireText(value: unknown): string {
+  if (typeof value === "string") return value;
+  throw new DatabricksResponseError(
+    `Expected the model to answer a string but received ${describeShape(value)}. Pass \`transformOutputFn\` to turn the answer into text.`,
+  );
+}
+
+function firstChoice(response: unknown): Record<string, unknown> | undefined {
+  const choices = isRecord(response) ? response["choices"] : undefined;
+  const first: unknown = Array.isArray(choices) ? choices[0] : undefined;
+  return isRecord(first) ? first : undefined;
+}
+
+function requireString(holder: unknown, key: string, path: string, whole: unknown): string {
+  const value = isRecord(holder) ? holder[key] : undefined;
+  if (typeof value === "string") return value;
+  if (value === null) return "";
+  throw new DatabricksResponseError(
+    `Expected ${path} to be a string in the endpoint's answer, which was ${describeShape(whole)}. Check \`task\`, or pass \`transformOutputFn\`.`,
+  );
+}
+
+/** A short, secret-free description of a JSON value for error messages. */
+export function describeShape(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (isRecord(value)) {
+    const keys = Object.keys(value).slice(0, 6);
+    return `an object with keys [${keys.join(", ")}${Object.keys(value).length > 6 ? ", …" : ""}]`;
+  }
+  return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 60) ?? String(value)})`;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

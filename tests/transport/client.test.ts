@@ -1,0 +1,245 @@
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CredentialsProvider } from "../../src/auth/types.js";
+import {
+  DatabricksAbortError,
+  DatabricksConnectionError,
+  DatabricksPermissionDeniedError,
+  DatabricksResponseError,
+  DatabricksTimeoutError,
+} from "../../src/errors.js";
+import { DatabricksClient } from "../../src/transport/client.js";
+import { createHttpSender, fetchSender } from "../../src/transport/http.js";
+import { sendJson, startLoopback, type LoopbackServer } from "../helpers/loopback.js";
+
+let server: LoopbackServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const pat: CredentialsProvider = {
+  authType: "pat",
+  headers: async () => ({ authorization: "Bearer dapi-client-test-000000" }),
+  invalidate: () => false,
+};
+
+function client(
+  url: string,
+  overrides: Partial<ConstructorParameters<typeof DatabricksClient>[0]> = {},
+) {
+  return new DatabricksClient({
+    host: url,
+    credentials: pat,
+    sender: createHttpSender(),
+    timeoutMs: 5_000,
+    maxRetries: 2,
+    retryBaseDelayMs: 5,
+    ...overrides,
+  });
+}
+
+describe("DatabricksClient.requestJson", () => {
+  it("retries 503 and 429 then succeeds, with the same body each time", async () => {
+    server = await startLoopback((req, res, index) => {
+      if (index === 0)
+        return sendJson(res, 503, { error_code: "TEMPORARILY_UNAVAILABLE", message: "busy" });
+      if (index === 1)
+        return sendJson(
+          res,
+          429,
+          { error_code: "REQUEST_LIMIT_EXCEEDED", message: "slow" },
+          { "retry-after": "0" },
+        );
+      sendJson(res, 200, { ok: req.json });
+    });
+    const result = await client(server.url).requestJson("POST", "/x", { a: 1 });
+    expect(result.data).toEqual({ ok: { a: 1 } });
+    expect(server.requests.map((r) => r.body)).toEqual(['{"a":1}', '{"a":1}', '{"a":1}']);
+  });
+
+  it("does not retry 400/403/404 and throws the typed error", async () => {
+    server = await startLoopback((_req, res) =>
+      sendJson(res, 403, { error_code: 403, message: "Invalid access token." }),
+    );
+    await expect(client(server.url).requestJson("GET", "/x", undefined)).rejects.toBeInstanceOf(
+      DatabricksPermissionDeniedError,
+    );
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("gives up after maxRetries, and a per-call maxRetries overrides the default", async () => {
+    server = await startLoopback((_req, res) =>
+      sendJson(res, 500, { error_code: "INTERNAL_ERROR", message: "x" }),
+    );
+    await expect(client(server.url).requestJson("GET", "/x", undefined)).rejects.toMatchObject({
+      status: 500,
+    });
+    expect(server.requests).toHaveLength(3);
+    await expect(
+      client(server.url).requestJson("GET", "/x", undefined, { maxRetries: 0 }),
+    ).rejects.toMatchObject({
+      status: 500,
+    });
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it("times out a slow attempt, retries it, and reports a DatabricksTimeoutError", async () => {
+    server = await startLoopback((_req, res) => {
+      setTimeout(() => sendJson(res, 200, {}), 1_000);
+    });
+    const started = Date.now();
+    await expect(
+      client(server.url, { timeoutMs: 100, maxRetries: 1 }).requestJson("GET", "/slow", undefined),
+    ).rejects.toBeInstanceOf(DatabricksTimeoutError);
+    expect(server.requests).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+
+  it("aborts at once and never retries an abort", async () => {
+    server = await startLoopback((_req, res) => {
+      setTimeout(() => sendJson(res, 200, {}), 2_000);
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    await expect(
+      client(server.url).requestJson("GET", "/slow", undefined, { signal: controller.signal }),
+    ).rejects.toBeInstanceOf(DatabricksAbortError);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("an already-aborted signal sends nothing", async () => {
+    server = await startLoopback((_req, res) => sendJson(res, 200, {}));
+    await expect(
+      client(server.url).requestJson("GET", "/x", undefined, { signal: AbortSignal.abort() }),
+    ).rejects.toBeInstanceOf(DatabricksAbortError);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("retries connection failures (nothing listening) and reports DatabricksConnectionError", async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const error = await client(`http://127.0.0.1:${port}`, { maxRetries: 1 })
+      .requestJson("GET", "/x", undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabricksConnectionError);
+    expect((error as Error).message).toContain("ECONNREFUSED");
+  });
+
+  it("a 2xx body that is not JSON is a DatabricksResponseError, retried once per policy", async () => {
+    server = await startLoopback((_req, res, index) => {
+      if (index === 0) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end("{not json");
+        return;
+      }
+      sendJson(res, 200, { fine: true });
+    });
+    expect((await client(server.url).requestJson("GET", "/x", undefined)).data).toEqual({
+      fine: true,
+    });
+    server.requests.length = 0;
+    const noRetry = client(server.url, { maxRetries: 0 });
+    await server.close();
+    server = await startLoopback((_req, res) => {
+      res.writeHead(200);
+      res.end("<html>oops</html>");
+    });
+    await expect(
+      client(server.url, { maxRetries: 0 }).requestJson("GET", "/x", undefined),
+    ).rejects.toBeInstanceOf(DatabricksResponseError);
+    expect(noRetry).toBeDefined();
+  });
+
+  it("on 401 invalidates credentials once and retries with fresh ones", async () => {
+    let version = 0;
+    let invalidations = 0;
+    const oauth: CredentialsProvider = {
+      authType: "oauth-m2m",
+      headers: async () => ({ authorization: `Bearer token-v${version}` }),
+      invalidate: () => {
+        invalidations++;
+        version++;
+        return true;
+      },
+    };
+    server = await startLoopback((req, res) => {
+      if (req.headers.authorization === "Bearer token-v0") {
+        return sendJson(res, 401, { error_code: 401, message: "Credential was not sent" });
+      }
+      sendJson(res, 200, { who: req.headers.authorization });
+    });
+    const result = await client(server.url, { credentials: oauth }).requestJson(
+      "GET",
+      "/x",
+      undefined,
+    );
+    expect(result.data).toEqual({ who: "Bearer token-v1" });
+    expect(invalidations).toBe(1);
+  });
+
+  it("a second 401 after refreshing surfaces instead of looping", async () => {
+    const oauth: CredentialsProvider = {
+      authType: "oauth-m2m",
+      headers: async () => ({ authorization: "Bearer always-bad" }),
+      invalidate: () => true,
+    };
+    server = await startLoopback((_req, res) =>
+      sendJson(res, 401, { error_code: 401, message: "nope" }),
+    );
+    await expect(
+      client(server.url, { credentials: oauth }).requestJson("GET", "/x", undefined),
+    ).rejects.toMatchObject({
+      status: 401,
+    });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("works the same through an injected fetch", async () => {
+    server = await startLoopback((req, res) =>
+      sendJson(res, 200, { got: req.json, ua: req.headers["user-agent"] }),
+    );
+    const viaFetch = client(server.url, { sender: fetchSender(fetch) });
+    const { data } = await viaFetch.requestJson<{ got: unknown; ua: string }>("POST", "/x", {
+      b: 2,
+    });
+    expect(data.got).toEqual({ b: 2 });
+    expect(data.ua).toMatch(/^langchain-databricks\//);
+  });
+});
+
+describe("DatabricksClient.streamJson", () => {
+  it("yields SSE events and retries a 503 that came before the stream started", async () => {
+    server = await startLoopback((_req, res, index) => {
+      if (index === 0)
+        return sendJson(res, 503, { error_code: "TEMPORARILY_UNAVAILABLE", message: "busy" });
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write('data: {"n":1}\n\n');
+      res.write('data: {"n":2}\n\n');
+      res.end("data: [DONE]\n\n");
+    });
+    const events: unknown[] = [];
+    for await (const event of client(server.url).streamJson("/s", { stream: true }))
+      events.push(event);
+    expect(events).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(server.requests[1]?.headers.accept).toBe("text/event-stream");
+  });
+
+  it("a stream cut after it started raises and is not restarted", async () => {
+    server = await startLoopback((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write('data: {"n":1}\n\n');
+      setTimeout(() => res.destroy(), 20);
+    });
+    const events: unknown[] = [];
+    await expect(async () => {
+      for await (const event of client(server!.url).streamJson("/s", {})) events.push(event);
+    }).rejects.toBeInstanceOf(DatabricksConnectionError);
+    expect(events).toEqual([{ n: 1 }]);
+    expect(server.requests).toHaveLength(1);
+  });
+});
