@@ -11,6 +11,7 @@ import {
   CONNECTION_SECRETS,
   createCaller,
   createDatabricksClient,
+  redactSecretKwargs,
   type DatabricksConnectionOptions,
 } from "./options.js";
 import type { DatabricksClient } from "./transport/client.js";
@@ -132,6 +133,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
 
   constructor(fields: DatabricksInput = {}) {
     super(fields);
+    this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
     const target = validateTarget(fields);
     const { client, clusterId } = createDatabricksClient({
       ...fields,

@@ -104,3 +104,16 @@ export function createCaller(options: { maxConcurrency?: number | undefined }): 
     },
   });
 }
+
+/**
+ * LangChain keeps constructor fields in `lc_kwargs` for serialisation, which would leave a token in
+ * plain sight of `console.log(model)`. Replace secret values with a placeholder: `toJSON()` still
+ * emits the `{"type": "secret"}` reference (it only needs the key), and nothing prints the value.
+ */
+export function redactSecretKwargs(kwargs: Record<string, unknown>): Record<string, unknown> {
+  const copy = { ...kwargs };
+  for (const key of Object.keys(CONNECTION_SECRETS)) {
+    if (copy[key] !== undefined) copy[key] = "***";
+  }
+  return copy;
+}
