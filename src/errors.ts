@@ -78,6 +78,41 @@ export class DatabricksAbortError extends DatabricksError {
   override name = "AbortError";
 }
 
+/**
+ * Getting credentials failed: the OAuth token endpoint refused the client, could not be reached
+ * after retries, or a custom provider returned unusable headers.
+ *
+ * Deliberately not a {@link DatabricksAPIError}: the token request has already been retried, so
+ * the request that needed the token must not retry it again (attempts would multiply), and a 401
+ * from the token endpoint must not trigger the transport's "401 → refresh token → retry" rule.
+ * The underlying error is the `cause`.
+ */
+export class DatabricksCredentialsError extends DatabricksError {
+  override name = "DatabricksCredentialsError";
+  /** HTTP status of the token endpoint's answer, when there was one. */
+  readonly status: number | undefined;
+  /** Error code of that answer (`UNAUTHENTICATED`, `invalid_client`…), when there was one. */
+  readonly errorCode: string | undefined;
+
+  constructor(
+    message: string,
+    init: { status?: number | undefined; errorCode?: string | undefined; cause?: unknown } = {},
+  ) {
+    super(message, { cause: init.cause });
+    this.status = init.status;
+    this.errorCode = init.errorCode;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      status: this.status,
+      errorCode: this.errorCode,
+    };
+  }
+}
+
 /** What {@link DatabricksAPIError.fromResponse} needs to know about an HTTP answer. */
 export interface APIErrorInit {
   status: number;

@@ -9,3 +9,4 @@ export type {
 export * from "./errors.js";
 export type { DatabricksConnectionOptions } from "./options.js";
 export type { CredentialsProvider } from "./auth/types.js";
+export type { CredentialsLike, DatabricksAuthOptions } from "./auth/resolve.js";

@@ -2,6 +2,7 @@ import {
   DatabricksAbortError,
   DatabricksAPIError,
   DatabricksConnectionError,
+  DatabricksCredentialsError,
   DatabricksError,
   DatabricksResponseError,
   registerSecret,
@@ -13,41 +14,6 @@ import { buildUserAgent } from "../transport/user_agent.js";
 import { isLoopbackHost } from "../utils/host.js";
 import { TokenCache } from "./token_cache.js";
 import type { CredentialsProvider } from "./types.js";
-
-/**
- * Getting credentials failed: the OAuth token endpoint refused the client, could not be reached
- * after retries, or a custom provider returned unusable headers.
- *
- * Deliberately not a {@link DatabricksAPIError}: the token request has already been retried, so
- * the request that needed the token must not retry it again (attempts would multiply), and a 401
- * from the token endpoint must not trigger the transport's "401 → refresh token → retry" rule.
- * The underlying error is the `cause`.
- */
-export class DatabricksCredentialsError extends DatabricksError {
-  override name = "DatabricksCredentialsError";
-  /** HTTP status of the token endpoint's answer, when there was one. */
-  readonly status: number | undefined;
-  /** Error code of that answer (`UNAUTHENTICATED`, `invalid_client`…), when there was one. */
-  readonly errorCode: string | undefined;
-
-  constructor(
-    message: string,
-    init: { status?: number | undefined; errorCode?: string | undefined; cause?: unknown } = {},
-  ) {
-    super(message, { cause: init.cause });
-    this.status = init.status;
-    this.errorCode = init.errorCode;
-  }
-
-  override toJSON(): Record<string, unknown> {
-    return {
-      name: this.name,
-      message: this.message,
-      status: this.status,
-      errorCode: this.errorCode,
-    };
-  }
-}
 
 /**
  * Personal access token auth (`pat`): `authorization: Bearer <token>` on every request.
@@ -217,11 +183,16 @@ export class OAuthM2MCredentials implements CredentialsProvider {
   async #getJson(url: string): Promise<unknown> {
     const { sender, timeoutMs } = this.#options;
     const headers = { accept: "application/json", "user-agent": buildUserAgent(this.authType) };
-    const response = await withRetry(
-      () => sendJsonOnce(sender, { method: "GET", url, headers }, { timeoutMs }),
-      this.#retryOptions(),
-    );
-    return response.data;
+    return withRetry(async () => {
+      try {
+        return (await sendJsonOnce(sender, { method: "GET", url, headers }, { timeoutMs })).data;
+      } catch (error) {
+        // A 2xx that is not JSON (a login page, a proxy) means "no discovery here": fall back at
+        // once instead of retrying it like a truncated answer.
+        if (error instanceof DatabricksResponseError) return undefined;
+        throw error;
+      }
+    }, this.#retryOptions());
   }
 
   #retryOptions(): RetryOptions {

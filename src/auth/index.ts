@@ -9,7 +9,6 @@ export {
 } from "./resolve.js";
 export {
   CustomCredentials,
-  DatabricksCredentialsError,
   isCredentialsProvider,
   OAuthM2MCredentials,
   PatCredentials,
@@ -27,3 +26,4 @@ export {
   type LoadConfigProfileOptions,
 } from "./config_file.js";
 export { EXPIRY_MARGIN_MS, MAX_REFRESH_LEAD_MS, TokenCache } from "./token_cache.js";
+export { DatabricksCredentialsError } from "../errors.js";

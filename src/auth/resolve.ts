@@ -180,7 +180,9 @@ export function resolveDatabricksConfig(
   const configFile =
     nonEmpty(options.configFile) ?? nonEmpty(readEnv("DATABRICKS_CONFIG_FILE", env));
   const custom = options.credentials;
-  const alreadyConfigured = settings.has("host") || AUTH_KEYS.some((key) => settings.has(key));
+  // Custom credentials make auth settings irrelevant, so only the host can make the file unneeded.
+  const alreadyConfigured =
+    settings.has("host") || (custom === undefined && AUTH_KEYS.some((key) => settings.has(key)));
   const fileSkipped = requestedProfile === undefined && alreadyConfigured;
   let profile: ConfigProfile | undefined;
   if (!fileSkipped) {

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import {
+  CustomCredentials,
+  isCredentialsProvider,
+  PatCredentials,
+  toCredentialsProvider,
+  type HeadersAuthenticator,
+} from "../../src/auth/credentials.js";
+import { DatabricksCredentialsError } from "../../src/errors.js";
+import type { CredentialsProvider } from "../../src/auth/types.js";
+import { DatabricksError } from "../../src/errors.js";
+
+describe("PatCredentials", () => {
+  it("sends Bearer <token> and cannot be refreshed", async () => {
+    const pat = new PatCredentials("dapi0123456789abcdef");
+    expect(pat.authType).toBe("pat");
+    expect(await pat.headers()).toEqual({ authorization: "Bearer dapi0123456789abcdef" });
+    expect(pat.invalidate()).toBe(false);
+  });
+
+  it("registers the token so errors cannot echo it", () => {
+    expect(new PatCredentials("my-personal-token-value").authType).toBe("pat");
+    const error = new DatabricksError("server said: my-personal-token-value is invalid");
+    expect(error.message).toBe("server said: *** is invalid");
+    expect(JSON.stringify(error)).not.toContain("my-personal-token-value");
+  });
+
+  it("does not expose the token as an enumerable property", () => {
+    const pat = new PatCredentials("dapiHIDDEN0123456789");
+    expect(JSON.stringify(pat)).not.toContain("dapiHIDDEN0123456789");
+  });
+});
+
+describe("CustomCredentials", () => {
+  it("adapts an object that mutates the Headers it is given (SDK Config shape)", async () => {
+    const seen: unknown[] = [];
+    const config = {
+      authType: "azure-cli",
+      async authenticate(headers: Headers): Promise<void> {
+        seen.push(headers);
+        headers.set("Authorization", "Bearer from-config");
+        headers.set("X-Databricks-Azure-SP-Management-Token", "mgmt");
+      },
+    };
+    const creds = new CustomCredentials(config);
+    expect(creds.authType).toBe("azure-cli");
+    expect(await creds.headers()).toEqual({
+      authorization: "Bearer from-config",
+      "x-databricks-azure-sp-management-token": "mgmt",
+    });
+    expect(seen[0]).toBeInstanceOf(Headers);
+    expect(creds.invalidate()).toBe(false);
+  });
+
+  it("names an object without authType 'custom' and calls it per request", async () => {
+    let calls = 0;
+    const authenticator: HeadersAuthenticator = {
+      authenticate(headers) {
+        calls += 1;
+        (headers as Headers).set("authorization", `Bearer n${calls}`);
+      },
+    };
+    const creds = new CustomCredentials(authenticator);
+    expect(creds.authType).toBe("custom");
+    expect(await creds.headers()).toEqual({ authorization: "Bearer n1" });
+    expect(await creds.headers()).toEqual({ authorization: "Bearer n2" });
+  });
+
+  it("adapts a function, lower-casing names and passing the signal", async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const creds = new CustomCredentials(async (signal) => {
+      signals.push(signal);
+      return { Authorization: "Bearer fn", "X-Extra": "1" };
+    });
+    const controller = new AbortController();
+    expect(await creds.headers(controller.signal)).toEqual({
+      authorization: "Bearer fn",
+      "x-extra": "1",
+    });
+    expect(signals[0]).toBe(controller.signal);
+    expect(creds.authType).toBe("custom");
+  });
+
+  it("accepts a synchronous function and a Headers result", async () => {
+    expect(await new CustomCredentials(() => ({ authorization: "Bearer sync" })).headers()).toEqual(
+      {
+        authorization: "Bearer sync",
+      },
+    );
+    const asHeaders = (() => new Headers({ Authorization: "Bearer h" })) as unknown as () => Record<
+      string,
+      string
+    >;
+    expect(await new CustomCredentials(asHeaders).headers()).toEqual({ authorization: "Bearer h" });
+  });
+
+  it("rejects non-string header values", async () => {
+    const bad = (() => ({ authorization: 42 })) as unknown as () => Record<string, string>;
+    await expect(new CustomCredentials(bad).headers()).rejects.toBeInstanceOf(
+      DatabricksCredentialsError,
+    );
+  });
+
+  it("delegates invalidate() to the source when it has one", () => {
+    const source = Object.assign(() => ({ authorization: "Bearer x" }), { invalidate: () => true });
+    expect(new CustomCredentials(source).invalidate()).toBe(true);
+  });
+
+  it("lets an explicit authType name the provider", () => {
+    expect(new CustomCredentials(() => ({}), { authType: "my-sso" }).authType).toBe("my-sso");
+  });
+});
+
+describe("toCredentialsProvider", () => {
+  it("keeps a CredentialsProvider and wraps everything else", () => {
+    const provider: CredentialsProvider = {
+      authType: "x",
+      headers: () => Promise.resolve({}),
+      invalidate: () => false,
+    };
+    expect(isCredentialsProvider(provider)).toBe(true);
+    expect(toCredentialsProvider(provider)).toBe(provider);
+    expect(toCredentialsProvider(() => ({}))).toBeInstanceOf(CustomCredentials);
+    expect(toCredentialsProvider({ authenticate: () => undefined })).toBeInstanceOf(
+      CustomCredentials,
+    );
+  });
+});
