@@ -8,6 +8,7 @@ const pkg = JSON.parse(readFileSync("./package.json", "utf8")) as {
 export default defineConfig({
   entry: {
     index: "src/index.ts",
+    "emulator/index": "src/emulator/index.ts",
   },
   format: ["esm", "cjs"],
   target: "node20",

@@ -35,3 +35,18 @@ describe("package exports (built dist; `npm test` builds first)", () => {
     expect(existsSync(`${root}dist/index.d.cts`)).toBe(true);
   });
 });
+
+describe("langchain-databricks/emulator export", () => {
+  it("import and require both start and stop an emulator", () => {
+    const esm = runNode(
+      'import { startEmulator } from "langchain-databricks/emulator"; const e = await startEmulator(); console.log(e.url.startsWith("http://127.0.0.1:")); await e.close();',
+      "module",
+    );
+    expect(esm).toBe("true");
+    const cjs = runNode(
+      'const { startEmulator, DEFAULT_EMULATOR_TOKEN } = require("langchain-databricks/emulator"); startEmulator().then(async (e) => { console.log(typeof DEFAULT_EMULATOR_TOKEN); await e.close(); });',
+      "commonjs",
+    );
+    expect(cjs).toBe("string");
+  });
+});

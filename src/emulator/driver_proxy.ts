@@ -1,0 +1,120 @@
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import { apiError, baseHeaders } from "./http_util.js";
+import type { DriverAppConfig } from "./types.js";
+
+/** A parsed `/driver-proxy-api/o/{org}/{clusterId}/{port}[/sub/path]` request path. */
+export interface DriverProxyPath {
+  org: string;
+  clusterId: string;
+  port: string;
+  /** The remaining path, `/` when absent. */
+  subPath: string;
+}
+
+/** Parse a driver-proxy path (without query); undefined when it is not one. */
+export function parseDriverProxyPath(path: string): DriverProxyPath | undefined {
+  const match = /^\/driver-proxy-api\/o\/([^/]+)\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
+  if (match === null) return undefined;
+  return {
+    org: decodeURIComponent(match[1] ?? ""),
+    clusterId: decodeURIComponent(match[2] ?? ""),
+    port: decodeURIComponent(match[3] ?? ""),
+    subPath: match[4] === undefined || match[4] === "" ? "/" : match[4],
+  };
+}
+
+/** The key of a driver app in the fault and stats tables. */
+export function driverAppKey(clusterId: string, port: string | number): string {
+  return `${clusterId}:${port}`;
+}
+
+/** Normalise a driver app target (`7777` → `http://127.0.0.1:7777`). */
+export function driverAppTarget(app: DriverAppConfig): URL {
+  const target = app.target;
+  if (typeof target === "number" || /^\d+$/.test(target))
+    return new URL(`http://127.0.0.1:${target}`);
+  return new URL(target);
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and ones the proxy owns. */
+const DROPPED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  // The workspace credential is for the proxy, not for the app (inferred; never forwarded).
+  "authorization",
+]);
+
+function badGateway(clusterId: string, port: string, reason: string) {
+  // Unknown #6: the real proxy's error format is undocumented; this shape is the emulator's choice.
+  return apiError(
+    502,
+    `Bad Gateway: could not reach the driver proxy app on cluster '${clusterId}' port ${port} (${reason}).`,
+    "BAD_GATEWAY",
+  );
+}
+
+/**
+ * Forward a driver-proxy request to the registered app: method, sub-path, query, body and
+ * end-to-end headers (including Content-Type) go through; the answer streams back with its status
+ * and headers. An unknown cluster/port or a refused connection answers 502.
+ */
+export function forwardToDriverApp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  parsed: DriverProxyPath,
+  app: DriverAppConfig | undefined,
+  query: string,
+): Promise<void> {
+  if (app === undefined) {
+    return Promise.reject(
+      badGateway(parsed.clusterId, parsed.port, "no app is listening on that port"),
+    );
+  }
+  const target = driverAppTarget(app);
+  const basePath = target.pathname.replace(/\/+$/, "");
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && !DROPPED.has(name)) headers[name] = value;
+  }
+  headers["x-forwarded-host"] = req.headers.host ?? "";
+  return new Promise((resolve, reject) => {
+    const upstream = httpRequest(
+      {
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        method: req.method ?? "GET",
+        path: `${basePath}${parsed.subPath}${query}`,
+        headers,
+      },
+      (answer) => {
+        const out: Record<string, string | string[]> = { ...baseHeaders() };
+        for (const [name, value] of Object.entries(answer.headers)) {
+          if (value !== undefined && !DROPPED.has(name)) out[name] = value;
+        }
+        res.writeHead(answer.statusCode ?? 502, out);
+        answer.pipe(res);
+        answer.on("end", () => resolve());
+        answer.on("error", () => {
+          res.destroy();
+          resolve();
+        });
+      },
+    );
+    upstream.on("error", (error: NodeJS.ErrnoException) => {
+      if (res.headersSent) {
+        res.destroy();
+        resolve();
+      } else reject(badGateway(parsed.clusterId, parsed.port, error.code ?? error.message));
+    });
+    req.pipe(upstream);
+    res.on("close", () => upstream.destroy());
+  });
+}

@@ -1,0 +1,123 @@
+import type { IncomingMessage } from "node:http";
+import { errorCodeFor, HttpError } from "./http_util.js";
+import type { StreamFaults } from "./sse.js";
+import type { FaultSpec } from "./types.js";
+
+interface FaultEntry {
+  spec: FaultSpec;
+  failRemaining: number;
+  dropRemaining: number;
+  malformedRemaining: number;
+  arrivals: number[];
+}
+
+/** What a request must still suffer after {@link FaultTable.apply} let it through. */
+export interface ResponseFaults extends StreamFaults {
+  malformedJson: boolean;
+}
+
+function remaining(value: boolean | { count: number } | undefined): number {
+  if (value === undefined || value === false) return 0;
+  return value === true ? Number.POSITIVE_INFINITY : Math.max(0, value.count);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Standard fault bodies. The exact messages are the emulator's; only the codes are documented. */
+function faultError(
+  status: number,
+  retryAfterSeconds: number | undefined,
+  body?: string,
+): HttpError {
+  const headers: Record<string, string> = {};
+  if (retryAfterSeconds !== undefined)
+    headers["Retry-After"] = String(Math.round(retryAfterSeconds));
+  if (body !== undefined) {
+    const trimmed = body.trimStart();
+    const type =
+      trimmed.startsWith("{") || trimmed.startsWith("[")
+        ? "application/json; charset=utf-8"
+        : trimmed.startsWith("<")
+          ? "text/html; charset=utf-8"
+          : "text/plain; charset=utf-8";
+    return new HttpError(status, body, headers, type);
+  }
+  const message =
+    status === 429
+      ? "The endpoint is temporarily throttled because of too many requests. Please retry later."
+      : status === 503
+        ? "The service is temporarily unavailable. Please try again later."
+        : status === 504
+          ? "Request processing time exceeded limit"
+          : `Injected fault: HTTP ${status}.`;
+  return new HttpError(status, { error_code: errorCodeFor(status), message }, headers);
+}
+
+/**
+ * Per-key fault injection (keys are endpoint names, or `clusterId:port` for driver apps).
+ * Order of application: latency, dropped connection, `failNext`, rate limit; the rest (malformed
+ * JSON and stream faults) is returned for the response writer to apply.
+ */
+export class FaultTable {
+  private readonly entries = new Map<string, FaultEntry>();
+
+  constructor(initial: Record<string, FaultSpec> = {}) {
+    for (const [key, spec] of Object.entries(initial)) this.set(key, spec);
+  }
+
+  set(key: string, spec: FaultSpec): void {
+    this.entries.set(key, {
+      spec,
+      failRemaining: spec.failNext?.count ?? 0,
+      dropRemaining: remaining(spec.dropConnection),
+      malformedRemaining: remaining(spec.malformedJson),
+      arrivals: [],
+    });
+  }
+
+  clear(key?: string): void {
+    if (key === undefined) this.entries.clear();
+    else this.entries.delete(key);
+  }
+
+  /**
+   * Apply the faults of `key`. Returns null when the request was dropped; throws an
+   * {@link HttpError} when it must be answered with an error; else the response faults.
+   */
+  async apply(key: string, req: IncomingMessage): Promise<ResponseFaults | null> {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return { malformedJson: false };
+    const { spec } = entry;
+    const now = Date.now();
+    let limited = false;
+    if (spec.rateLimitPerSecond !== undefined) {
+      entry.arrivals = entry.arrivals.filter((t) => now - t < 1000);
+      limited = entry.arrivals.length >= spec.rateLimitPerSecond;
+      if (!limited) entry.arrivals.push(now);
+    }
+    if (spec.latencyMs !== undefined && spec.latencyMs > 0) await sleep(spec.latencyMs);
+    if (entry.dropRemaining > 0) {
+      entry.dropRemaining--;
+      req.socket.destroy();
+      return null;
+    }
+    if (entry.failRemaining > 0 && spec.failNext !== undefined) {
+      entry.failRemaining--;
+      throw faultError(spec.failNext.status, spec.failNext.retryAfterSeconds, spec.failNext.body);
+    }
+    // The rate limiter answers with Retry-After: 1 because its window is one second.
+    if (limited) throw faultError(429, 1);
+    let malformedJson = false;
+    if (entry.malformedRemaining > 0) {
+      entry.malformedRemaining--;
+      malformedJson = true;
+    }
+    const out: ResponseFaults = { malformedJson };
+    if (spec.cutStreamAfterChunks !== undefined)
+      out.cutStreamAfterChunks = spec.cutStreamAfterChunks;
+    if (spec.errorMidStream !== undefined) out.errorMidStream = spec.errorMidStream;
+    return out;
+  }
+}

@@ -1,0 +1,131 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { EndpointEntry } from "./endpoints.js";
+import { apiError, HttpError, parseContentType, readBody } from "./http_util.js";
+import {
+  handleChat,
+  handleChatAgent,
+  handleCompletions,
+  handleEmbeddings,
+  handleResponsesAgent,
+  type TaskContext,
+} from "./llm_tasks.js";
+import { handleCustomModel } from "./mlflow_scoring.js";
+import type { EmulatorState } from "./state.js";
+import type { JsonObject, JsonValue } from "./types.js";
+import { endpointNotFound } from "./workspace_api.js";
+
+/**
+ * Non-MLflow endpoints (foundation/external models, agents) accept JSON only. The real status and
+ * text are undocumented; 415 `UNSUPPORTED_MEDIA_TYPE` is the emulator's choice.
+ */
+export function requireJsonObject(req: IncomingMessage, raw: Buffer): JsonObject {
+  const { raw: header, mime } = parseContentType(req.headers["content-type"]);
+  if (mime !== "application/json") {
+    throw apiError(
+      415,
+      `Unsupported Content-Type '${header}'. This endpoint only accepts 'application/json'.`,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
+  }
+  let body: JsonValue;
+  try {
+    body = JSON.parse(raw.toString("utf8")) as JsonValue;
+  } catch (error) {
+    throw apiError(
+      400,
+      `Malformed JSON in request body: ${(error as Error).message}`,
+      "BAD_REQUEST",
+    );
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw apiError(400, "Bad request: the request body must be a JSON object.", "BAD_REQUEST");
+  }
+  return body;
+}
+
+/** 503 for endpoints that are not READY (status and text are the emulator's choice). */
+export function assertReady(entry: EndpointEntry): void {
+  if ((entry.config.state ?? "READY") !== "READY") {
+    throw apiError(
+      503,
+      `Endpoint '${entry.config.name}' is not ready yet (state NOT_READY). Please retry later.`,
+      "TEMPORARILY_UNAVAILABLE",
+    );
+  }
+}
+
+/** Run a handler, adding the `served-model-name` header to errors as well as to answers. */
+export async function withServedModel(
+  entry: EndpointEntry,
+  run: () => Promise<void>,
+): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof HttpError) {
+      throw new HttpError(
+        error.status,
+        error.body,
+        { ...error.headers, "served-model-name": entry.servedModelName },
+        error.contentType,
+      );
+    }
+    throw error;
+  }
+}
+
+function dispatchOpenAIStyle(ctx: TaskContext, body: JsonObject): Promise<void> {
+  switch (ctx.entry.config.task) {
+    case "llm/v1/chat":
+      return handleChat(ctx, body);
+    case "llm/v1/completions":
+      return handleCompletions(ctx, body);
+    case "llm/v1/embeddings":
+      return handleEmbeddings(ctx, body);
+    default:
+      if ("messages" in body) return handleChat(ctx, body);
+      if ("prompt" in body) return handleCompletions(ctx, body);
+      if ("input" in body) return handleEmbeddings(ctx, body);
+      throw apiError(400, "Bad request: expected one of messages, prompt or input.", "BAD_REQUEST");
+  }
+}
+
+/**
+ * `POST /serving-endpoints/{name}/invocations` (and the sdk-js alias under `/api`). Order: endpoint
+ * lookup (404), readiness (503), bounded body read (413), faults, then content-type and body rules
+ * of the endpoint kind.
+ */
+export async function handleInvocation(
+  state: EmulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  name: string,
+): Promise<void> {
+  const entry = state.endpoints.get(name);
+  if (entry === undefined) throw endpointNotFound(name);
+  const done = state.stats.begin(name);
+  try {
+    await withServedModel(entry, async () => {
+      assertReady(entry);
+      const raw = await readBody(req, entry.maxRequestBytes);
+      const faults = await state.faults.apply(name, req);
+      if (faults === null) return;
+      const ctx: TaskContext = {
+        entry,
+        res,
+        faults,
+        headers: { "served-model-name": entry.servedModelName },
+        strict: entry.openAIStyle,
+      };
+      const task = entry.config.task ?? "";
+      if (entry.openAIStyle) return dispatchOpenAIStyle(ctx, requireJsonObject(req, raw));
+      if (task === "agent/v2/chat") return handleChatAgent(ctx, requireJsonObject(req, raw));
+      if (task === "agent/v1/chat") return handleChat(ctx, requireJsonObject(req, raw));
+      if (task === "agent/v1/responses")
+        return handleResponsesAgent(ctx, requireJsonObject(req, raw));
+      return handleCustomModel(ctx, raw, req.headers["content-type"]);
+    });
+  } finally {
+    done();
+  }
+}

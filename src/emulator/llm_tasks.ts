@@ -1,0 +1,344 @@
+import { randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import type { EndpointEntry } from "./endpoints.js";
+import type { ResponseFaults } from "./faults.js";
+import { embed, generate, type Generation } from "./generation.js";
+import { apiError, sendRaw, sendJson } from "./http_util.js";
+import {
+  contentText,
+  parseChatRequest,
+  parseCompletionRequest,
+  parseEmbeddingRequest,
+  parseMessages,
+  parsePrompts,
+  rejectForeignFields,
+} from "./llm_request.js";
+import { SseWriter } from "./sse.js";
+import { countTokens, splitEvenly, streamPieces } from "./text.js";
+import type { BackendMessage, BackendRequest, JsonObject, JsonValue } from "./types.js";
+
+/**
+ * The LLM task handlers (chat, completions, embeddings, agents), shared by the invocations route
+ * and the OpenAI-compatible routes. Shapes follow the protocol reference §1.4 / §1.5.
+ */
+export interface TaskContext {
+  entry: EndpointEntry;
+  res: ServerResponse;
+  faults: ResponseFaults;
+  /** Extra response headers (`served-model-name`). */
+  headers: Record<string, string>;
+  /** Reject fields of other tasks (foundation-model / external-model endpoints). */
+  strict: boolean;
+}
+
+/** Send a JSON answer, or a truncated one under the `malformedJson` fault. */
+export function respond(ctx: TaskContext, body: unknown): void {
+  if (ctx.faults.malformedJson) {
+    const text = JSON.stringify(body);
+    sendRaw(
+      ctx.res,
+      200,
+      text.slice(0, Math.max(1, Math.floor(text.length / 2))),
+      "application/json; charset=utf-8",
+      ctx.headers,
+    );
+    return;
+  }
+  sendJson(ctx.res, 200, body, ctx.headers);
+}
+
+function wantsStream(body: JsonObject): boolean {
+  const stream = body["stream"];
+  if (stream === undefined || stream === null || stream === false) return false;
+  if (stream === true) return true;
+  throw apiError(400, "stream must be a boolean.", "INVALID_PARAMETER_VALUE");
+}
+
+function includeUsage(body: JsonObject): boolean {
+  const options = body["stream_options"];
+  return (
+    typeof options === "object" &&
+    options !== null &&
+    !Array.isArray(options) &&
+    options["include_usage"] === true
+  );
+}
+
+function usage(prompt: number, completion: number) {
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+  };
+}
+
+function created(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function chatMessage(choice: Generation["choices"][number]): JsonObject {
+  const message: JsonObject = { role: "assistant", content: choice.text };
+  if (choice.toolCalls.length > 0) {
+    message["tool_calls"] = choice.toolCalls.map((t) => ({
+      id: t.id,
+      type: "function",
+      function: { name: t.name, arguments: t.arguments },
+    }));
+  }
+  return message;
+}
+
+/** `llm/v1/chat` (and `agent/v1/chat`, which answers the same ChatCompletion shape). */
+export async function handleChat(ctx: TaskContext, body: JsonObject): Promise<void> {
+  if (ctx.strict) rejectForeignFields(body, "chat");
+  const request = parseChatRequest(ctx.entry.config.name, body);
+  const stream = wantsStream(body);
+  const result = await generate(ctx.entry.backend, request);
+  const id = `chatcmpl-${randomUUID().replace(/-/g, "")}`;
+  const model = ctx.entry.servedModelName;
+  if (!stream) {
+    respond(ctx, {
+      id,
+      object: "chat.completion",
+      created: created(),
+      model,
+      choices: result.choices.map((c, index) => ({
+        index,
+        message: chatMessage(c),
+        finish_reason: c.finishReason,
+        logprobs: null,
+      })),
+      usage: usage(result.promptTokens, result.completionTokens),
+    });
+    return;
+  }
+  const sse = new SseWriter(ctx.res, ctx.faults, ctx.headers);
+  const base = { id, object: "chat.completion.chunk", created: created(), model };
+  let emitted = 0;
+  // Databricks pay-per-token streams carry cumulative usage on every chunk.
+  const frame = (index: number, delta: JsonObject, finish: string | null) =>
+    sse.send({
+      ...base,
+      choices: [{ index, delta, finish_reason: finish, logprobs: null }],
+      usage: usage(result.promptTokens, emitted),
+    });
+  for (const [index, choice] of result.choices.entries()) {
+    if (choice.toolCalls.length > 0) {
+      const first: JsonObject = { role: "assistant", content: choice.text };
+      first["tool_calls"] = [];
+      if (!frame(index, first, null)) return;
+      for (const [k, call] of choice.toolCalls.entries()) {
+        const head = {
+          index: k,
+          id: call.id,
+          type: "function",
+          function: { name: call.name, arguments: "" },
+        };
+        if (!frame(index, { tool_calls: [head] }, null)) return;
+        // Arguments arrive in several slices, as real streams do, so clients must concatenate.
+        for (const slice of splitEvenly(call.arguments, 3)) {
+          emitted += countTokens(slice);
+          if (!frame(index, { tool_calls: [{ index: k, function: { arguments: slice } }] }, null))
+            return;
+        }
+      }
+    } else {
+      const pieces = streamPieces(choice.text ?? "");
+      if (pieces.length === 0) pieces.push("");
+      for (const [p, piece] of pieces.entries()) {
+        emitted += countTokens(piece);
+        const delta: JsonObject =
+          p === 0 ? { role: "assistant", content: piece } : { content: piece };
+        if (!frame(index, delta, null)) return;
+      }
+    }
+    if (!frame(index, {}, choice.finishReason)) return;
+  }
+  if (includeUsage(body)) {
+    if (
+      !sse.send({
+        ...base,
+        choices: [],
+        usage: usage(result.promptTokens, result.completionTokens),
+      })
+    )
+      return;
+  }
+  sse.done();
+}
+
+/** `llm/v1/completions`: one text_completion with `n` choices per prompt. */
+export async function handleCompletions(ctx: TaskContext, body: JsonObject): Promise<void> {
+  if (ctx.strict) rejectForeignFields(body, "completion");
+  const prompts = parsePrompts(body);
+  const stream = wantsStream(body);
+  const results: Generation[] = [];
+  for (const prompt of prompts) {
+    results.push(
+      await generate(
+        ctx.entry.backend,
+        parseCompletionRequest(ctx.entry.config.name, body, prompt),
+      ),
+    );
+  }
+  const choices = results.flatMap((r) => r.choices);
+  const promptTokens = results.reduce((s, r) => s + r.promptTokens, 0);
+  const completionTokens = results.reduce((s, r) => s + r.completionTokens, 0);
+  const id = `cmpl-${randomUUID().replace(/-/g, "")}`;
+  const model = ctx.entry.servedModelName;
+  if (!stream) {
+    respond(ctx, {
+      id,
+      object: "text_completion",
+      created: created(),
+      model,
+      choices: choices.map((c, index) => ({
+        index,
+        text: c.text ?? "",
+        finish_reason: c.finishReason,
+        logprobs: null,
+      })),
+      usage: usage(promptTokens, completionTokens),
+    });
+    return;
+  }
+  // The completions chunk shape is undocumented (unknown #1); OpenAI's `choices[].text` is assumed.
+  const sse = new SseWriter(ctx.res, ctx.faults, ctx.headers);
+  const base = { id, object: "text_completion", created: created(), model };
+  let emitted = 0;
+  for (const [index, choice] of choices.entries()) {
+    for (const piece of streamPieces(choice.text ?? "")) {
+      emitted += countTokens(piece);
+      const ok = sse.send({
+        ...base,
+        choices: [{ index, text: piece, finish_reason: null, logprobs: null }],
+        usage: usage(promptTokens, emitted),
+      });
+      if (!ok) return;
+    }
+    const ok = sse.send({
+      ...base,
+      choices: [{ index, text: "", finish_reason: choice.finishReason, logprobs: null }],
+      usage: usage(promptTokens, emitted),
+    });
+    if (!ok) return;
+  }
+  if (includeUsage(body)) {
+    if (!sse.send({ ...base, choices: [], usage: usage(promptTokens, completionTokens) })) return;
+  }
+  sse.done();
+}
+
+/** Float32 little-endian base64, as OpenAI's `encoding_format: "base64"` (the openai npm default). */
+function base64Vector(vector: number[]): string {
+  const buffer = Buffer.alloc(vector.length * 4);
+  vector.forEach((v, i) => buffer.writeFloatLE(v, i * 4));
+  return buffer.toString("base64");
+}
+
+/** `llm/v1/embeddings`. Honours `encoding_format: "base64"` (inferred: needed by the openai client). */
+export async function handleEmbeddings(ctx: TaskContext, body: JsonObject): Promise<void> {
+  if (ctx.strict) rejectForeignFields(body, "embedding");
+  const request = parseEmbeddingRequest(ctx.entry.config.name, body);
+  const format = body["encoding_format"];
+  if (format !== undefined && format !== null && format !== "float" && format !== "base64") {
+    throw apiError(400, 'encoding_format must be "float" or "base64".', "INVALID_PARAMETER_VALUE");
+  }
+  const vectors = await embed(ctx.entry.backend, request);
+  const promptTokens = request.input.reduce((s, t) => s + countTokens(t), 0);
+  respond(ctx, {
+    id: `emb-${randomUUID().replace(/-/g, "")}`,
+    object: "list",
+    model: ctx.entry.servedModelName,
+    data: vectors.map((embedding, index) => ({
+      object: "embedding",
+      index,
+      embedding: format === "base64" ? base64Vector(embedding) : embedding,
+    })),
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  });
+}
+
+function agentRequest(
+  ctx: TaskContext,
+  body: JsonObject,
+  messages: BackendMessage[],
+): BackendRequest {
+  const rest: JsonObject = { ...body };
+  delete rest["input"];
+  const raw: JsonValue[] = messages.map((m) => ({ role: m.role, content: m.content }));
+  return parseChatRequest(ctx.entry.config.name, { ...rest, messages: raw, n: 1 });
+}
+
+/** `agent/v2/chat` (MLflow ChatAgent): `{"messages": [{"role": "assistant", "content", "id"}]}`. */
+export async function handleChatAgent(ctx: TaskContext, body: JsonObject): Promise<void> {
+  const messages = parseMessages(body["messages"]);
+  const request = agentRequest(ctx, body, messages);
+  const result = await generate(ctx.entry.backend, request);
+  const choice = result.choices[0];
+  const id = randomUUID();
+  const text = choice?.text ?? "";
+  if (!wantsStream(body)) {
+    const message: JsonObject = { role: "assistant", content: text, id };
+    if (choice !== undefined && choice.toolCalls.length > 0)
+      message["tool_calls"] = chatMessage(choice)["tool_calls"] ?? [];
+    respond(ctx, { messages: [message] });
+    return;
+  }
+  const sse = new SseWriter(ctx.res, ctx.faults, ctx.headers);
+  for (const piece of streamPieces(text)) {
+    if (!sse.send({ delta: { role: "assistant", content: piece, id } })) return;
+  }
+  sse.done();
+}
+
+/** `agent/v1/responses` (MLflow ResponsesAgent), non-streaming only. */
+export async function handleResponsesAgent(ctx: TaskContext, body: JsonObject): Promise<void> {
+  const input = body["input"];
+  let messages: BackendMessage[];
+  if (typeof input === "string") messages = [{ role: "user", content: input }];
+  else if (Array.isArray(input) && input.length > 0) {
+    messages = input.map((item) => {
+      const obj = typeof item === "object" && item !== null && !Array.isArray(item) ? item : {};
+      return {
+        role: typeof obj["role"] === "string" ? obj["role"] : "user",
+        content: contentText(obj["content"]),
+      };
+    });
+  } else
+    throw apiError(
+      400,
+      "input must be a string or a non-empty list of input items.",
+      "INVALID_PARAMETER_VALUE",
+    );
+  if (wantsStream(body)) {
+    throw apiError(
+      400,
+      "The emulator does not stream agent/v1/responses endpoints.",
+      "INVALID_PARAMETER_VALUE",
+    );
+  }
+  const result = await generate(ctx.entry.backend, agentRequest(ctx, body, messages));
+  const text = result.choices[0]?.text ?? "";
+  respond(ctx, {
+    id: `resp_${randomUUID().replace(/-/g, "")}`,
+    object: "response",
+    created_at: created(),
+    model: ctx.entry.servedModelName,
+    status: "completed",
+    output: [
+      {
+        type: "message",
+        id: `msg_${randomUUID().replace(/-/g, "")}`,
+        role: "assistant",
+        status: "completed",
+        content: [{ type: "output_text", text, annotations: [] }],
+      },
+    ],
+    usage: {
+      input_tokens: result.promptTokens,
+      output_tokens: result.completionTokens,
+      total_tokens: result.promptTokens + result.completionTokens,
+    },
+  });
+}

@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { apiError, readBody } from "./http_util.js";
+import { assertReady, requireJsonObject, withServedModel } from "./invocations.js";
+import { handleChat, handleCompletions, handleEmbeddings, type TaskContext } from "./llm_tasks.js";
+import type { EmulatorState } from "./state.js";
+import { endpointNotFound } from "./workspace_api.js";
+
+const MAX_OPENAI_BODY = 16 * 1024 * 1024;
+
+/** Which OpenAI-compatible route was called. */
+export type OpenAIRoute = "chat" | "completions" | "embeddings";
+
+/**
+ * `POST /serving-endpoints/{chat/completions, completions, embeddings}`: the endpoint is named by
+ * the body's `model` (protocol reference §1.6). Faults and counters use that endpoint's name, and
+ * the endpoint's own body limit applies once it is known.
+ */
+export async function handleOpenAIRoute(
+  state: EmulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: OpenAIRoute,
+): Promise<void> {
+  const raw = await readBody(req, MAX_OPENAI_BODY);
+  const body = requireJsonObject(req, raw);
+  const model = body["model"];
+  if (typeof model !== "string" || model === "") {
+    throw apiError(
+      400,
+      "model is required: set it to the serving endpoint name.",
+      "INVALID_PARAMETER_VALUE",
+    );
+  }
+  const entry = state.endpoints.get(model);
+  if (entry === undefined) throw endpointNotFound(model);
+  const done = state.stats.begin(model);
+  try {
+    await withServedModel(entry, async () => {
+      if (raw.length > entry.maxRequestBytes) {
+        throw apiError(
+          413,
+          `Request payload size exceeds the limit of ${entry.maxRequestBytes} bytes for this endpoint.`,
+          "REQUEST_ENTITY_TOO_LARGE",
+        );
+      }
+      assertReady(entry);
+      const faults = await state.faults.apply(model, req);
+      if (faults === null) return;
+      const ctx: TaskContext = {
+        entry,
+        res,
+        faults,
+        headers: { "served-model-name": entry.servedModelName },
+        strict: entry.openAIStyle,
+      };
+      if (route === "chat") return handleChat(ctx, body);
+      if (route === "completions") return handleCompletions(ctx, body);
+      return handleEmbeddings(ctx, body);
+    });
+  } finally {
+    done();
+  }
+}

@@ -1,0 +1,91 @@
+import type { ServerResponse } from "node:http";
+import { baseHeaders } from "./http_util.js";
+
+/** Stream faults that act on the SSE frames (see `FaultSpec`). */
+export interface StreamFaults {
+  cutStreamAfterChunks?: number;
+  errorMidStream?: { afterChunks: number; shape: "databricks" | "openai" };
+  /** Send a broken JSON frame first (the `malformedJson` fault applied to a stream). */
+  malformedJson?: boolean;
+}
+
+/**
+ * Server-Sent Events writer in the Databricks framing: every frame is `data: <json>\n\n`, the
+ * stream ends with `data: [DONE]\n\n`, and no `event:` line is ever sent (the MLflow client
+ * rejects any key other than `data`). Served as `text/event-stream` (unknown #1 in the protocol
+ * reference: the real Content-Type is not documented).
+ */
+export class SseWriter {
+  private frames = 0;
+  private ended = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly faults: StreamFaults = {},
+    headers: Record<string, string> = {},
+  ) {
+    res.writeHead(200, {
+      ...baseHeaders(),
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache",
+      ...headers,
+    });
+    if (faults.malformedJson === true) {
+      res.write('data: {"choices": [{"delta": \n\n');
+      this.frames++;
+    }
+  }
+
+  /** Whether the stream was cut or errored by a fault; callers stop producing then. */
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** Write one `data:` frame. Returns false once the stream has been ended by a fault. */
+  send(payload: unknown): boolean {
+    if (this.ended) return false;
+    const { cutStreamAfterChunks, errorMidStream } = this.faults;
+    if (cutStreamAfterChunks !== undefined && this.frames >= cutStreamAfterChunks) {
+      this.ended = true;
+      // Close the socket once the frames already written are flushed, without the terminating
+      // chunk: the client sees a truncated body (an abrupt end), not a clean end of stream.
+      const socket = this.res.socket;
+      if (socket === null) this.res.destroy();
+      else socket.end(() => socket.destroy());
+      return false;
+    }
+    if (errorMidStream !== undefined && this.frames >= errorMidStream.afterChunks) {
+      this.ended = true;
+      const error =
+        errorMidStream.shape === "openai"
+          ? {
+              error: {
+                message: "The model failed while streaming.",
+                type: "server_error",
+                code: "internal_error",
+              },
+            }
+          : { error_code: "INTERNAL_ERROR", message: "The model failed while streaming." };
+      this.res.end(`data: ${JSON.stringify(error)}\n\n`);
+      return false;
+    }
+    this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    this.frames++;
+    return true;
+  }
+
+  /** Write `data: [DONE]` and end the response (unless a fault already ended it). */
+  done(): void {
+    if (this.ended) return;
+    // A cut scheduled right after the last chunk still applies before [DONE].
+    if (
+      this.faults.cutStreamAfterChunks !== undefined &&
+      this.frames >= this.faults.cutStreamAfterChunks
+    ) {
+      this.send(null);
+      return;
+    }
+    this.ended = true;
+    this.res.end("data: [DONE]\n\n");
+  }
+}

@@ -1,0 +1,49 @@
+import type { EmulatorEndpointStats, EmulatorStats } from "./types.js";
+
+/** Request counters: a total and per-key request / in-flight figures. */
+export class StatsTable {
+  private total = 0;
+  private readonly keys = new Map<string, EmulatorEndpointStats>();
+
+  /** Count one HTTP request (any route). */
+  countRequest(): void {
+    this.total++;
+  }
+
+  get requests(): number {
+    return this.total;
+  }
+
+  /** Count a request to `key` and mark it in flight; call the returned function when done. */
+  begin(key: string): () => void {
+    let entry = this.keys.get(key);
+    if (entry === undefined) {
+      entry = { requests: 0, inFlight: 0, maxInFlight: 0 };
+      this.keys.set(key, entry);
+    }
+    const e = entry;
+    e.requests++;
+    e.inFlight++;
+    if (e.inFlight > e.maxInFlight) e.maxInFlight = e.inFlight;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      e.inFlight--;
+    };
+  }
+
+  snapshot(): EmulatorStats {
+    const endpoints: Record<string, EmulatorEndpointStats> = {};
+    for (const [key, value] of this.keys) endpoints[key] = { ...value };
+    return { total: this.total, endpoints };
+  }
+
+  reset(): void {
+    this.total = 0;
+    for (const entry of this.keys.values()) {
+      entry.requests = 0;
+      entry.maxInFlight = entry.inFlight;
+    }
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Public option, handle and backend types of the local Databricks workspace emulator.
+ *
+ * Kept in one module so the server, the CLI (via {@link loadEmulatorConfig}) and user code share
+ * exactly one definition of the configuration shape.
+ */
+
+/** A JSON value as parsed by `JSON.parse`. */
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Readiness of a serving endpoint, as in `state.ready` of `ServingEndpointDetailed`. */
+export type EndpointReadyState = "READY" | "NOT_READY";
+
+/**
+ * How an endpoint produces answers. Every backend serves every task it can: text generation for
+ * chat / completions / custom models and vectors for embeddings (text backends fall back to the
+ * hashing embedder for embeddings, see `backends/create.ts`).
+ */
+export type BackendSpec =
+  | {
+      /** Deterministic word-level trigram generator over a small bundled CC0 corpus. */
+      type: "ngram";
+      /** Mixed into every request's seed, so two endpoints can answer differently. */
+      seed?: number;
+      /** Extra training text (sentences), appended to the bundled corpus. */
+      corpus?: string;
+    }
+  | {
+      /** Deterministic feature-hashing embedder (L2-normalised vectors). */
+      type: "hashing-embedder";
+      /** Vector size; default 256. */
+      dimensions?: number;
+    }
+  | {
+      /** Answers with the prompt or the last user message. */
+      type: "echo";
+    }
+  | {
+      /** Canned answers: a list used round-robin, or a map from exact prompt to answer. */
+      type: "scripted";
+      answers: string[] | Record<string, string>;
+    }
+  | {
+      /** Forwards to an OpenAI-compatible server (Ollama, vLLM, llama.cpp, another emulator). */
+      type: "openai-upstream";
+      /** Base URL that `/chat/completions`, `/completions` and `/embeddings` are appended to. */
+      baseUrl: string;
+      apiKey?: string;
+      /** Model name sent upstream; defaults to the endpoint name. */
+      model?: string;
+    }
+  | {
+      /** A user-supplied function (not expressible in a JSON config file). */
+      type: "function";
+      fn: (request: BackendRequest) => BackendResult | Promise<BackendResult>;
+    };
+
+/** One serving endpoint of the emulated workspace. */
+export interface EndpointConfig {
+  /** Endpoint name, used in `/serving-endpoints/{name}/invocations` and as OpenAI `model`. */
+  name: string;
+  /**
+   * `llm/v1/chat`, `llm/v1/completions`, `llm/v1/embeddings`, `llama2/chat`, `agent/v1/chat`,
+   * `agent/v2/chat`, `agent/v1/responses`, or undefined for a custom MLflow pyfunc model.
+   */
+  task?: string;
+  /** `FOUNDATION_MODEL_API` / `EXTERNAL_MODEL` select the strict OpenAI-like request parser. */
+  endpointType?: string;
+  /** Defaults to `hashing-embedder` for `llm/v1/embeddings`, `ngram` otherwise. */
+  backend?: BackendSpec;
+  /** Default `READY`; `NOT_READY` endpoints answer invocations with 503. */
+  state?: EndpointReadyState;
+  /**
+   * Request body limit in bytes. Default 16 MiB, or 4 MiB for foundation-model, external-model and
+   * agent endpoints (the documented serving limits).
+   */
+  maxRequestBytes?: number;
+}
+
+/** A cluster driver-proxy app reachable at `/driver-proxy-api/o/{org}/{clusterId}/{port}`. */
+export interface DriverAppConfig {
+  clusterId: string;
+  port: number | string;
+  /** Where requests are forwarded: a base URL such as `http://127.0.0.1:7777`, or a local port. */
+  target: string | number;
+}
+
+/** An OAuth machine-to-machine client accepted by `POST /oidc/v1/token`. */
+export interface OAuthClientConfig {
+  clientId: string;
+  clientSecret: string;
+}
+
+/**
+ * Failure injection for one endpoint (or driver app, keyed `clusterId:port`). Count-based faults
+ * are consumed as requests arrive, so `failNext: {count: 2, ...}` fails exactly two requests.
+ */
+export interface FaultSpec {
+  /** Added before answering (after the body has been read). */
+  latencyMs?: number;
+  /** Answer the next `count` requests with `status` (429 → REQUEST_LIMIT_EXCEEDED, 503 → ...). */
+  failNext?: {
+    count: number;
+    status: number;
+    /** Sent as an integer `Retry-After` header; omitted → no header. */
+    retryAfterSeconds?: number;
+    /** Raw body to send instead of the standard `{"error_code","message"}` JSON. */
+    body?: string;
+  };
+  /** Requests beyond this many per second (sliding 1 s window) get 429 REQUEST_LIMIT_EXCEEDED. */
+  rateLimitPerSecond?: number;
+  /** Destroy the socket without answering (`true` = every request). */
+  dropConnection?: boolean | { count: number };
+  /** Answer 200 with a truncated JSON body (`true` = every request). */
+  malformedJson?: boolean | { count: number };
+  /** Streams: destroy the socket after N `data:` frames, without `[DONE]`. */
+  cutStreamAfterChunks?: number;
+  /** Streams: after N frames send an error frame in the given shape and end without `[DONE]`. */
+  errorMidStream?: { afterChunks: number; shape: "databricks" | "openai" };
+}
+
+/** Options of {@link startEmulator}. Every field is optional. */
+export interface EmulatorOptions {
+  /** Interface to bind; default `127.0.0.1`. */
+  host?: string;
+  /** Port; `0` (default) picks an ephemeral port. */
+  port?: number;
+  /** Accepted personal access tokens; default `[DEFAULT_EMULATOR_TOKEN]`. */
+  tokens?: string[];
+  /** OAuth M2M clients; default none. */
+  oauthClients?: OAuthClientConfig[];
+  /** Lifetime of issued OAuth tokens in seconds; default 3600. */
+  tokenLifetimeSeconds?: number;
+  /** Workspace id reported by host metadata and SCIM; default `900800700600`. */
+  workspaceId?: string;
+  /** Serving endpoints; default none. */
+  endpoints?: EndpointConfig[];
+  /** Driver-proxy apps; default none. */
+  driverApps?: DriverAppConfig[];
+  /** Faults keyed by endpoint name (or `clusterId:port` for driver apps). */
+  faults?: Record<string, FaultSpec>;
+  /** Receives one line per request (method, path without query, status, duration). No secrets. */
+  log?: (line: string) => void;
+}
+
+/** Per-key request counters, useful for retry and concurrency tests. */
+export interface EmulatorEndpointStats {
+  /** Requests received, including those answered by a fault. */
+  requests: number;
+  /** Requests being processed right now. */
+  inFlight: number;
+  /** Highest `inFlight` seen since start (or the last reset). */
+  maxInFlight: number;
+}
+
+/** A snapshot of the request counters. */
+export interface EmulatorStats {
+  /** All HTTP requests, on every route. */
+  total: number;
+  /** Keyed by endpoint name (invocations and OpenAI routes) or `clusterId:port` (driver proxy). */
+  endpoints: Record<string, EmulatorEndpointStats>;
+}
+
+/** A running emulator. */
+export interface EmulatorHandle {
+  /** Base URL, e.g. `http://127.0.0.1:54321`. Use it as the Databricks host. */
+  readonly url: string;
+  readonly port: number;
+  /** The first accepted PAT. */
+  readonly token: string;
+  readonly workspaceId: string;
+  /** Total HTTP requests received so far. */
+  readonly requests: number;
+  /** Counter snapshot. */
+  stats(): EmulatorStats;
+  /** Zero every counter. */
+  resetStats(): void;
+  /** Stop listening and close open connections. */
+  close(): Promise<void>;
+  /** Replace the fault of one endpoint (or `clusterId:port`). */
+  setFault(key: string, fault: FaultSpec): void;
+  /** Remove the faults of one key, or of every key. */
+  clearFaults(key?: string): void;
+  /** Add or replace an endpoint. */
+  addEndpoint(endpoint: EndpointConfig): void;
+  /** Remove an endpoint; returns whether it existed. */
+  removeEndpoint(name: string): boolean;
+  /** Flip an endpoint between READY and NOT_READY. */
+  setEndpointState(name: string, state: EndpointReadyState): void;
+  /** Add or replace a driver-proxy app. */
+  addDriverApp(app: DriverAppConfig): void;
+}
+
+/** A chat message as the backends see it (content flattened to text). */
+export interface BackendMessage {
+  role: string;
+  content: string;
+  /** Tool calls of an earlier assistant turn, as sent by the client. */
+  toolCalls?: BackendToolCall[];
+  /** For `role: "tool"` messages. */
+  toolCallId?: string;
+}
+
+/** A tool the model may call (OpenAI `tools[].function`). */
+export interface BackendTool {
+  name: string;
+  description?: string;
+  /** JSON schema of the arguments. */
+  parameters?: JsonObject;
+}
+
+/** A tool call produced by a backend. `arguments` may be an object; it is serialised to JSON. */
+export interface BackendToolCall {
+  id?: string;
+  name: string;
+  arguments: string | JsonObject;
+}
+
+/** What a backend is asked to do. */
+export interface BackendRequest {
+  kind: "chat" | "completion" | "embedding";
+  /** Endpoint name. */
+  endpoint: string;
+  /** Completion prompt, or the last user message for chat, or the inputs joined for embeddings. */
+  prompt: string;
+  /** Chat messages (empty for other kinds). */
+  messages: BackendMessage[];
+  /** Embedding inputs (empty for other kinds). */
+  input: string[];
+  /** Limit in emulator tokens (a word or a punctuation mark). */
+  maxTokens?: number;
+  temperature?: number;
+  /** Number of choices wanted (≥ 1). */
+  n: number;
+  /** Stop sequences (the answer is cut before the first one). */
+  stop: string[];
+  /** Request-level seed (`seed` field), if any. */
+  seed?: number;
+  tools: BackendTool[];
+  /** `auto`, `none`, `required` or a named function. Undefined when no tools are given. */
+  toolChoice?: "auto" | "none" | "required" | { name: string };
+  /** Structured output request. */
+  responseFormat?:
+    { type: "json_object" } | { type: "json_schema"; name?: string; schema: JsonObject };
+  /** Embedding size asked for by the OpenAI `dimensions` field. */
+  dimensions?: number;
+  /** The request body as received. */
+  body: JsonObject;
+}
+
+/** One generated choice. */
+export interface BackendChoice {
+  text?: string;
+  toolCalls?: BackendToolCall[];
+  /** Defaults to `tool_calls` when tool calls are present, `stop` otherwise. */
+  finishReason?: string;
+}
+
+/** Structured backend output. */
+export interface BackendOutput {
+  choices?: BackendChoice[];
+  /** Shorthand for a single text choice. */
+  text?: string;
+  /** For embedding requests: one vector per input. */
+  embeddings?: number[][];
+  /** Overrides of the computed token counts. */
+  usage?: { promptTokens?: number; completionTokens?: number };
+}
+
+/** What a `function` backend may return: a text, one text per choice, or a structured output. */
+export type BackendResult = string | string[] | BackendOutput;

@@ -1,0 +1,144 @@
+import { request } from "node:http";
+import { describe, expect, it } from "vitest";
+import { emulator, postJson, sseData } from "./helpers.js";
+
+const CHAT = "/serving-endpoints/databricks-llama/invocations";
+const HELLO = { messages: [{ role: "user", content: "How are you?" }], temperature: 0 };
+
+describe("fault injection", () => {
+  it("failNext 429 with and without Retry-After, then recovers; counts every attempt", async () => {
+    const h = await emulator({
+      faults: { "databricks-llama": { failNext: { count: 2, status: 429, retryAfterSeconds: 3 } } },
+    });
+    const first = await postJson(h, CHAT, HELLO);
+    expect(first.status).toBe(429);
+    expect(first.headers.get("retry-after")).toBe("3");
+    expect(first.headers.get("served-model-name")).toBe("databricks-llama");
+    expect(first.headers.get("x-databricks-reason-phrase")).toBeTruthy();
+    expect(await first.json()).toMatchObject({ error_code: "REQUEST_LIMIT_EXCEEDED" });
+    expect((await postJson(h, CHAT, HELLO)).status).toBe(429);
+    expect((await postJson(h, CHAT, HELLO)).status).toBe(200);
+    expect(h.stats().endpoints["databricks-llama"]?.requests).toBe(3);
+
+    h.setFault("databricks-llama", { failNext: { count: 1, status: 429 } });
+    const noHeader = await postJson(h, CHAT, HELLO);
+    expect(noHeader.status).toBe(429);
+    expect(noHeader.headers.get("retry-after")).toBeNull();
+  });
+
+  it("503 TEMPORARILY_UNAVAILABLE, custom raw bodies, clearFaults", async () => {
+    const h = await emulator();
+    h.setFault("dolly", { failNext: { count: 1, status: 503, retryAfterSeconds: 1 } });
+    const res = await postJson(h, "/serving-endpoints/dolly/invocations", {
+      dataframe_records: [{ prompt: "x" }],
+    });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error_code: "TEMPORARILY_UNAVAILABLE" });
+    h.setFault("dolly", {
+      failNext: { count: 5, status: 502, body: "<html><title>Bad Gateway</title></html>" },
+    });
+    const html = await postJson(h, "/serving-endpoints/dolly/invocations", {
+      dataframe_records: [{ prompt: "x" }],
+    });
+    expect(html.status).toBe(502);
+    expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await html.text()).toBe("<html><title>Bad Gateway</title></html>");
+    h.clearFaults("dolly");
+    expect(
+      (
+        await postJson(h, "/serving-endpoints/dolly/invocations", {
+          dataframe_records: [{ prompt: "x" }],
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  it("rateLimitPerSecond answers the excess with 429", async () => {
+    const h = await emulator({ faults: { "databricks-llama": { rateLimitPerSecond: 2 } } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await postJson(h, CHAT, HELLO)).status);
+    expect(statuses).toEqual([200, 200, 429, 429]);
+  });
+
+  it("latencyMs delays the answer and is visible as in-flight", async () => {
+    const h = await emulator({ faults: { dolly: { latencyMs: 150 } } });
+    const started = Date.now();
+    await Promise.all([
+      postJson(h, "/serving-endpoints/dolly/invocations", { dataframe_records: [{ prompt: "x" }] }),
+      postJson(h, "/serving-endpoints/dolly/invocations", { dataframe_records: [{ prompt: "y" }] }),
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(h.stats().endpoints["dolly"]?.maxInFlight).toBe(2);
+    expect(h.stats().endpoints["dolly"]?.inFlight).toBe(0);
+  });
+
+  it("dropConnection destroys the socket without an answer, count-limited", async () => {
+    const h = await emulator({ faults: { "databricks-llama": { dropConnection: { count: 1 } } } });
+    await expect(postJson(h, CHAT, HELLO)).rejects.toThrow(/fetch failed/);
+    expect((await postJson(h, CHAT, HELLO)).status).toBe(200);
+  });
+
+  it("malformedJson answers 200 with a truncated body", async () => {
+    const h = await emulator({ faults: { "databricks-llama": { malformedJson: { count: 1 } } } });
+    const res = await postJson(h, CHAT, HELLO);
+    expect(res.status).toBe(200);
+    await expect(res.json()).rejects.toThrow(SyntaxError);
+    expect((await (await postJson(h, CHAT, HELLO)).json()) as object).toHaveProperty("choices");
+  });
+
+  it("cutStreamAfterChunks ends the stream abruptly without [DONE]", async () => {
+    const h = await emulator({ faults: { "databricks-llama": { cutStreamAfterChunks: 3 } } });
+    const url = new URL(`${h.url}${CHAT}`);
+    // Raw node:http so the partial body is observable before the abort.
+    const { frames, aborted } = await new Promise<{ frames: string; aborted: boolean }>(
+      (resolve) => {
+        const req = request(
+          url,
+          {
+            method: "POST",
+            headers: { Authorization: `Bearer ${h.token}`, "Content-Type": "application/json" },
+          },
+          (res) => {
+            let data = "";
+            res.on("data", (c: Buffer) => (data += c.toString()));
+            res.on("aborted", () => resolve({ frames: data, aborted: true }));
+            res.on("error", () => resolve({ frames: data, aborted: true }));
+            res.on("end", () => resolve({ frames: data, aborted: !res.complete }));
+          },
+        );
+        req.on("error", () => resolve({ frames: "", aborted: true }));
+        req.end(JSON.stringify({ ...HELLO, stream: true }));
+      },
+    );
+    expect(aborted).toBe(true);
+    const data = sseData(frames);
+    expect(data).toHaveLength(3);
+    expect(data).not.toContain("[DONE]");
+  });
+
+  it("errorMidStream in the Databricks shape", async () => {
+    const h = await emulator({
+      faults: { "databricks-llama": { errorMidStream: { afterChunks: 2, shape: "databricks" } } },
+    });
+    const res = await postJson(h, CHAT, { ...HELLO, stream: true });
+    const data = sseData(await res.text());
+    expect(data).toHaveLength(3);
+    expect(JSON.parse(data[2] ?? "")).toEqual({
+      error_code: "INTERNAL_ERROR",
+      message: "The model failed while streaming.",
+    });
+  });
+
+  it("faults apply to the OpenAI routes by model name", async () => {
+    const h = await emulator({
+      faults: { "databricks-embeddings": { failNext: { count: 1, status: 500 } } },
+    });
+    const res = await postJson(h, "/serving-endpoints/embeddings", {
+      model: "databricks-embeddings",
+      input: "x",
+    });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ error_code: "INTERNAL_ERROR" });
+    expect(h.requests).toBeGreaterThanOrEqual(1);
+  });
+});
