@@ -4,13 +4,14 @@ import {
   type BaseLLMCallOptions,
   type BaseLLMParams,
 } from "@langchain/core/language_models/llms";
-import type { Serialized, SerializedNotImplemented } from "@langchain/core/load/serializable";
+import type { Serialized } from "@langchain/core/load/serializable";
 import { GenerationChunk } from "@langchain/core/outputs";
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
 import {
   CONNECTION_SECRETS,
   createCaller,
   createDatabricksClient,
+  markUnserializableKwargs,
   redactSecretKwargs,
   type DatabricksConnectionOptions,
 } from "./options.js";
@@ -204,22 +205,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
    * `not_implemented` markers, so loading fails clearly instead of silently dropping them.
    */
   override toJSON(): Serialized {
-    const serialized = super.toJSON();
-    if (serialized.type !== "constructor") return serialized;
-    const kwargs = { ...serialized.kwargs };
-    for (const [key, value] of Object.entries(this.lc_kwargs)) {
-      if (typeof value === "function" || key === "credentials") {
-        const jsonKey = key.replace(/([A-Z])/g, "_$1").toLowerCase();
-        delete kwargs[jsonKey];
-        delete kwargs[key];
-        kwargs[jsonKey] = {
-          lc: 1,
-          type: "not_implemented",
-          id: [`${key} cannot be serialized: pass it again when loading`],
-        } satisfies SerializedNotImplemented;
-      }
-    }
-    return { ...serialized, kwargs };
+    return markUnserializableKwargs(super.toJSON(), this.lc_kwargs);
   }
 
   /** @internal LangChain hook: one prompt → one text. */

@@ -1,4 +1,5 @@
 import { AsyncCaller } from "@langchain/core/utils/async_caller";
+import type { Serialized, SerializedNotImplemented } from "@langchain/core/load/serializable";
 import { resolveDatabricksConfig, type DatabricksAuthOptions } from "./auth/resolve.js";
 import { DatabricksConfigError } from "./errors.js";
 import { DatabricksClient } from "./transport/client.js";
@@ -116,4 +117,28 @@ export function redactSecretKwargs(kwargs: Record<string, unknown>): Record<stri
     if (copy[key] !== undefined) copy[key] = "***";
   }
   return copy;
+}
+
+/**
+ * Finish a LangChain `toJSON()`: constructor fields holding functions or credential objects
+ * (`transformInputFn`, `fetch`, `credentials`…) cannot be serialised, so each becomes a
+ * `not_implemented` marker and LangChain's `load` fails clearly instead of silently dropping it.
+ */
+export function markUnserializableKwargs(
+  serialized: Serialized,
+  kwargs: Record<string, unknown>,
+): Serialized {
+  if (serialized.type !== "constructor") return serialized;
+  const out = { ...serialized.kwargs };
+  for (const [key, value] of Object.entries(kwargs)) {
+    if (typeof value !== "function" && key !== "credentials") continue;
+    const jsonKey = key.replace(/([A-Z])/g, "_$1").toLowerCase();
+    delete out[key];
+    out[jsonKey] = {
+      lc: 1,
+      type: "not_implemented",
+      id: [`${key} cannot be serialized: pass it again when loading`],
+    } satisfies SerializedNotImplemented;
+  }
+  return { ...serialized, kwargs: out };
 }

@@ -25,6 +25,8 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
   maxRetries?: number | undefined;
   timeoutMs?: number | undefined;
+  /** Streams only: called with the response headers once the stream starts (e.g. `served-model-name`). */
+  onResponseHeaders?: ((headers: Record<string, string>) => void) | undefined;
 }
 
 /**
@@ -118,7 +120,8 @@ export class DatabricksClient {
     // Keep listening to the caller's signal (it tears the body down), but drop the headers timeout.
     attempt.disposeTimeoutOnly();
     try {
-      yield* sseEvents(res.body);
+      options.onResponseHeaders?.(res.headers);
+      yield* sseEvents(res.body, { request: what, headers: res.headers });
     } catch (error) {
       throw attempt.classify(error, timeoutMs, what);
     } finally {

@@ -1,4 +1,5 @@
 import { readEnv } from "../utils/env.js";
+import { packageVersion } from "../version.js";
 
 const TOKEN = /^[a-zA-Z0-9_.+-]+$/;
 
@@ -7,7 +8,7 @@ const TOKEN = /^[a-zA-Z0-9_.+-]+$/;
  * (`langchain-databricks/0.1.0 node/20.20.2 os/linux auth/pat`), plus the SDK upstream tags.
  */
 export function buildUserAgent(authType: string): string {
-  const parts = [`langchain-databricks/${__PKG_VERSION__}`];
+  const parts = [`langchain-databricks/${packageVersion()}`];
   const nodeVersion = typeof process !== "undefined" ? process.versions?.node : undefined;
   if (nodeVersion) parts.push(`node/${nodeVersion}`);
   if (typeof process !== "undefined" && process.platform) parts.push(`os/${process.platform}`);

@@ -1,0 +1,525 @@
+import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import type {
+  BaseLanguageModelInput,
+  StructuredOutputMethodOptions,
+  ToolDefinition,
+} from "@langchain/core/language_models/base";
+import {
+  BaseChatModel,
+  type BaseChatModelCallOptions,
+  type BaseChatModelParams,
+  type BindToolsInput,
+  type LangSmithParams,
+  type ToolChoice,
+} from "@langchain/core/language_models/chat_models";
+import type { Serialized } from "@langchain/core/load/serializable";
+import { AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
+import { JsonOutputParser, StructuredOutputParser } from "@langchain/core/output_parsers";
+import { JsonOutputKeyToolsParser } from "@langchain/core/output_parsers/openai_tools";
+import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
+import {
+  RunnablePassthrough,
+  RunnableSequence,
+  type Runnable,
+  type RunnableConfig,
+} from "@langchain/core/runnables";
+import { toJsonSchema } from "@langchain/core/utils/json_schema";
+import {
+  isSerializableSchema,
+  type SerializableSchema,
+} from "@langchain/core/utils/standard_schema";
+import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/types";
+import { DatabricksAbortError, DatabricksConfigError } from "./errors.js";
+import {
+  CONNECTION_SECRETS,
+  createCaller,
+  createDatabricksClient,
+  markUnserializableKwargs,
+  redactSecretKwargs,
+  type DatabricksConnectionOptions,
+} from "./options.js";
+import type { DatabricksClient } from "./transport/client.js";
+import { isRecord, parseChatResponse, type JsonRecord } from "./utils/chat_outputs.js";
+import { ChatStreamAssembler } from "./utils/chat_stream.js";
+import { toOpenAITools, toWireToolChoice } from "./utils/chat_tools.js";
+import { toWireMessages } from "./utils/messages.js";
+import { packageVersion } from "./version.js";
+
+/** Options of one call (`invoke(messages, options)`), overriding the instance's for that call. */
+export interface ChatDatabricksCallOptions extends BaseChatModelCallOptions {
+  /**
+   * Stop sequences for this call. They replace the instance's `stop` (LangChain.js convention; the
+   * Python successor lets the instance win). Sent to the server and also cut client-side.
+   */
+  stop?: string[];
+  /** Tools the model may call: LangChain tools, `{name, description, schema}` or OpenAI tool dicts. */
+  tools?: BindToolsInput[];
+  /**
+   * `"auto"`, `"none"`, `"required"`, `"any"` (sent as `"required"`), a bound tool's name (sent as
+   * `{type: "function", function: {name}}`), or an OpenAI `tool_choice` object.
+   */
+  tool_choice?: ToolChoice;
+  /** Passed to `convertToOpenAITool` for every tool (OpenAI strict function schemas). */
+  strict?: boolean;
+  /** OpenAI-style `response_format` (`{type: "json_object"}` or `{type: "json_schema", ...}`). */
+  response_format?: Record<string, unknown>;
+  /** Sampling temperature for this call. */
+  temperature?: number;
+  /** Maximum completion tokens for this call (`max_tokens`). */
+  maxTokens?: number;
+  /** Extra top-level body fields for this call, merged over the instance's `extraParams`. */
+  extraParams?: Record<string, unknown>;
+  /** Emit the final usage chunk when streaming (overrides the instance's `streamUsage`). */
+  streamUsage?: boolean;
+}
+
+/** Constructor options of {@link ChatDatabricks}. */
+export interface ChatDatabricksInput extends BaseChatModelParams, DatabricksConnectionOptions {
+  /** Serving endpoint name (`POST /serving-endpoints/{model}/invocations`). Required (or `endpoint`). */
+  model?: string;
+  /** Alias of `model` (the older Python classes' name). */
+  endpoint?: string;
+  /** Sampling temperature; sent only when set. */
+  temperature?: number;
+  /** Maximum completion tokens, sent as `max_tokens` only when set. */
+  maxTokens?: number;
+  /** Number of choices; sent only when set and not 1. Streaming streams choice 0 only. */
+  n?: number;
+  /** Default stop sequences: sent when non-empty, and the answer is cut at the first one. */
+  stop?: string[];
+  /**
+   * Extra top-level body fields (e.g. `top_p`, `custom_inputs`), as the Python successor's
+   * `extra_params`. The named options above win over a same-named key here.
+   */
+  extraParams?: Record<string, unknown>;
+  /**
+   * When streaming, emit one final chunk with `usage_metadata` (the totals, however the server
+   * reports them). @default true
+   */
+  streamUsage?: boolean;
+  /** Make `invoke` stream under the hood (LangChain convention). @default false */
+  streaming?: boolean;
+  /**
+   * Sent as `stream_options` on streaming requests only; not sent by default because custom and
+   * agent endpoints may refuse unknown fields, and Foundation Model APIs report usage without it.
+   * Set `{ include_usage: true }` for external OpenAI models, which otherwise report no usage.
+   */
+  streamOptions?: Record<string, unknown>;
+}
+
+/**
+ * LangChain chat model for Databricks Model Serving chat endpoints (Foundation Model APIs,
+ * external models, agents), sending OpenAI-style chat bodies to
+ * `POST /serving-endpoints/{model}/invocations` through the package's one transport (auth,
+ * retries, timeouts). Supports streaming, tool calling and structured output.
+ *
+ * Retries happen in the transport only (`maxRetries`, default 3); LangChain's `AsyncCaller` is kept
+ * for `maxConcurrency`. A stream that fails after its first byte is never restarted.
+ */
+export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIMessageChunk> {
+  static override lc_name(): string {
+    return "ChatDatabricks";
+  }
+
+  override lc_serializable = true;
+
+  override get lc_secrets(): Record<string, string> {
+    return { ...CONNECTION_SECRETS };
+  }
+
+  override get lc_aliases(): Record<string, string> {
+    return { endpoint: "model" };
+  }
+
+  model: string;
+  temperature: number | undefined;
+  maxTokens: number | undefined;
+  n: number | undefined;
+  stop: string[] | undefined;
+  extraParams: Record<string, unknown>;
+  streamUsage: boolean;
+  streaming: boolean;
+  streamOptions: Record<string, unknown> | undefined;
+
+  /** The shared transport (host, auth, retries). */
+  readonly client: DatabricksClient;
+
+  constructor(model: string, fields?: Omit<ChatDatabricksInput, "model">);
+  constructor(fields: ChatDatabricksInput);
+  constructor(
+    modelOrFields: string | ChatDatabricksInput,
+    maybeFields?: Omit<ChatDatabricksInput, "model">,
+  ) {
+    const fields: ChatDatabricksInput =
+      typeof modelOrFields === "string" ? { ...maybeFields, model: modelOrFields } : modelOrFields;
+    super(fields);
+    this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
+    this._addVersion("langchain-databricks", packageVersion());
+    const model = nonEmpty(fields.model) ?? nonEmpty(fields.endpoint);
+    if (model === undefined) {
+      throw new DatabricksConfigError(
+        "ChatDatabricks needs `model`: the name of the serving endpoint to query (alias `endpoint`).",
+      );
+    }
+    if (
+      fields.model !== undefined &&
+      fields.endpoint !== undefined &&
+      fields.model !== fields.endpoint
+    ) {
+      throw new DatabricksConfigError(
+        `Both \`model\` ("${fields.model}") and its alias \`endpoint\` ("${fields.endpoint}") were given; pass only \`model\`.`,
+      );
+    }
+    this.client = createDatabricksClient(fields).client;
+    this.caller = createCaller({ maxConcurrency: fields.maxConcurrency });
+    this.model = model;
+    this.temperature = fields.temperature;
+    this.maxTokens = fields.maxTokens;
+    this.n = fields.n;
+    this.stop = fields.stop;
+    this.extraParams = { ...fields.extraParams };
+    this.streamUsage = fields.streamUsage ?? true;
+    this.streaming = fields.streaming ?? false;
+    this.streamOptions = fields.streamOptions;
+  }
+
+  _llmType(): string {
+    return "chat-databricks";
+  }
+
+  override getLsParams(options: this["ParsedCallOptions"]): LangSmithParams {
+    const params: LangSmithParams = {
+      ls_provider: "databricks",
+      ls_model_name: this.model,
+      ls_model_type: "chat",
+    };
+    const temperature = options.temperature ?? this.temperature;
+    if (temperature !== undefined) params.ls_temperature = temperature;
+    const maxTokens = options.maxTokens ?? this.maxTokens;
+    if (maxTokens !== undefined) params.ls_max_tokens = maxTokens;
+    const stop = options.stop ?? this.stop;
+    if (stop !== undefined) params.ls_stop = stop;
+    return params;
+  }
+
+  /**
+   * The wire fields of a request besides `messages` and `stream`: the only place camelCase options
+   * become snake_case. Nothing is `null`, and `stop`/`tools` are never empty. Precedence: instance
+   * `extraParams` < call `extraParams` < the named options (instance, then call).
+   */
+  override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
+    const params: Record<string, unknown> = { ...this.extraParams, ...options?.extraParams };
+    setIfDefined(params, "temperature", options?.temperature ?? this.temperature);
+    setIfDefined(params, "max_tokens", options?.maxTokens ?? this.maxTokens);
+    if (this.n !== undefined && this.n !== 1) params["n"] = this.n;
+    const stop = effectiveStop(options?.stop, this.stop);
+    if (stop) params["stop"] = stop;
+    const tools =
+      options?.tools && options.tools.length > 0
+        ? toOpenAITools(options.tools, options.strict)
+        : undefined;
+    if (tools) params["tools"] = tools;
+    setIfDefined(params, "tool_choice", toWireToolChoice(options?.tool_choice, tools));
+    setIfDefined(params, "response_format", options?.response_format);
+    return params;
+  }
+
+  override _identifyingParams(): Record<string, unknown> {
+    return { model: this.model, host: this.client.host, ...this.invocationParams() };
+  }
+
+  /**
+   * Serialised form for LangChain's `load`: secrets become `{"type": "secret"}` references and
+   * functions (`fetch`, `credentials`) `not_implemented` markers, so loading fails clearly instead
+   * of silently dropping them.
+   */
+  override toJSON(): Serialized {
+    return markUnserializableKwargs(super.toJSON(), this.lc_kwargs);
+  }
+
+  /** @internal LangChain hook: one request → one chat result (or the stream, when `streaming`). */
+  async _generate(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): Promise<ChatResult> {
+    throwIfAborted(options.signal);
+    if (this.streaming) {
+      let final: ChatGenerationChunk | undefined;
+      for await (const chunk of this._streamResponseChunks(messages, options, runManager)) {
+        final = final ? final.concat(chunk) : chunk;
+      }
+      const generation = final ?? new ChatGenerationChunk({ text: "", message: emptyChunk() });
+      return { generations: [generation], llmOutput: tokenUsageOutput(generation.message) };
+    }
+    const body = { messages: toWireMessages(messages), ...this.invocationParams(options) };
+    const { data, headers } = await this.caller.callWithOptions(
+      options.signal ? { signal: options.signal } : {},
+      () =>
+        this.client.requestJson("POST", this.invocationsPath(), body, {
+          signal: options.signal,
+          maxRetries: options.maxRetries,
+        }),
+    );
+    const { generations } = parseChatResponse(data, {
+      headers,
+      stop: effectiveStop(options.stop, this.stop),
+    });
+    const first = generations[0];
+    return { generations, llmOutput: first ? tokenUsageOutput(first.message) : {} };
+  }
+
+  /**
+   * @internal LangChain hook: SSE streaming. The request, its retries and the first event run
+   * inside the concurrency limiter; after that, a failure is thrown and the stream never restarts.
+   * Usage and response metadata arrive once, in a final empty chunk.
+   */
+  override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
+    throwIfAborted(options.signal);
+    const stop = effectiveStop(options.stop, this.stop);
+    const body: JsonRecord = {
+      messages: toWireMessages(messages),
+      ...this.invocationParams(options),
+      stream: true,
+    };
+    if (this.streamOptions) body["stream_options"] = this.streamOptions;
+    const assembler = new ChatStreamAssembler({
+      stop,
+      streamUsage: options.streamUsage ?? this.streamUsage,
+    });
+    const events = this.client.streamJson(this.invocationsPath(), body, {
+      signal: options.signal,
+      maxRetries: options.maxRetries,
+    });
+    try {
+      let step = await this.caller.callWithOptions(
+        options.signal ? { signal: options.signal } : {},
+        () => events.next(),
+      );
+      while (!step.done) {
+        for (const chunk of assembler.push(step.value)) {
+          yield chunk;
+          await runManager?.handleLLMNewToken(
+            chunk.text,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            {
+              chunk,
+            },
+          );
+        }
+        // A stop sequence was seen: closing the connection spares the rest of the generation.
+        if (assembler.done) break;
+        step = await events.next();
+      }
+      for (const chunk of assembler.finish()) {
+        yield chunk;
+        await runManager?.handleLLMNewToken(
+          chunk.text,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          {
+            chunk,
+          },
+        );
+      }
+    } finally {
+      await events.return(undefined);
+    }
+  }
+
+  /**
+   * Bind tools (LangChain tools, `{name, description, schema}` with a zod or JSON schema, or OpenAI
+   * tool dicts) for every call of the returned runnable, keeping callbacks and config. A
+   * `tool_choice` naming an unknown tool throws {@link DatabricksConfigError} here.
+   */
+  override bindTools(
+    tools: BindToolsInput[],
+    kwargs?: Partial<ChatDatabricksCallOptions>,
+  ): Runnable<BaseLanguageModelInput, AIMessageChunk, ChatDatabricksCallOptions> {
+    const converted: ToolDefinition[] = toOpenAITools(tools, kwargs?.strict);
+    // Validate now so a typo fails at bind time, not on the first request.
+    toWireToolChoice(kwargs?.tool_choice, converted);
+    return this.withConfig({ ...kwargs, tools: converted } as Partial<ChatDatabricksCallOptions>);
+  }
+
+  /**
+   * Structured output from a zod schema or a JSON schema, by one of three methods:
+   * - `functionCalling` (default): a forced tool call, parsed with `JsonOutputKeyToolsParser`;
+   * - `jsonMode`: `response_format: {type: "json_object"}`, parsed from the text (describe the
+   *   wanted shape in the prompt);
+   * - `jsonSchema`: `response_format: {type: "json_schema", json_schema: {name, schema, strict}}`
+   *   (`strict` defaults to true, as in the Python successor).
+   *
+   * With `includeRaw`, returns `{raw, parsed}`; `parsed` is `null` when parsing fails.
+   */
+  override withStructuredOutput<
+    RunOutput extends Record<string, unknown> = Record<string, unknown>,
+  >(
+    outputSchema:
+      InteropZodType<RunOutput> | SerializableSchema<RunOutput> | Record<string, unknown>,
+    config?: StructuredOutputMethodOptions<false>,
+  ): Runnable<BaseLanguageModelInput, RunOutput>;
+  override withStructuredOutput<
+    RunOutput extends Record<string, unknown> = Record<string, unknown>,
+  >(
+    outputSchema:
+      InteropZodType<RunOutput> | SerializableSchema<RunOutput> | Record<string, unknown>,
+    config?: StructuredOutputMethodOptions<true>,
+  ): Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
+  override withStructuredOutput<
+    RunOutput extends Record<string, unknown> = Record<string, unknown>,
+  >(
+    outputSchema:
+      InteropZodType<RunOutput> | SerializableSchema<RunOutput> | Record<string, unknown>,
+    config?: StructuredOutputMethodOptions<boolean>,
+  ):
+    | Runnable<BaseLanguageModelInput, RunOutput>
+    | Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }> {
+    const spec = structuredSchema(outputSchema, config?.name);
+    const method = config?.method ?? "functionCalling";
+    let llm: Runnable<BaseLanguageModelInput, AIMessageChunk>;
+    let parser: Runnable<AIMessageChunk, RunOutput>;
+    if (method === "functionCalling") {
+      const fn: JsonRecord = { name: spec.name, parameters: spec.jsonSchema };
+      if (spec.description !== undefined) fn["description"] = spec.description;
+      llm = this.bindTools([{ type: "function", function: fn }], {
+        tool_choice: spec.name,
+        ...(config?.strict !== undefined ? { strict: config.strict } : {}),
+      });
+      parser = new JsonOutputKeyToolsParser<RunOutput>({
+        returnSingle: true,
+        keyName: spec.name,
+        ...(spec.zod ? { zodSchema: spec.zod } : {}),
+      }) as unknown as Runnable<AIMessageChunk, RunOutput>;
+    } else if (method === "jsonMode" || method === "jsonSchema") {
+      const responseFormat =
+        method === "jsonMode"
+          ? { type: "json_object" }
+          : {
+              type: "json_schema",
+              json_schema: {
+                name: spec.name,
+                ...(spec.description !== undefined ? { description: spec.description } : {}),
+                schema: spec.jsonSchema,
+                strict: config?.strict ?? true,
+              },
+            };
+      llm = this.withConfig({
+        response_format: responseFormat,
+      } as Partial<ChatDatabricksCallOptions>);
+      parser = (spec.zod
+        ? StructuredOutputParser.fromZodSchema(spec.zod)
+        : new JsonOutputParser<RunOutput>()) as unknown as Runnable<AIMessageChunk, RunOutput>;
+    } else {
+      throw new DatabricksConfigError(
+        `Unknown structured output method "${String(method)}": use "functionCalling", "jsonMode" or "jsonSchema".`,
+      );
+    }
+    if (!config?.includeRaw) {
+      return llm.pipe(parser).withConfig({ runName: "ChatDatabricksStructuredOutput" });
+    }
+    // The @langchain/openai pattern: `parsed` falls back to null when the parser throws.
+    const parserAssign = RunnablePassthrough.assign({
+      parsed: (input: Record<string, unknown>, runConfig?: RunnableConfig) =>
+        parser.invoke(input["raw"] as AIMessageChunk, runConfig) as Promise<unknown>,
+    });
+    const parserNone = RunnablePassthrough.assign({ parsed: (): unknown => null });
+    const parsedWithFallback = parserAssign.withFallbacks({ fallbacks: [parserNone] });
+    const sequence = RunnableSequence.from([{ raw: llm }, parsedWithFallback]);
+    return sequence.withConfig({
+      runName: "ChatDatabricksStructuredOutput",
+    }) as unknown as Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
+  }
+
+  private invocationsPath(): string {
+    return `/serving-endpoints/${encodeURIComponent(this.model)}/invocations`;
+  }
+}
+
+/** A schema for `withStructuredOutput`, normalised: name, description, JSON schema, zod if any. */
+function structuredSchema(
+  schema: InteropZodType | SerializableSchema | Record<string, unknown>,
+  explicitName: string | undefined,
+): {
+  name: string;
+  description: string | undefined;
+  jsonSchema: JsonRecord;
+  zod: InteropZodType | undefined;
+} {
+  if (isInteropZodSchema(schema) || isSerializableSchema(schema)) {
+    const jsonSchema = toJsonSchema(schema) as JsonRecord;
+    const description =
+      typeof jsonSchema["description"] === "string" ? jsonSchema["description"] : undefined;
+    // Standard (non-zod) schemas are converted to JSON schema but not validated after parsing.
+    const zod = isInteropZodSchema(schema) ? schema : undefined;
+    return { name: explicitName ?? "extract", description, jsonSchema, zod };
+  }
+  const record = schema as Record<string, unknown>;
+  // An OpenAI function definition (`{name, description, parameters}`) or a plain JSON schema.
+  if (typeof record["name"] === "string" && isRecord(record["parameters"])) {
+    return {
+      name: explicitName ?? record["name"],
+      description: typeof record["description"] === "string" ? record["description"] : undefined,
+      jsonSchema: record["parameters"],
+      zod: undefined,
+    };
+  }
+  return {
+    name: explicitName ?? (typeof record["title"] === "string" ? record["title"] : "extract"),
+    description: typeof record["description"] === "string" ? record["description"] : undefined,
+    jsonSchema: record,
+    zod: undefined,
+  };
+}
+
+/** Call-time stop wins over the instance's (LangChain.js rule); empty means none. */
+function effectiveStop(
+  call: string[] | undefined,
+  instance: string[] | undefined,
+): string[] | undefined {
+  const stop = (call ?? instance)?.filter((s) => s !== "");
+  return stop && stop.length > 0 ? stop : undefined;
+}
+
+function setIfDefined(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined && value !== null) target[key] = value;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** Reject before any request: an already-aborted call must not reach the network. */
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new DatabricksAbortError("The request was aborted before it was sent.", {
+      cause: signal.reason,
+    });
+  }
+}
+
+function emptyChunk(): AIMessageChunk {
+  return new AIMessageChunk({ content: "" });
+}
+
+/** `llmOutput.tokenUsage` in the camelCase shape LangChain callbacks read. */
+function tokenUsageOutput(message: BaseMessage): Record<string, unknown> {
+  const usage = (message as { usage_metadata?: UsageMetadata | undefined }).usage_metadata;
+  if (!usage) return {};
+  return {
+    tokenUsage: {
+      promptTokens: usage.input_tokens,
+      completionTokens: usage.output_tokens,
+      totalTokens: usage.total_tokens,
+    },
+  };
+}

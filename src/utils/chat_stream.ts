@@ -1,0 +1,184 @@
+/**
+ * Streamed chat events (`chat.completion.chunk`, ChatAgent `{delta}` chunks, usage-only chunks) →
+ * LangChain `ChatGenerationChunk`s. Pure and synchronous: the model feeds it events and yields what
+ * it returns.
+ */
+import {
+  AIMessageChunk,
+  type MessageContent,
+  type ToolCallChunk,
+  type UsageMetadata,
+} from "@langchain/core/messages";
+import { ChatGenerationChunk } from "@langchain/core/outputs";
+import { DatabricksResponseError } from "../errors.js";
+import {
+  aiMessageChunk,
+  isRecord,
+  maxUsage,
+  textOf,
+  toLangChainContent,
+  toUsageMetadata,
+  type JsonRecord,
+} from "./chat_outputs.js";
+import { StreamingStopCutter } from "./stop.js";
+
+/** Options of {@link ChatStreamAssembler}. */
+export interface ChatStreamOptions {
+  /** Stop sequences to cut the text at, across chunk boundaries. */
+  stop?: readonly string[] | undefined;
+  /** Emit one final chunk carrying `usage_metadata` (when the server reported usage). */
+  streamUsage: boolean;
+  /** Response headers (lower-case names), for `served_model_name`. */
+  headers?: Record<string, string> | undefined;
+}
+
+/**
+ * Turns stream events into chunks. Text and tool-call deltas become chunks as they arrive (tool
+ * calls as `tool_call_chunks` with `index`, so LangChain merges the pieces); usage, model name,
+ * finish reason and `custom_outputs` are held and emitted exactly once by {@link finish}, because
+ * `AIMessageChunk.concat` sums numbers and concatenates strings it sees twice.
+ *
+ * Only choice `index` 0 is streamed (`n > 1` is not supported in streaming mode).
+ */
+export class ChatStreamAssembler {
+  private readonly cutter: StreamingStopCutter;
+  private readonly streamUsage: boolean;
+  private readonly headers: Record<string, string>;
+  private usage: UsageMetadata | undefined;
+  private model: string | undefined;
+  private id: string | undefined;
+  private finishReason: string | undefined;
+  private customOutputs: unknown;
+  private events = 0;
+
+  constructor(options: ChatStreamOptions) {
+    this.cutter = new StreamingStopCutter(options.stop);
+    this.streamUsage = options.streamUsage;
+    this.headers = options.headers ?? {};
+  }
+
+  /** True once a stop sequence was seen: stop reading (the rest would be cut anyway). */
+  get done(): boolean {
+    return this.cutter.done;
+  }
+
+  /** The chunks one event produces (often one, sometimes none). */
+  push(event: unknown): ChatGenerationChunk[] {
+    this.events += 1;
+    if (!isRecord(event)) {
+      throw new DatabricksResponseError(
+        `Stream event ${this.events} is not a JSON object (${event === null ? "null" : typeof event}).`,
+      );
+    }
+    if (this.model === undefined && typeof event["model"] === "string") this.model = event["model"];
+    if (this.id === undefined && typeof event["id"] === "string") this.id = event["id"];
+    this.usage = maxUsage(this.usage, toUsageMetadata(event["usage"]));
+    if (event["custom_outputs"] !== undefined) this.customOutputs = event["custom_outputs"];
+
+    let delta: JsonRecord | undefined;
+    let finish: string | undefined;
+    const choices = event["choices"];
+    if (Array.isArray(choices)) {
+      const choice = choices.find((c) => isRecord(c) && (c["index"] ?? 0) === 0);
+      if (isRecord(choice)) {
+        delta = isRecord(choice["delta"])
+          ? choice["delta"]
+          : isRecord(choice["message"])
+            ? choice["message"]
+            : undefined;
+        if (typeof choice["finish_reason"] === "string") finish = choice["finish_reason"];
+      }
+    } else if (isRecord(event["delta"])) {
+      // ChatAgent streams `{delta: {role, content, id}}` without `choices`.
+      delta = event["delta"];
+    }
+    if (finish !== undefined) this.finishReason = finish;
+    if (!delta || this.cutter.done) return [];
+    return this.fromDelta(delta);
+  }
+
+  /** End of stream: held-back text, then one chunk with usage and response metadata. */
+  finish(): ChatGenerationChunk[] {
+    const out: ChatGenerationChunk[] = [];
+    const rest = this.cutter.flush();
+    if (rest !== "") out.push(textChunk(rest, this.id));
+    if (this.cutter.done) this.finishReason = "stop";
+    const metadata: JsonRecord = {};
+    if (this.model !== undefined) metadata["model_name"] = this.model;
+    if (this.id !== undefined) metadata["id"] = this.id;
+    if (this.finishReason !== undefined) metadata["finish_reason"] = this.finishReason;
+    const served = this.headers["served-model-name"];
+    if (served) metadata["served_model_name"] = served;
+    const message = aiMessageChunk(
+      {
+        content: "",
+        response_metadata: metadata,
+        ...(this.customOutputs !== undefined
+          ? { additional_kwargs: { custom_outputs: this.customOutputs as JsonRecord } }
+          : {}),
+        ...(this.id !== undefined ? { id: this.id } : {}),
+      },
+      this.streamUsage ? this.usage : undefined,
+    );
+    out.push(
+      new ChatGenerationChunk({
+        text: "",
+        message,
+        ...(this.finishReason !== undefined
+          ? { generationInfo: { finish_reason: this.finishReason } }
+          : {}),
+      }),
+    );
+    return out;
+  }
+
+  private fromDelta(delta: JsonRecord): ChatGenerationChunk[] {
+    const raw = delta["content"];
+    let content: string | JsonRecord[] = "";
+    if (typeof raw === "string") {
+      content = this.cutter.push(raw);
+    } else if (raw !== undefined && raw !== null) {
+      // Content parts (reasoning models) pass through as blocks; stop sequences apply to plain text.
+      content = toLangChainContent(raw);
+    }
+    const toolCallChunks = this.cutter.done ? [] : toToolCallChunks(delta["tool_calls"]);
+    const hasContent = typeof content === "string" ? content !== "" : content.length > 0;
+    if (!hasContent && toolCallChunks.length === 0) return [];
+    const message = new AIMessageChunk({
+      content: content as MessageContent,
+      ...(toolCallChunks.length > 0 ? { tool_call_chunks: toolCallChunks } : {}),
+      ...(this.id !== undefined ? { id: this.id } : {}),
+    });
+    // No `generationInfo` here: LangChain copies it into `response_metadata`, where a finish reason
+    // repeated on two chunks would be concatenated by `concat`. The final chunk carries it.
+    return [new ChatGenerationChunk({ text: textOf(content), message })];
+  }
+}
+
+function textChunk(text: string, id: string | undefined): ChatGenerationChunk {
+  return new ChatGenerationChunk({
+    text,
+    message: new AIMessageChunk({ content: text, ...(id !== undefined ? { id } : {}) }),
+  });
+}
+
+/** Wire tool-call deltas → LangChain tool-call chunks (`index` keys the merge). */
+export function toToolCallChunks(raw: unknown): ToolCallChunk[] {
+  if (!Array.isArray(raw)) return [];
+  const out: ToolCallChunk[] = [];
+  raw.forEach((item, position) => {
+    if (!isRecord(item)) return;
+    const fn = isRecord(item["function"]) ? item["function"] : {};
+    const chunk: ToolCallChunk = {
+      type: "tool_call_chunk",
+      index: typeof item["index"] === "number" ? item["index"] : position,
+    };
+    if (typeof item["id"] === "string" && item["id"] !== "") chunk.id = item["id"];
+    if (typeof fn["name"] === "string" && fn["name"] !== "") chunk.name = fn["name"];
+    const args = fn["arguments"];
+    if (typeof args === "string") chunk.args = args;
+    else if (isRecord(args)) chunk.args = JSON.stringify(args);
+    out.push(chunk);
+  });
+  return out;
+}
