@@ -9,6 +9,7 @@ export default defineConfig({
   entry: {
     index: "src/index.ts",
     "emulator/index": "src/emulator/index.ts",
+    "cli/main": "src/cli/main.ts",
   },
   format: ["esm", "cjs"],
   target: "node20",

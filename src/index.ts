@@ -14,3 +14,10 @@ export * from "./errors.js";
 export type { DatabricksConnectionOptions } from "./options.js";
 export type { CredentialsProvider } from "./auth/types.js";
 export type { CredentialsLike, DatabricksAuthOptions } from "./auth/resolve.js";
+export { serveDriverProxyApp } from "./driver_proxy/index.js";
+export type {
+  DriverProxyApp,
+  DriverProxyModel,
+  DriverProxyModelFunction,
+  ServeDriverProxyAppOptions,
+} from "./driver_proxy/index.js";

@@ -16,10 +16,10 @@ function runNode(code: string, type: "module" | "commonjs"): string {
 describe("package exports (built dist; `npm test` builds first)", () => {
   it("import works (ESM)", () => {
     const out = runNode(
-      'import { Databricks, DatabricksAPIError } from "langchain-databricks"; console.log(typeof Databricks, typeof DatabricksAPIError, new Databricks({ host: "http://127.0.0.1:1", token: "dapi-x-00000000", endpointName: "e" })._llmType());',
+      'import { Databricks, DatabricksAPIError, serveDriverProxyApp } from "langchain-databricks"; console.log(typeof Databricks, typeof DatabricksAPIError, typeof serveDriverProxyApp, new Databricks({ host: "http://127.0.0.1:1", token: "dapi-x-00000000", endpointName: "e" })._llmType());',
       "module",
     );
-    expect(out).toBe("function function databricks");
+    expect(out).toBe("function function function databricks");
   });
 
   it("require works (CommonJS)", () => {

@@ -1,0 +1,20 @@
+/** Node-only driver-proxy app server: serve a model the way a cluster driver proxy expects. */
+export {
+  DEFAULT_DRIVER_PROXY_PORT,
+  DEFAULT_MAX_BODY_BYTES,
+  RECOMMENDED_DRIVER_PROXY_PORTS,
+  defaultDriverProxyHost,
+  driverProxyHostWarning,
+  driverProxyPortWarning,
+  parseDriverProxyPort,
+  serveDriverProxyApp,
+  type DriverProxyApp,
+  type ServeDriverProxyAppOptions,
+} from "./server.js";
+export {
+  RESERVED_CALL_OPTIONS,
+  cutAtStop,
+  type DriverProxyModel,
+  type DriverProxyModelFunction,
+  type DriverProxyModelOptions,
+} from "./model.js";

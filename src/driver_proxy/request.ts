@@ -1,0 +1,84 @@
+/**
+ * Validation of the driver-proxy app request body: the LangChain convention
+ * `{"prompt": string, "stop"?: string[], ...kwargs}` (protocol reference §4).
+ */
+
+/** A request the app refuses; `status` is the HTTP status to answer with. */
+export class DriverProxyRequestError extends Error {
+  override name = "DriverProxyRequestError";
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** A validated request body. */
+export interface DriverProxyRequest {
+  prompt: string;
+  /** Absent when the body had no `stop` (or `"stop": null`). */
+  stop?: string[];
+  /** Every other top-level field, passed to the model as keyword arguments. */
+  kwargs: Record<string, unknown>;
+}
+
+/**
+ * Parse and validate a raw JSON body. Throws {@link DriverProxyRequestError} (400) with a message
+ * that names the offending field, so a caller behind the proxy can fix the request.
+ */
+export function parseDriverProxyRequest(body: string): DriverProxyRequest {
+  if (body.trim() === "") {
+    throw new DriverProxyRequestError(
+      400,
+      'request body is empty: expected a JSON object with a string "prompt"',
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new DriverProxyRequestError(400, `request body is not valid JSON: ${detail}`);
+  }
+  return validateDriverProxyRequest(value);
+}
+
+/** Validate an already-parsed body (see {@link parseDriverProxyRequest}). */
+export function validateDriverProxyRequest(value: unknown): DriverProxyRequest {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new DriverProxyRequestError(
+      400,
+      `request body must be a JSON object with a string "prompt", got ${describe(value)}`,
+    );
+  }
+  const { prompt, stop, ...kwargs } = value as Record<string, unknown>;
+  if (prompt === undefined) {
+    throw new DriverProxyRequestError(400, 'missing required field "prompt" (a string)');
+  }
+  if (typeof prompt !== "string") {
+    throw new DriverProxyRequestError(400, `"prompt" must be a string, got ${describe(prompt)}`);
+  }
+  // `"stop": null` is what a Python client sends for `stop=None`; treat it as absent.
+  if (stop === undefined || stop === null) return { prompt, kwargs };
+  if (!Array.isArray(stop)) {
+    throw new DriverProxyRequestError(
+      400,
+      `"stop" must be an array of strings, got ${describe(stop)}`,
+    );
+  }
+  const bad = stop.findIndex((s) => typeof s !== "string");
+  if (bad !== -1) {
+    throw new DriverProxyRequestError(
+      400,
+      `"stop" must be an array of strings, but stop[${bad}] is ${describe(stop[bad])}`,
+    );
+  }
+  return { prompt, stop: stop as string[], kwargs };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}

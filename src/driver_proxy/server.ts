@@ -1,0 +1,340 @@
+/**
+ * `serveDriverProxyApp`: the TypeScript counterpart of the seed notebook's Flask app, a local HTTP
+ * server that a Databricks cluster driver proxy (`/driver-proxy-api/o/0/{cluster}/{port}`, protocol
+ * reference §4) forwards to. Node-only (`node:http`).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { DatabricksConfigError, redactSecrets } from "../errors.js";
+import { cutAtStop } from "../utils/stop.js";
+import { callDriverProxyModel, type DriverProxyModel } from "./model.js";
+import { DriverProxyRequestError, parseDriverProxyRequest } from "./request.js";
+
+/** The seed's port, also the CLI `driver-app` default. */
+export const DEFAULT_DRIVER_PROXY_PORT = 7777;
+/** LangChain's recommended port range for driver proxy apps (inclusive). */
+export const RECOMMENDED_DRIVER_PROXY_PORTS: readonly [number, number] = [3000, 8000];
+/** Default request body limit: 16 MiB, the Model Serving payload limit (protocol reference §1.7). */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** How long `close()` lets in-flight requests finish before cutting their connections. */
+const CLOSE_GRACE_MS = 2000;
+
+/** Options of {@link serveDriverProxyApp}. */
+export interface ServeDriverProxyAppOptions {
+  /** The model to serve: a LangChain LLM or chat model, or a function `(prompt, { stop, ...kwargs })`. */
+  model: DriverProxyModel;
+  /**
+   * Port to listen on (number or numeric string). Default {@link DEFAULT_DRIVER_PROXY_PORT}; `0`
+   * picks a free port. Ports outside [3000, 8000] are served but warned about.
+   */
+  port?: number | string;
+  /**
+   * Address to listen on. Default from {@link defaultDriverProxyHost}: `0.0.0.0` on a Databricks
+   * driver (the proxy reaches the app through the driver IP), `127.0.0.1` elsewhere.
+   */
+  host?: string;
+  /** Receives one access-log line per request (`POST / 200 12ms`) and model failures. Default: silent. */
+  log?: (line: string) => void;
+  /** Receives configuration warnings (port outside the recommended range…). Default `console.warn`. */
+  warn?: (message: string) => void;
+  /** Largest accepted request body in bytes; larger bodies get 413. Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** A running driver-proxy app. */
+export interface DriverProxyApp {
+  /**
+   * A URL that reaches the app from this machine, e.g. `http://127.0.0.1:7777`. When listening on a
+   * wildcard address (`0.0.0.0`, `::`), the URL uses the matching loopback address instead.
+   */
+  url: string;
+  /** The port actually bound (the chosen one when `port: 0`). */
+  port: number;
+  /** The address listened on, as given or defaulted (`0.0.0.0`, `127.0.0.1`…). */
+  host: string;
+  /** Stop accepting connections, let in-flight requests finish (2 s at most), then resolve. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serve `model` as a driver-proxy app, the Flask app of the LangChain docs in TypeScript.
+ *
+ * Routes:
+ * - `POST /` with JSON `{"prompt": string, "stop"?: string[], ...kwargs}` → `200` with a JSON string
+ *   (the model's text cut before the first stop sequence), like Flask's `jsonify(text)`.
+ * - `GET /` (and `HEAD /`) → `200 {"status":"ok"}`: a health check for readiness probes. The Flask
+ *   app answers 405 there; nothing in the protocol depends on that.
+ * - Errors answer `{"error": "..."}`: `400` bad JSON or fields, `404` other paths, `405` other
+ *   methods, `413` body too large, `415` a non-JSON `Content-Type` (an absent one is accepted as
+ *   JSON), `500 {"error":"model failed: ..."}` when the model throws. The server keeps running.
+ *
+ * Extra body fields are keyword arguments. A function model receives them next to `stop`; a
+ * LangChain model receives them as call options (`model.invoke(prompt, { ...kwargs, stop })`, the
+ * per-call equivalent of `withConfig(kwargs)`), and uses those it knows. LangChain's own config
+ * keys (`callbacks`, `signal`, `timeout`, `tags`…, see `RESERVED_CALL_OPTIONS`) are refused with
+ * 400. A LangChain model also gets a `signal` that aborts when the caller disconnects. Note that
+ * call options are camelCase where the wire is snake_case: to map `max_tokens` onto a model's
+ * `maxTokens`, serve a function that calls the model (as the CLI's `endpoint:` backend does).
+ *
+ * Warnings (via `warn`): a port outside [3000, 8000], and a loopback host on a Databricks driver.
+ *
+ * @throws {DatabricksConfigError} for an invalid port, host, model or body limit, or when the
+ *   address cannot be bound (port in use, unknown host).
+ */
+export async function serveDriverProxyApp(
+  options: ServeDriverProxyAppOptions,
+): Promise<DriverProxyApp> {
+  const { model } = options;
+  if (
+    typeof model !== "function" &&
+    typeof (model as { invoke?: unknown })?.invoke !== "function"
+  ) {
+    throw new DatabricksConfigError(
+      "serveDriverProxyApp: `model` must be a function or a LangChain language model",
+    );
+  }
+  const port = parseDriverProxyPort(options.port);
+  const host = options.host ?? defaultDriverProxyHost();
+  if (typeof host !== "string" || host.trim() === "") {
+    throw new DatabricksConfigError("serveDriverProxyApp: `host` must be a non-empty string");
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new DatabricksConfigError(
+      `serveDriverProxyApp: \`maxBodyBytes\` must be a positive integer, got ${String(maxBodyBytes)}`,
+    );
+  }
+  const warn = options.warn ?? ((message: string) => console.warn(message));
+  for (const warning of [driverProxyPortWarning(port), driverProxyHostWarning(host)]) {
+    if (warning) warn(warning);
+  }
+
+  const context: HandlerContext = { model, maxBodyBytes, log: options.log };
+  const server = createServer((req, res) => {
+    void handleRequest(context, req, res);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new DatabricksConfigError(
+      `driver proxy app cannot listen on ${host}:${port}: ${detail}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  // After listen, an 'error' (e.g. EMFILE on accept) must not crash the host process.
+  server.on("error", (error) => warn(`driver proxy app server error: ${error.message}`));
+  const address = server.address();
+  const boundPort = typeof address === "object" && address !== null ? address.port : port;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      force.unref();
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+
+  return { url: `http://${urlHost(host)}:${boundPort}`, port: boundPort, host, close };
+}
+
+/**
+ * The default listen address: `0.0.0.0` on a Databricks driver (detected by
+ * `DATABRICKS_RUNTIME_VERSION`, set on every Databricks Runtime), so the driver proxy can reach the
+ * app through the driver IP; `127.0.0.1` elsewhere, so a laptop never exposes the model to its network.
+ */
+export function defaultDriverProxyHost(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  return env["DATABRICKS_RUNTIME_VERSION"]?.trim() ? "0.0.0.0" : "127.0.0.1";
+}
+
+/**
+ * Validate a port option: an integer 0..65535, or a string of digits (the Python API takes strings).
+ * `undefined` gives {@link DEFAULT_DRIVER_PROXY_PORT}.
+ *
+ * @throws {DatabricksConfigError} for anything else.
+ */
+export function parseDriverProxyPort(port: number | string | undefined): number {
+  if (port === undefined) return DEFAULT_DRIVER_PROXY_PORT;
+  const value =
+    typeof port === "string" && /^\s*\d+\s*$/.test(port)
+      ? Number(port)
+      : typeof port === "number"
+        ? port
+        : Number.NaN;
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new DatabricksConfigError(
+      `Invalid driver proxy port: ${JSON.stringify(port) ?? String(port)} (expected an integer from 0 to 65535)`,
+    );
+  }
+  return value;
+}
+
+/** A warning for ports outside the recommended [3000, 8000]; none for `0` (an ephemeral test port). */
+export function driverProxyPortWarning(port: number): string | undefined {
+  const [low, high] = RECOMMENDED_DRIVER_PROXY_PORTS;
+  if (port === 0 || (port >= low && port <= high)) return undefined;
+  return `driver proxy app port ${port} is outside the recommended range [${low}, ${high}]; the Databricks driver proxy may not forward it (serving anyway)`;
+}
+
+/**
+ * A warning when, on a Databricks driver, the app listens on loopback only: the driver proxy
+ * connects through the driver IP and would not reach it.
+ */
+export function driverProxyHostWarning(
+  host: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  if (!env["DATABRICKS_RUNTIME_VERSION"]?.trim()) return undefined;
+  if (!["127.0.0.1", "localhost", "::1"].includes(host)) return undefined;
+  return `driver proxy app listens on ${host} only; the Databricks driver proxy reaches apps through the driver IP, so use host "0.0.0.0"`;
+}
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::" || host === "[::]") return "[::1]";
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+interface HandlerContext {
+  model: DriverProxyModel;
+  maxBodyBytes: number;
+  log: ((line: string) => void) | undefined;
+}
+
+async function handleRequest(
+  context: HandlerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const started = performance.now();
+  const method = req.method ?? "GET";
+  const target = req.url ?? "/";
+  const logLine = (status: number, extra = ""): void => {
+    const ms = Math.round(performance.now() - started);
+    context.log?.(`${method} ${target} ${status} ${ms}ms${extra}`);
+  };
+  try {
+    const status = await route(context, req, res);
+    logLine(status);
+  } catch (error) {
+    if (error instanceof DriverProxyRequestError) {
+      sendJson(req, res, error.status, { error: error.message }, error.status === 413);
+      logLine(error.status, ` (${error.message})`);
+      return;
+    }
+    const message = redactSecrets(`model failed: ${errorMessage(error)}`);
+    sendJson(req, res, 500, { error: message });
+    logLine(500, ` (${message})`);
+  }
+}
+
+/** Answer one request; returns the status sent. Throws {@link DriverProxyRequestError} for 4xx. */
+async function route(
+  context: HandlerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<number> {
+  const method = req.method ?? "GET";
+  const path = new URL(req.url ?? "/", "http://driver-proxy.invalid").pathname;
+  if (path !== "/") {
+    throw new DriverProxyRequestError(404, `not found: ${method} ${path} (the app serves POST /)`);
+  }
+  if (method === "GET" || method === "HEAD") {
+    sendJson(req, res, 200, { status: "ok" });
+    return 200;
+  }
+  if (method !== "POST") {
+    res.setHeader("allow", "GET, HEAD, POST");
+    throw new DriverProxyRequestError(405, `method ${method} not allowed (the app serves POST /)`);
+  }
+  const contentType = req.headers["content-type"];
+  if (contentType !== undefined && !isJsonMediaType(contentType)) {
+    throw new DriverProxyRequestError(
+      415,
+      `Content-Type must be application/json, got ${JSON.stringify(contentType)}`,
+    );
+  }
+  const body = await readBody(req, context.maxBodyBytes);
+  const request = parseDriverProxyRequest(body);
+
+  // Cancel the model call when the caller goes away (proxy timeout, Ctrl-C on a client).
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const text = await callDriverProxyModel(context.model, request, controller.signal);
+  sendJson(req, res, 200, cutAtStop(text, request.stop));
+  return 200;
+}
+
+function isJsonMediaType(contentType: string): boolean {
+  const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  return mediaType === "application/json" || /^application\/[\w.-]+\+json$/.test(mediaType);
+}
+
+/** Read the whole body as UTF-8, refusing (413) anything over `limit` bytes as early as possible. */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const tooLarge = (): DriverProxyRequestError =>
+    new DriverProxyRequestError(413, `request body exceeds the limit of ${limit} bytes`);
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off("data", onData);
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    // The caller went away mid-body: a client problem, not a model failure.
+    req.on("error", (error) =>
+      reject(new DriverProxyRequestError(400, `request body incomplete: ${error.message}`)),
+    );
+  });
+}
+
+function sendJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  closeConnection = false,
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = JSON.stringify(value);
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json");
+  res.setHeader("content-length", Buffer.byteLength(body));
+  if (closeConnection) {
+    // The rest of an oversized body is never read: drop the connection once the answer is out.
+    res.setHeader("connection", "close");
+    res.on("finish", () => req.destroy());
+  }
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
