@@ -86,7 +86,7 @@ function checkBackend(path: string, where: string, value: unknown): BackendSpec 
         fail(path, where, "openai-upstream needs `baseUrl`");
       return value as BackendSpec;
     case "function":
-      fail(path, where, "`function` backends cannot be configured from JSON");
+      return fail(path, where, "`function` backends cannot be configured from JSON");
     default:
       return fail(path, where, `unknown backend type ${JSON.stringify(value["type"])}`);
   }

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 /**
  * A loopback test server we control byte for byte: every request body is captured, and each test
  * scripts the answer (JSON, SSE with chosen framing, cuts, errors, delays).
@@ -40,13 +41,13 @@ export async function startTestServer(initial?: Handler): Promise<TestServer> {
   const requests: CapturedRequest[] = [];
   let active = 0;
   let peak = 0;
-  const sockets = new Set<import("node:net").Socket>();
+  const sockets = new Set<Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
-      let body: Record<string, unknown> = {};
+      let body: Record<string, unknown>;
       try {
         body = text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
       } catch {

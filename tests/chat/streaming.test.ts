@@ -1,10 +1,7 @@
 import type { AIMessageChunk } from "@langchain/core/messages";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  DatabricksAPIError,
-  DatabricksConnectionError,
-  DatabricksServerError,
-} from "../../src/errors.js";
+import type { DatabricksAPIError } from "../../src/errors.js";
+import { DatabricksConnectionError, DatabricksServerError } from "../../src/errors.js";
 import {
   chatModel,
   chunk,

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +15,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-function sse(res: import("node:http").ServerResponse, events: unknown[], done = true): void {
+function sse(res: ServerResponse, events: unknown[], done = true): void {
   res.writeHead(200, { "content-type": "text/event-stream" });
   for (const event of events) res.write(`data: ${JSON.stringify(event)}\n\n`);
   if (done) res.end("data: [DONE]\n\n");
