@@ -202,6 +202,10 @@ export class DatabricksPermissionDeniedError extends DatabricksAPIError {
 export class DatabricksNotFoundError extends DatabricksAPIError {
   override name = "DatabricksNotFoundError";
 }
+/** 409 (and `ABORTED`, `ALREADY_EXISTS`, `RESOURCE_ALREADY_EXISTS`): conflicts with the resource's state. */
+export class DatabricksConflictError extends DatabricksAPIError {
+  override name = "DatabricksConflictError";
+}
 /** 429 (and `REQUEST_LIMIT_EXCEEDED`, `RESOURCE_EXHAUSTED`): throttled. Retried. */
 export class DatabricksRateLimitError extends DatabricksAPIError {
   override name = "DatabricksRateLimitError";
@@ -216,19 +220,41 @@ type APIErrorClass = new (
   init: ConstructorParameters<typeof DatabricksAPIError>[1],
 ) => DatabricksAPIError;
 
+/**
+ * Error codes that pick the class whatever the status (the official SDKs' `error_code` mapping,
+ * protocol reference §3.2).
+ */
+const CODE_CLASSES: Readonly<Record<string, APIErrorClass>> = {
+  INVALID_PARAMETER_VALUE: DatabricksBadRequestError,
+  INVALID_STATE: DatabricksBadRequestError,
+  PRIVATE_LINK_VALIDATION_ERROR: DatabricksPermissionDeniedError,
+  RESOURCE_DOES_NOT_EXIST: DatabricksNotFoundError,
+  ABORTED: DatabricksConflictError,
+  ALREADY_EXISTS: DatabricksConflictError,
+  RESOURCE_ALREADY_EXISTS: DatabricksConflictError,
+  RESOURCE_CONFLICT: DatabricksConflictError,
+  REQUEST_LIMIT_EXCEEDED: DatabricksRateLimitError,
+  RESOURCE_EXHAUSTED: DatabricksRateLimitError,
+  UNKNOWN: DatabricksServerError,
+  DATA_LOSS: DatabricksServerError,
+};
+
+/** Status families, used when the error code says nothing more specific. */
+const STATUS_CLASSES: Readonly<Record<number, APIErrorClass>> = {
+  400: DatabricksBadRequestError,
+  401: DatabricksAuthenticationError,
+  403: DatabricksPermissionDeniedError,
+  404: DatabricksNotFoundError,
+  409: DatabricksConflictError,
+  429: DatabricksRateLimitError,
+};
+
 function subclassFor(status: number, errorCode: string): APIErrorClass {
   // An error_code mapping overrides the status mapping, as in the official SDKs.
-  if (errorCode === "REQUEST_LIMIT_EXCEEDED" || errorCode === "RESOURCE_EXHAUSTED") {
-    return DatabricksRateLimitError;
-  }
-  if (errorCode === "RESOURCE_DOES_NOT_EXIST" && status === 404) return DatabricksNotFoundError;
-  if (status === 400) return DatabricksBadRequestError;
-  if (status === 401) return DatabricksAuthenticationError;
-  if (status === 403) return DatabricksPermissionDeniedError;
-  if (status === 404) return DatabricksNotFoundError;
-  if (status === 429) return DatabricksRateLimitError;
-  if (status >= 500) return DatabricksServerError;
-  return DatabricksAPIError;
+  const byCode = Object.hasOwn(CODE_CLASSES, errorCode) ? CODE_CLASSES[errorCode] : undefined;
+  return (
+    byCode ?? STATUS_CLASSES[status] ?? (status >= 500 ? DatabricksServerError : DatabricksAPIError)
+  );
 }
 
 function hintFor(status: number, errorCode: string): string {
@@ -305,7 +331,8 @@ function fromJson(
     }
     const description = obj["error_description"];
     if (typeof description === "string" && typeof message === "string") {
-      message = `${message} (${description})`;
+      // The OAuth shape (RFC 6749 §5.2): `error` is a code such as `invalid_client`.
+      return { errorCode: errorCode ?? message, message: truncate(`${message} (${description})`) };
     }
   }
   if (message === undefined && obj["detail"] !== undefined) message = obj["detail"];

@@ -136,6 +136,13 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     super(fields);
     this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
     const target = validateTarget(fields);
+    // The Python class raises these before it looks for a host or a token: keep that order, so the
+    // first error names the real mistake.
+    if (target.endpointName === undefined && target.port === undefined) {
+      throw target.clusterId === undefined
+        ? neitherEndpointNorCluster(undefined)
+        : missingDriverPort();
+    }
     const { client, clusterId } = createDatabricksClient({
       ...fields,
       ...(target.clusterId !== undefined ? { clusterId: target.clusterId } : {}),
@@ -147,20 +154,8 @@ export class Databricks extends LLM<DatabricksCallOptions> {
       this.target = { kind: "serving", endpointName: target.endpointName, task: fields.task };
     } else {
       const resolvedCluster = target.clusterId ?? clusterId;
-      if (resolvedCluster === undefined) {
-        const reason =
-          target.port === undefined
-            ? "no `endpointName`, `clusterId` or `clusterDriverPort` option was given."
-            : "DATABRICKS_CLUSTER_ID is not set and the config profile has no cluster_id. Set `clusterId`.";
-        throw new DatabricksConfigError(
-          `Neither endpoint_name nor cluster_id was set. And the cluster_id cannot be automatically determined. Received error: ${reason}`,
-        );
-      }
-      if (target.port === undefined) {
-        throw new DatabricksConfigError(
-          "Must set cluster_driver_port to connect to a cluster driver. Set `clusterDriverPort`.",
-        );
-      }
+      if (resolvedCluster === undefined) throw neitherEndpointNorCluster(target.port);
+      if (target.port === undefined) throw missingDriverPort();
       this.target = { kind: "driver", clusterId: resolvedCluster, port: target.port };
     }
 
@@ -289,7 +284,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
 
   /**
    * The request body, in the Python class's order: prompt; then for `llm/*` tasks temperature, n,
-   * max_tokens; the instance stop; `modelKwargs`/`extraParams`; this call's overrides; this call's
+   * the instance stop, max_tokens (the stop is sent in every mode); `modelKwargs`/`extraParams`; this call's overrides; this call's
    * stop; finally `transformInputFn`. Nothing is sent as `null`, and never an empty `stop`.
    */
   private async buildRequest(
@@ -302,9 +297,9 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     if (llm) {
       setIfDefined(request, "temperature", this.temperature);
       setIfDefined(request, "n", this.n);
-      setIfDefined(request, "max_tokens", this.maxTokens);
     }
     if (this.stop && this.stop.length > 0) request["stop"] = this.stop;
+    if (llm) setIfDefined(request, "max_tokens", this.maxTokens);
     Object.assign(request, this.modelKwargs);
     if (options.modelKwargs)
       Object.assign(
@@ -364,6 +359,24 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     if (this.target.kind !== "driver") throw new Error("unreachable: not a driver proxy app");
     return `/driver-proxy-api/o/0/${encodeURIComponent(this.target.clusterId)}/${this.target.port}`;
   }
+}
+
+/** V2 of the Python reference: no endpoint and no cluster to be found. */
+function neitherEndpointNorCluster(port: string | undefined): DatabricksConfigError {
+  const reason =
+    port === undefined
+      ? "no `endpointName`, `clusterId` or `clusterDriverPort` option was given."
+      : "DATABRICKS_CLUSTER_ID is not set and the config profile has no cluster_id. Set `clusterId`.";
+  return new DatabricksConfigError(
+    `Neither endpoint_name nor cluster_id was set. And the cluster_id cannot be automatically determined. Received error: ${reason}`,
+  );
+}
+
+/** V4 of the Python reference. */
+function missingDriverPort(): DatabricksConfigError {
+  return new DatabricksConfigError(
+    "Must set cluster_driver_port to connect to a cluster driver. Set `clusterDriverPort`.",
+  );
 }
 
 /** Mode checks that need no environment, with the Python class's messages. */

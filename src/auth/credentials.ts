@@ -74,9 +74,10 @@ const DEFAULT_EXPIRES_IN_S = 3600;
  * as the Databricks SDKs implement it.
  *
  * - **Token endpoint discovery**, once per instance: `GET {host}/.well-known/databricks-config` →
- *   `oidc_endpoint`, then `GET {oidc_endpoint}/.well-known/oauth-authorization-server` →
- *   `token_endpoint`. A host without discovery (404, not JSON, missing fields) falls back to
- *   `{host}/oidc/v1/token`. An unreachable host is an error and is not cached.
+ *   `oidc_endpoint` (default `{host}/oidc`, as the Go SDK), then
+ *   `GET {oidc_endpoint}/.well-known/oauth-authorization-server` → `token_endpoint`. A host without
+ *   discovery (404, not JSON, missing fields) falls back to `{host}/oidc/v1/token`. An unreachable
+ *   host is an error and is not cached.
  * - **Token request**: `POST` with `authorization: Basic base64(urlencode(id):urlencode(secret))`
  *   and the form body `grant_type=client_credentials&scope=all-apis`, retried like every request.
  * - **Header**: `authorization: <token_type> <access_token>`, `token_type` used verbatim.
@@ -143,26 +144,28 @@ export class OAuthM2MCredentials implements CredentialsProvider {
 
   async #discover(): Promise<{ endpoint: string; cache: boolean }> {
     const fallback = `${this.host}/oidc/v1/token`;
+    // Without host metadata, the Go SDK's default for a workspace: `{host}/oidc`.
+    let oidc = `${this.host}/oidc`;
+    let cache = true;
     try {
       const metadata = await this.#getJson(`${this.host}/.well-known/databricks-config`);
-      const oidc = stringField(metadata, "oidc_endpoint");
-      if (oidc === undefined || !this.#acceptableUrl(oidc))
-        return { endpoint: fallback, cache: true };
-      const server = await this.#getJson(
-        `${oidc.replace(/\/+$/, "")}/.well-known/oauth-authorization-server`,
-      );
-      const endpoint = stringField(server, "token_endpoint");
-      if (endpoint === undefined || !this.#acceptableUrl(endpoint)) {
-        return { endpoint: fallback, cache: true };
+      const advertised = stringField(metadata, "oidc_endpoint");
+      if (advertised !== undefined && this.#acceptableUrl(advertised)) {
+        oidc = advertised.replace(/\/+$/, "");
       }
-      return { endpoint, cache: true };
     } catch (error) {
-      // No answer at all: the token endpoint on the same host would not answer either.
-      if (error instanceof DatabricksConnectionError || error instanceof DatabricksAbortError) {
-        throw error;
-      }
+      rethrowIfNoAnswer(error);
+      cache = !isRetryable(error);
+    }
+    try {
+      const server = await this.#getJson(`${oidc}/.well-known/oauth-authorization-server`);
+      const endpoint = stringField(server, "token_endpoint");
+      if (endpoint !== undefined && this.#acceptableUrl(endpoint)) return { endpoint, cache: true };
+      return { endpoint: fallback, cache };
+    } catch (error) {
+      rethrowIfNoAnswer(error);
       // An older or private workspace without discovery: the classic workspace endpoint.
-      return { endpoint: fallback, cache: !isRetryable(error) };
+      return { endpoint: fallback, cache: cache && !isRetryable(error) };
     }
   }
 
@@ -380,4 +383,10 @@ function toHeaderRecord(value: unknown): Record<string, string> {
 /** The provider for a `credentials` option: used as is when it is one, adapted otherwise. */
 export function toCredentialsProvider(credentials: CredentialsLike): CredentialsProvider {
   return isCredentialsProvider(credentials) ? credentials : new CustomCredentials(credentials);
+}
+
+/** No answer at all: the token endpoint on the same host would not answer either. */
+function rethrowIfNoAnswer(error: unknown): void {
+  if (error instanceof DatabricksConnectionError || error instanceof DatabricksAbortError)
+    throw error;
 }

@@ -209,7 +209,7 @@ export function resolveDatabricksConfig(
         ? " No credentials were found either: also set `token` / DATABRICKS_TOKEN, or `clientId` + `clientSecret` / DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET."
         : "";
     throw new DatabricksConfigError(
-      `host was not set and cannot be inferred. Set the \`host\` option or DATABRICKS_HOST to your workspace URL (e.g. https://<workspace>.cloud.databricks.com), or add \`host\` to a profile in ~/.databrickscfg.${noAuth} ${describe()}`,
+      `host was not set and cannot be automatically inferred. Set the \`host\` option or DATABRICKS_HOST to your workspace URL (e.g. https://<workspace>.cloud.databricks.com), or add \`host\` to a profile in ~/.databrickscfg.${noAuth} ${describe()}`,
     );
   }
   let host: string;

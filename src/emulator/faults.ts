@@ -37,7 +37,7 @@ function faultError(
   if (body !== undefined) {
     const trimmed = body.trimStart();
     const type =
-      trimmed.startsWith("{") || trimmed.startsWith("[")
+      trimmed.startsWith("{") || trimmed.startsWith("[") || trimmed.startsWith('"')
         ? "application/json; charset=utf-8"
         : trimmed.startsWith("<")
           ? "text/html; charset=utf-8"

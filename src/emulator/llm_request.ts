@@ -107,7 +107,6 @@ function parseStop(body: JsonObject): string[] {
   if (stop === undefined) return [];
   // The one documented real message for a bad `stop` (langchain-ai/langchain#14100 review).
   if (stop === null) throw invalid("stop was not of type List[String]: null");
-  if (typeof stop === "string") return [stop];
   if (Array.isArray(stop) && stop.every((s) => typeof s === "string")) return stop as string[];
   throw invalid(`stop was not of type List[String]: ${JSON.stringify(stop)}`);
 }

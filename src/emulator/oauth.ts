@@ -99,19 +99,31 @@ function decodeForm(value: string): string {
   }
 }
 
+interface ClientCredentials {
+  id: string;
+  secret: string;
+  /** Other readings of the same header (the raw, not URL-decoded, id and secret). */
+  alternatives?: { id: string; secret: string }[];
+}
+
 /** Client id and secret from `Authorization: Basic` (URL-decoded, RFC 6749 §2.3.1) or the form. */
 function clientCredentials(
   req: IncomingMessage,
   form: URLSearchParams,
-): { id: string; secret: string } | undefined {
+): ClientCredentials | undefined {
   const header = req.headers.authorization;
   if (header !== undefined && /^basic\s+/i.test(header)) {
     const decoded = Buffer.from(header.replace(/^basic\s+/i, "").trim(), "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon === -1) return undefined;
+    // sdk-js and Go URL-encode id and secret before base64 (RFC 6749 §2.3.1); other clients send
+    // them raw. Both forms are accepted, as a lenient server would.
+    const rawId = decoded.slice(0, colon);
+    const rawSecret = decoded.slice(colon + 1);
     return {
-      id: decodeForm(decoded.slice(0, colon)),
-      secret: decodeForm(decoded.slice(colon + 1)),
+      id: decodeForm(rawId),
+      secret: decodeForm(rawSecret),
+      alternatives: [{ id: rawId, secret: rawSecret }],
     };
   }
   const id = form.get("client_id");
@@ -141,9 +153,11 @@ export async function handleTokenRequest(
   const client =
     credentials === undefined
       ? undefined
-      : clients.find(
-          (c) =>
-            safeEqual(c.clientId, credentials.id) && safeEqual(c.clientSecret, credentials.secret),
+      : clients.find((c) =>
+          [credentials, ...(credentials.alternatives ?? [])].some(
+            (candidate) =>
+              safeEqual(c.clientId, candidate.id) && safeEqual(c.clientSecret, candidate.secret),
+          ),
         );
   if (client === undefined) throw oauthError(401, "invalid_client", "Client authentication failed");
   const grant = form.get("grant_type");

@@ -1,5 +1,9 @@
 import type { CredentialsProvider } from "../auth/types.js";
-import { DatabricksAPIError, DatabricksAuthenticationError } from "../errors.js";
+import {
+  DatabricksAPIError,
+  DatabricksAuthenticationError,
+  DatabricksPermissionDeniedError,
+} from "../errors.js";
 import { AttemptSignal, describeRequest, sendJsonOnce, type RequestSpec } from "./http.js";
 import { withRetry } from "./retry.js";
 import { sseEvents } from "./sse.js";
@@ -31,8 +35,9 @@ export interface RequestOptions {
 
 /**
  * The one transport every class shares: host, credentials, User-Agent, timeouts and the retry layer.
- * A 401 invalidates cached credentials and is retried once (OAuth tokens can be revoked or expire
- * early); it does not count against `maxRetries`.
+ * A rejected credential (401, or the workspace's `403 Invalid access token.`) invalidates cached
+ * credentials and is retried once (OAuth tokens can be revoked or expire early); it does not count
+ * against `maxRetries`, and a PAT, which cannot be refreshed, is not retried.
  */
 export class DatabricksClient {
   readonly host: string;
@@ -156,11 +161,7 @@ export class DatabricksClient {
         try {
           return await attempt();
         } catch (error) {
-          if (
-            error instanceof DatabricksAuthenticationError &&
-            !refreshedAfter401 &&
-            this.credentials.invalidate()
-          ) {
+          if (isRejectedCredential(error) && !refreshedAfter401 && this.credentials.invalidate()) {
             refreshedAfter401 = true;
             return attempt();
           }
@@ -174,4 +175,16 @@ export class DatabricksClient {
       },
     );
   }
+}
+
+/**
+ * Whether the server refused the credential itself rather than the request: a 401, or the 403
+ * Databricks answers for an invalid or expired token (protocol reference §3.1, §6).
+ */
+function isRejectedCredential(error: unknown): boolean {
+  if (error instanceof DatabricksAuthenticationError) return true;
+  return (
+    error instanceof DatabricksPermissionDeniedError &&
+    /invalid access token/i.test(error.serverMessage)
+  );
 }

@@ -35,6 +35,9 @@ const RATE_LIMIT_CODES = new Set(["REQUEST_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"
 /** A server asking for a wait longer than this is not waited for: the error surfaces instead. */
 export const MAX_RETRY_AFTER_MS = 60_000;
 
+const IMF_FIXDATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 /** Whether another attempt could succeed. Unknown errors (programming bugs) are not retried. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof DatabricksAbortError) return false;
@@ -47,13 +50,15 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
- * `Retry-After` in milliseconds: integer seconds, or an HTTP date. `undefined` when absent or
- * unparseable.
+ * `Retry-After` in milliseconds: integer seconds, or an HTTP date (IMF-fixdate). `undefined` when
+ * absent or invalid (then the 429 waits the default ~1 s).
  */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Only a real IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"): Date.parse accepts "1.5" or "-1".
+  if (!IMF_FIXDATE.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -78,16 +78,18 @@ describe("OAuthM2MCredentials: discovery and token request", () => {
     const srv = await server({ discovery: false });
     const creds = credentials(srv.url);
     expect(await creds.headers()).toEqual(bearer("tok-1"));
+    // Host metadata, then the Go SDK's default OIDC location, then the classic endpoint.
     expect(srv.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       "GET /.well-known/databricks-config",
+      "GET /oidc/.well-known/oauth-authorization-server",
       "POST /oidc/v1/token",
     ]);
     expect(creds.invalidate()).toBe(true);
     expect(await creds.headers()).toEqual(bearer("tok-2"));
-    expect(srv.requests.filter((r) => r.method === "GET")).toHaveLength(1);
+    expect(srv.requests.filter((r) => r.method === "GET")).toHaveLength(2);
   });
 
-  it("uses the fallback after a transient discovery failure but does not cache it", async () => {
+  it("after a transient host-metadata failure, finds the token endpoint at {host}/oidc", async () => {
     const srv = await server();
     let failures = 1;
     const flaky: HttpSender = (req) => {
@@ -107,9 +109,8 @@ describe("OAuthM2MCredentials: discovery and token request", () => {
     creds.invalidate();
     expect(await creds.headers()).toEqual(bearer("tok-2"));
     expect(srv.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      "POST /oidc/v1/token",
-      "GET /.well-known/databricks-config",
       "GET /oidc/.well-known/oauth-authorization-server",
+      "POST /oidc/v1/token",
       "POST /oidc/v1/token",
     ]);
   });
@@ -119,6 +120,7 @@ describe("OAuthM2MCredentials: discovery and token request", () => {
     expect(await credentials(srv.url).headers()).toEqual(bearer("tok-1"));
     expect(srv.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       "GET /.well-known/databricks-config",
+      "GET /oidc/.well-known/oauth-authorization-server",
       "POST /oidc/v1/token",
     ]);
   });

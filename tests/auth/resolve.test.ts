@@ -169,7 +169,7 @@ describe("precedence: explicit > env > config profile", () => {
   it("skips the config file when no profile is requested and auth is already set", () => {
     writeCfg(PROFILES);
     const error = errorOf(() => resolve({ token: "dapiEXPLICIT0000" }));
-    expect(error.message).toMatch(/^host was not set and cannot be inferred/);
+    expect(error.message).toMatch(/^host was not set and cannot be automatically inferred/);
   });
 
   it("does not skip the config file for authType or clusterId alone", () => {
@@ -268,7 +268,7 @@ describe("validation messages", () => {
   it("no host", () => {
     const error = errorOf(() => resolve({ token: SECRETS[0] as string }));
     expect(error.message).toMatch(
-      /^host was not set and cannot be inferred\. Set the `host` option or DATABRICKS_HOST/,
+      /^host was not set and cannot be automatically inferred\. Set the `host` option or DATABRICKS_HOST/,
     );
     expect(error.message).toContain("token (the `token` option)");
     expectNoSecrets(error);

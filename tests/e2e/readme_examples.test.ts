@@ -2,6 +2,7 @@
  * The README's examples, run as written against the emulator (host and token from the
  * environment), so the documentation cannot drift from what the package does.
  */
+import type { UsageMetadata } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
@@ -45,7 +46,9 @@ describe("README: ChatDatabricks", () => {
       ["human", "What is a lakehouse?"],
     ]);
     expect(reply.text).toMatch(/\S/);
-    expect(reply.usage_metadata?.total_tokens).toBeGreaterThan(0);
+    // @langchain/core 1.4 types usage_metadata as `never` under exactOptionalPropertyTypes.
+    const usage = reply.usage_metadata as UsageMetadata | undefined;
+    expect(usage?.total_tokens).toBeGreaterThan(0);
   });
 
   it("streams tokens and then one usage chunk", async () => {

@@ -58,6 +58,18 @@ describe("discovery and OAuth M2M", () => {
     }
   });
 
+  it("accepts a Basic secret sent URL-encoded (sdk-js, Go) or raw (other clients)", async () => {
+    const h = await emulator({ oauthClients: [{ clientId: "app", clientSecret: "ab+cd/ef=" }] });
+    const body = "grant_type=client_credentials&scope=all-apis";
+    const raw = await tokenRequest(h.url, body, { Authorization: basic("app", "ab+cd/ef=") });
+    expect(raw.status).toBe(200);
+    const encoded = `Basic ${Buffer.from(`app:${encodeURIComponent("ab+cd/ef=")}`).toString("base64")}`;
+    expect((await tokenRequest(h.url, body, { Authorization: encoded })).status).toBe(200);
+    expect((await tokenRequest(h.url, body, { Authorization: basic("app", "wrong") })).status).toBe(
+      401,
+    );
+  });
+
   it("accepts client_id/client_secret in the body", async () => {
     const h = await emulator();
     const form = new URLSearchParams({

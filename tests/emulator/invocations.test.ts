@@ -229,6 +229,14 @@ describe("foundation-model invocations", () => {
       error_code: "INVALID_PARAMETER_VALUE",
       message: "stop was not of type List[String]: null",
     });
+    const stopString = await postJson(h, "/serving-endpoints/databricks-llama/invocations", {
+      messages: [{ role: "user", content: "hi" }],
+      stop: ".",
+    });
+    expect(await stopString.json()).toEqual({
+      error_code: "INVALID_PARAMETER_VALUE",
+      message: 'stop was not of type List[String]: "."',
+    });
     const badJson = await postJson(h, "/serving-endpoints/databricks-llama/invocations", "{");
     expect(badJson.status).toBe(400);
     expect(((await badJson.json()) as { message: string }).message).toMatch(/^Malformed JSON/);

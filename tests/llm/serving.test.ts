@@ -79,14 +79,15 @@ describe("serving endpoints: envelopes by endpoint type and task", () => {
       extraParams: { top_p: 0.9 },
     });
     expect(await llm.invoke("hello", { stop: ["X"], modelKwargs: { top_k: 3 } })).toBe("Paris.");
-    // Python reference order: prompt, temperature, n, max_tokens, stop, extra params, call kwargs, call stop.
+    // Python reference order: prompt, temperature, n, stop, max_tokens, extra params, call kwargs;
+    // the call's stop replaces the instance's in place.
     expect(invocations(server)[0]?.body).toBe(
       JSON.stringify({
         prompt: "hello",
         temperature: 0.1,
         n: 1,
-        max_tokens: 50,
         stop: ["X"],
+        max_tokens: 50,
         top_p: 0.9,
         top_k: 3,
       }),

@@ -182,6 +182,34 @@ describe("DatabricksClient.requestJson", () => {
     expect(invalidations).toBe(1);
   });
 
+  it("the workspace's 403 Invalid access token also refreshes refreshable credentials once", async () => {
+    let version = 0;
+    const oauth: CredentialsProvider = {
+      authType: "oauth-m2m",
+      headers: async () => ({ authorization: `Bearer token-v${version}` }),
+      invalidate: () => {
+        version++;
+        return true;
+      },
+    };
+    server = await startLoopback((req, res) => {
+      if (req.headers.authorization === "Bearer token-v0") {
+        return sendJson(res, 403, { error_code: 403, message: "Invalid access token." });
+      }
+      if (req.url === "/denied") {
+        return sendJson(res, 403, { error_code: "PERMISSION_DENIED", message: "No Can Query." });
+      }
+      sendJson(res, 200, { who: req.headers.authorization });
+    });
+    const c = client(server.url, { credentials: oauth });
+    expect((await c.requestJson("GET", "/x", undefined)).data).toEqual({ who: "Bearer token-v1" });
+    // A real permission problem is not a credential problem: no refresh, no retry.
+    await expect(c.requestJson("GET", "/denied", undefined)).rejects.toBeInstanceOf(
+      DatabricksPermissionDeniedError,
+    );
+    expect(version).toBe(1);
+  });
+
   it("a second 401 after refreshing surfaces instead of looping", async () => {
     const oauth: CredentialsProvider = {
       authType: "oauth-m2m",

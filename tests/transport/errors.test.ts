@@ -3,6 +3,7 @@ import {
   DatabricksAPIError,
   DatabricksAuthenticationError,
   DatabricksBadRequestError,
+  DatabricksConflictError,
   DatabricksError,
   DatabricksNotFoundError,
   DatabricksPermissionDeniedError,
@@ -82,6 +83,29 @@ describe("DatabricksAPIError.fromResponse", () => {
     expect(make(504, '"Request processing time exceeded limit"').serverMessage).toBe(
       "Request processing time exceeded limit",
     );
+  });
+
+  it("maps error codes to classes whatever the status, and 409 to a conflict", () => {
+    expect(make(409, '{"error_code":"RESOURCE_ALREADY_EXISTS","message":"x"}')).toBeInstanceOf(
+      DatabricksConflictError,
+    );
+    expect(make(500, '{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"x"}')).toBeInstanceOf(
+      DatabricksNotFoundError,
+    );
+    expect(make(400, '{"error_code":"DATA_LOSS","message":"x"}')).toBeInstanceOf(
+      DatabricksServerError,
+    );
+    expect(make(409, "")).toBeInstanceOf(DatabricksConflictError);
+    expect(make(418, "")).toBeInstanceOf(DatabricksAPIError);
+  });
+
+  it("reads the OAuth token error shape with its code", () => {
+    const error = make(
+      401,
+      '{"error":"invalid_client","error_description":"Client authentication failed"}',
+    );
+    expect(error.errorCode).toBe("invalid_client");
+    expect(error.serverMessage).toBe("invalid_client (Client authentication failed)");
   });
 
   it("lets a rate-limit error code override the status family", () => {

@@ -50,6 +50,8 @@ describe("retry timing", () => {
     expect(parseRetryAfter("3")).toBe(3000);
     expect(parseRetryAfter(undefined)).toBeUndefined();
     expect(parseRetryAfter("soon")).toBeUndefined();
+    for (const invalid of ["1.5", "-1", "1 2", "10s", ""])
+      expect(parseRetryAfter(invalid)).toBeUndefined();
     const now = Date.parse("2026-01-01T00:00:00Z");
     expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:05 GMT", now)).toBe(5000);
   });
