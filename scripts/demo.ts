@@ -28,9 +28,25 @@ const CLUSTER_ID = "0000-000000-xxxxxxxx";
 const DRIVER_PORT = "7777";
 const quiet = (): void => undefined;
 
+/** The notebook's Flask app cell, and the TypeScript server that played its part here. */
+function printDriverAppCell(): void {
+  console.log("[app] Python (seed notebook): the Flask app on the driver");
+  console.log(
+    '      app = Flask("dolly"); @app.route("/", methods=["POST"]) → jsonify(llm(**request.json))',
+  );
+  console.log('      app.run(host="0.0.0.0", port="7777")');
+  console.log("    TypeScript (langchain-databricks):");
+  console.log("      await serveDriverProxyApp({ model, port: 7777 });");
+  console.log(
+    `    → serving the emulator's n-gram model, reachable as cluster ${CLUSTER_ID} port ${DRIVER_PORT}\n`,
+  );
+}
+
 function printCell(cell: SeedCell, index: number, previous: SeedCell | undefined): void {
-  if (cell.section !== previous?.section)
+  if (cell.section !== previous?.section) {
     console.log(`${previous ? "" : "\n"}## ${cell.section}\n`);
+    if (cell.section === "Wrapping a cluster driver proxy app") printDriverAppCell();
+  }
   const indent = (text: string, prefix: string): string =>
     text
       .split("\n")

@@ -43,6 +43,7 @@ import { isRecord, parseChatResponse, type JsonRecord } from "./utils/chat_outpu
 import { ChatStreamAssembler } from "./utils/chat_stream.js";
 import { toOpenAITools, toWireToolChoice } from "./utils/chat_tools.js";
 import { toWireMessages } from "./utils/messages.js";
+import { asDatabricksError } from "./utils/abort.js";
 import { packageVersion } from "./version.js";
 
 /** Options of one call (`invoke(messages, options)`), overriding the instance's for that call. */
@@ -177,7 +178,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     this.maxTokens = fields.maxTokens;
     this.n = fields.n;
     this.stop = fields.stop;
-    this.extraParams = { ...fields.extraParams };
+    this.extraParams = { ...rejectReservedKeys(fields.extraParams, "extraParams") };
     this.streamUsage = fields.streamUsage ?? true;
     this.streaming = fields.streaming ?? false;
     this.streamOptions = fields.streamOptions;
@@ -208,7 +209,10 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
    * `extraParams` < call `extraParams` < the named options (instance, then call).
    */
   override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
-    const params: Record<string, unknown> = { ...this.extraParams, ...options?.extraParams };
+    const params: Record<string, unknown> = {
+      ...this.extraParams,
+      ...rejectReservedKeys(options?.extraParams, "the extraParams call option"),
+    };
     setIfDefined(params, "temperature", options?.temperature ?? this.temperature);
     setIfDefined(params, "max_tokens", options?.maxTokens ?? this.maxTokens);
     if (this.n !== undefined && this.n !== 1) params["n"] = this.n;
@@ -253,14 +257,16 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       return { generations: [generation], llmOutput: tokenUsageOutput(generation.message) };
     }
     const body = { messages: toWireMessages(messages), ...this.invocationParams(options) };
-    const { data, headers } = await this.caller.callWithOptions(
-      options.signal ? { signal: options.signal } : {},
-      () =>
+    const { data, headers } = await this.caller
+      .callWithOptions(options.signal ? { signal: options.signal } : {}, () =>
         this.client.requestJson("POST", this.invocationsPath(), body, {
           signal: options.signal,
           maxRetries: options.maxRetries,
         }),
-    );
+      )
+      .catch((error: unknown) => {
+        throw asDatabricksError(error, options.signal);
+      });
     const { generations } = parseChatResponse(data, {
       headers,
       stop: effectiveStop(options.stop, this.stop),
@@ -275,6 +281,18 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
    * Usage and response metadata arrive once, in a final empty chunk.
    */
   override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
+    try {
+      yield* this.streamChunks(messages, options, runManager);
+    } catch (error) {
+      throw asDatabricksError(error, options.signal);
+    }
+  }
+
+  private async *streamChunks(
     messages: BaseMessage[],
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
@@ -522,4 +540,21 @@ function tokenUsageOutput(message: BaseMessage): Record<string, unknown> {
       totalTokens: usage.total_tokens,
     },
   };
+}
+
+/** Body fields the class owns: an `extraParams` key must not silently replace the conversation. */
+const RESERVED_BODY_KEYS = ["messages", "stream"] as const;
+
+function rejectReservedKeys(
+  params: Record<string, unknown> | undefined,
+  where: string,
+): Record<string, unknown> | undefined {
+  for (const key of RESERVED_BODY_KEYS) {
+    if (params && key in params) {
+      throw new DatabricksConfigError(
+        `${where} must not contain \`${key}\`: pass the conversation as the messages of invoke()/stream(), and use .stream() to stream.`,
+      );
+    }
+  }
+  return params;
 }

@@ -70,6 +70,15 @@ export class DatabricksEmbeddings extends Embeddings {
         "DatabricksEmbeddings needs `endpoint`: the name of the embedding serving endpoint (alias `model`).",
       );
     }
+    if (
+      fields.endpoint !== undefined &&
+      fields.model !== undefined &&
+      fields.endpoint !== fields.model
+    ) {
+      throw new DatabricksConfigError(
+        `Both \`endpoint\` ("${fields.endpoint}") and its alias \`model\` ("${fields.model}") were given; pass only \`endpoint\`.`,
+      );
+    }
     const batchSize = fields.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new DatabricksConfigError(

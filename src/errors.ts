@@ -373,15 +373,21 @@ function truncate(text: string): string {
   return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
 }
 
+/**
+ * Shorter strings are not treated as secrets: scrubbing every "ab" from messages would mangle
+ * them, and no real PAT, client secret or OAuth token is that short.
+ */
+const MIN_SECRET_LENGTH = 4;
+
 /** Secrets registered by the auth layer, scrubbed from every message we build. */
 const knownSecrets = new Set<string>();
 
 /**
  * Remember a secret (PAT, client secret, access token) so that no error message can echo it back,
- * even when a server reflects the request. Short strings are ignored to avoid mangling text.
+ * even when a server reflects the request.
  */
 export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 8) knownSecrets.add(secret);
+  if (secret && secret.length >= MIN_SECRET_LENGTH) knownSecrets.add(secret);
 }
 
 /** Replace every registered secret and every bearer/basic credential in `text` with `***`. */

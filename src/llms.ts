@@ -5,7 +5,7 @@ import {
   type BaseLLMParams,
 } from "@langchain/core/language_models/llms";
 import type { Serialized } from "@langchain/core/load/serializable";
-import { GenerationChunk } from "@langchain/core/outputs";
+import { GenerationChunk, type Generation, type LLMResult } from "@langchain/core/outputs";
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
 import {
   CONNECTION_SECRETS,
@@ -29,6 +29,8 @@ import {
   wrapRequest,
   type EndpointProfile,
 } from "./utils/envelopes.js";
+import { asDatabricksError, waitFor } from "./utils/abort.js";
+import { readEnv } from "./utils/env.js";
 import { cutAtStop, StreamingStopCutter } from "./utils/stop.js";
 
 /** A request body as `Databricks` builds it: `{prompt, ...}` before the endpoint envelope. */
@@ -136,26 +138,40 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     super(fields);
     this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
     const target = validateTarget(fields);
-    // The Python class raises these before it looks for a host or a token: keep that order, so the
-    // first error names the real mistake.
-    if (target.endpointName === undefined && target.port === undefined) {
-      throw target.clusterId === undefined
-        ? neitherEndpointNorCluster(undefined)
-        : missingDriverPort();
+    let resolved: ReturnType<typeof createDatabricksClient>;
+    try {
+      resolved = createDatabricksClient({
+        ...fields,
+        ...(target.clusterId !== undefined ? { clusterId: target.clusterId } : {}),
+      });
+    } catch (error) {
+      // Python reports a missing endpoint or driver port before a missing host or token: keep
+      // that order, so the first error names the real mistake.
+      if (
+        error instanceof DatabricksConfigError &&
+        target.endpointName === undefined &&
+        target.port === undefined
+      ) {
+        const knownCluster = target.clusterId ?? readEnv("DATABRICKS_CLUSTER_ID");
+        throw knownCluster === undefined
+          ? neitherEndpointNorCluster(undefined)
+          : missingDriverPort();
+      }
+      throw error;
     }
-    const { client, clusterId } = createDatabricksClient({
-      ...fields,
-      ...(target.clusterId !== undefined ? { clusterId: target.clusterId } : {}),
-    });
-    this.client = client;
+    this.client = resolved.client;
     this.caller = createCaller({ maxConcurrency: fields.maxConcurrency });
 
     if (target.endpointName !== undefined) {
       this.target = { kind: "serving", endpointName: target.endpointName, task: fields.task };
     } else {
-      const resolvedCluster = target.clusterId ?? clusterId;
+      const resolvedCluster = target.clusterId ?? resolved.clusterId;
+      if (target.port === undefined) {
+        throw resolvedCluster === undefined
+          ? neitherEndpointNorCluster(undefined)
+          : missingDriverPort();
+      }
       if (resolvedCluster === undefined) throw neitherEndpointNorCluster(target.port);
-      if (target.port === undefined) throw missingDriverPort();
       this.target = { kind: "driver", clusterId: resolvedCluster, port: target.port };
     }
 
@@ -209,9 +225,25 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
     _runManager?: CallbackManagerForLLMRun,
   ): Promise<string> {
-    return this.caller.callWithOptions(options.signal ? { signal: options.signal } : {}, () =>
-      this.complete(prompt, options),
+    return (await this.completeLimited(prompt, options)).text;
+  }
+
+  /**
+   * @internal LangChain hook: every prompt of a `generate()` call, each through the concurrency
+   * limiter. Each generation's `generationInfo` carries the endpoint's raw answer (`response`) and
+   * the `served-model-name` header (`servedModelName`).
+   */
+  override async _generate(
+    prompts: string[],
+    options: this["ParsedCallOptions"],
+    _runManager?: CallbackManagerForLLMRun,
+  ): Promise<LLMResult> {
+    const generations = await Promise.all(
+      prompts.map(async (prompt): Promise<Generation[]> => [
+        await this.completeLimited(prompt, options),
+      ]),
     );
+    return { generations };
   }
 
   /** @internal LangChain hook: token streaming for `llm/v1/*` endpoints, one chunk otherwise. */
@@ -220,29 +252,51 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<GenerationChunk> {
+    try {
+      yield* this.streamChunks(prompt, options, runManager);
+    } catch (error) {
+      throw asDatabricksError(error, options.signal);
+    }
+  }
+
+  private async *streamChunks(
+    prompt: string,
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<GenerationChunk> {
     const profile =
       this.target.kind === "serving" ? await this.endpointProfile(options.signal) : undefined;
     if (!profile || !canStream(profile) || this.transformOutputFn) {
-      const text = await this._call(prompt, options, runManager);
-      yield new GenerationChunk({ text });
-      await runManager?.handleLLMNewToken(text);
+      const generation = await this.completeLimited(prompt, options);
+      yield new GenerationChunk(generation);
+      await runManager?.handleLLMNewToken(generation.text);
       return;
     }
     const request = await this.buildRequest(prompt, options, profile.task);
     const body = { ...wrapRequest(profile, request), stream: true };
-    const stop = effectiveStop(options.stop, this.stop);
-    const cutter = new StreamingStopCutter(stop);
+    const cutter = new StreamingStopCutter(effectiveStop(options.stop, this.stop));
     const events = this.client.streamJson(this.invocationsPath(), body, {
       signal: options.signal,
       maxRetries: options.maxRetries,
     });
-    for await (const event of events) {
-      const piece = cutter.push(streamedText(profile, event));
-      if (piece !== "") {
-        yield new GenerationChunk({ text: piece });
-        await runManager?.handleLLMNewToken(piece);
+    try {
+      // The request (and its retries) until the first event counts against maxConcurrency.
+      let step = await this.caller.callWithOptions(
+        options.signal ? { signal: options.signal } : {},
+        () => events.next(),
+      );
+      while (!step.done) {
+        const piece = cutter.push(streamedText(profile, step.value));
+        if (piece !== "") {
+          yield new GenerationChunk({ text: piece });
+          await runManager?.handleLLMNewToken(piece);
+        }
+        // A stop sequence was seen: closing the connection spares the rest of the generation.
+        if (cutter.done) break;
+        step = await events.next();
       }
-      if (cutter.done) break;
+    } finally {
+      await events.return(undefined);
     }
     const rest = cutter.flush();
     if (rest !== "") {
@@ -251,41 +305,64 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     }
   }
 
-  /** One request → text, without the concurrency limiter. */
-  private async complete(prompt: string, options: this["ParsedCallOptions"]): Promise<string> {
+  /** {@link complete} through the concurrency limiter, with cancellation as a DatabricksError. */
+  private async completeLimited(
+    prompt: string,
+    options: this["ParsedCallOptions"],
+  ): Promise<Generation> {
+    try {
+      return await this.caller.callWithOptions(
+        options.signal ? { signal: options.signal } : {},
+        () => this.complete(prompt, options),
+      );
+    } catch (error) {
+      throw asDatabricksError(error, options.signal);
+    }
+  }
+
+  /** One request → text plus the raw answer. */
+  private async complete(prompt: string, options: this["ParsedCallOptions"]): Promise<Generation> {
     const requestOptions = { signal: options.signal, maxRetries: options.maxRetries };
     const stop = effectiveStop(options.stop, this.stop);
     let text: string;
+    let response: { data: unknown; headers: Record<string, string> };
     if (this.target.kind === "serving") {
       const profile = await this.endpointProfile(options.signal);
       const request = await this.buildRequest(prompt, options, profile.task);
-      const { data } = await this.client.requestJson(
+      response = await this.client.requestJson(
         "POST",
         this.invocationsPath(),
         wrapRequest(profile, request),
         requestOptions,
       );
-      const prediction = extractPrediction(profile, data);
+      const prediction = extractPrediction(profile, response.data);
       text = this.transformOutputFn
         ? await this.transformedText(prediction)
         : textFromPrediction(profile, prediction);
     } else {
       const request = await this.buildRequest(prompt, options, undefined);
-      const { data } = await this.client.requestJson(
+      response = await this.client.requestJson(
         "POST",
         this.driverProxyPath(),
         request,
         requestOptions,
       );
-      text = this.transformOutputFn ? await this.transformedText(data) : requireText(data);
+      text = this.transformOutputFn
+        ? await this.transformedText(response.data)
+        : requireText(response.data);
     }
-    return cutAtStop(text, stop);
+    const generationInfo: Record<string, unknown> = { response: response.data };
+    const servedModelName = response.headers["served-model-name"];
+    if (servedModelName !== undefined) generationInfo["servedModelName"] = servedModelName;
+    return { text: cutAtStop(text, stop), generationInfo };
   }
 
   /**
-   * The request body, in the Python class's order: prompt; then for `llm/*` tasks temperature, n,
-   * the instance stop, max_tokens (the stop is sent in every mode); `modelKwargs`/`extraParams`; this call's overrides; this call's
-   * stop; finally `transformInputFn`. Nothing is sent as `null`, and never an empty `stop`.
+   * The request body, in the Python class's order: prompt; temperature, n; the instance stop;
+   * max_tokens; `modelKwargs`/`extraParams`; this call's `modelKwargs`, temperature and max_tokens;
+   * this call's stop; finally `transformInputFn`. Sampling parameters go to `llm/*` endpoints and
+   * driver apps (which take extra fields as model kwargs), not to custom models, whose signatures
+   * define their columns. Nothing is sent as `null`, and never an empty `stop`.
    */
   private async buildRequest(
     prompt: string,
@@ -293,20 +370,21 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     task: string | undefined,
   ): Promise<DatabricksRequest> {
     const request: DatabricksRequest = { prompt };
-    const llm = isLlmTask(task);
-    if (llm) {
+    const sampling = isLlmTask(task) || this.target.kind === "driver";
+    if (sampling) {
       setIfDefined(request, "temperature", this.temperature);
       setIfDefined(request, "n", this.n);
     }
     if (this.stop && this.stop.length > 0) request["stop"] = this.stop;
-    if (llm) setIfDefined(request, "max_tokens", this.maxTokens);
-    Object.assign(request, this.modelKwargs);
-    if (options.modelKwargs)
-      Object.assign(
+    if (sampling) setIfDefined(request, "max_tokens", this.maxTokens);
+    assignDefined(request, this.modelKwargs);
+    if (options.modelKwargs) {
+      assignDefined(
         request,
         mergeKwargs(undefined, options.modelKwargs, "the modelKwargs call option"),
       );
-    if (llm) {
+    }
+    if (sampling) {
       setIfDefined(request, "temperature", options.temperature);
       setIfDefined(request, "max_tokens", options.maxTokens);
     }
@@ -339,15 +417,18 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     const explicit = this.task !== undefined ? profileFromTask(this.task) : undefined;
     if (explicit) return Promise.resolve(explicit);
     if (!this.profilePromise) {
+      // Shared by every concurrent call, so it runs without any one caller's signal: each caller
+      // stops waiting on its own abort, and the others still get the answer.
       const path = `/api/2.0/serving-endpoints/${encodeURIComponent(this.target.endpointName)}`;
-      this.profilePromise = this.client
-        .requestJson("GET", path, undefined, { signal })
+      const pending = this.client
+        .requestJson("GET", path, undefined)
         .then(({ data }) => profileFromMetadata(data, this.task));
-      this.profilePromise.catch(() => {
-        this.profilePromise = undefined;
+      pending.catch(() => {
+        if (this.profilePromise === pending) this.profilePromise = undefined;
       });
+      this.profilePromise = pending;
     }
-    return this.profilePromise;
+    return waitFor(this.profilePromise, signal, "Reading the endpoint metadata");
   }
 
   private invocationsPath(): string {
@@ -379,12 +460,40 @@ function missingDriverPort(): DatabricksConfigError {
   );
 }
 
+/** The Python class's keyword names, which a config ported from Python may still use. */
+const PYTHON_OPTION_NAMES: Readonly<Record<string, string>> = {
+  endpoint_name: "endpointName",
+  cluster_id: "clusterId",
+  cluster_driver_port: "clusterDriverPort",
+  api_token: "token",
+  model_kwargs: "modelKwargs",
+  extra_params: "extraParams",
+  max_tokens: "maxTokens",
+  transform_input_fn: "transformInputFn",
+  transform_output_fn: "transformOutputFn",
+  databricks_uri: "profile",
+  allow_dangerous_deserialization: "(nothing: functions are never deserialized)",
+};
+
+/** A Python keyword would be silently ignored and surface as a confusing error later. */
+function rejectPythonNames(fields: DatabricksInput): void {
+  for (const key of Object.keys(fields)) {
+    const camel = PYTHON_OPTION_NAMES[key];
+    if (camel !== undefined) {
+      throw new DatabricksConfigError(
+        `Unknown option \`${key}\` (the Python class's name): use \`${camel}\` instead.`,
+      );
+    }
+  }
+}
+
 /** Mode checks that need no environment, with the Python class's messages. */
 function validateTarget(fields: DatabricksInput): {
   endpointName: string | undefined;
   clusterId: string | undefined;
   port: string | undefined;
 } {
+  rejectPythonNames(fields);
   const endpointName = nonEmpty(fields.endpointName);
   const clusterId = nonEmpty(fields.clusterId);
   const rawPort = fields.clusterDriverPort;
@@ -439,6 +548,11 @@ function effectiveStop(
   instanceStop: string[] | undefined,
 ): string[] | undefined {
   return callStop && callStop.length > 0 ? callStop : instanceStop;
+}
+
+/** `Object.assign` that skips `null` and `undefined`: the wire never gets a null field. */
+function assignDefined(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) setIfDefined(target, key, value);
 }
 
 function setIfDefined(target: Record<string, unknown>, key: string, value: unknown): void {

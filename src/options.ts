@@ -137,7 +137,9 @@ export function markUnserializableKwargs(
     out[jsonKey] = {
       lc: 1,
       type: "not_implemented",
-      id: [`${key} cannot be serialized: pass it again when loading`],
+      id: [
+        `${key} cannot be serialized: construct the model again with it, e.g. new ${serialized.id.at(-1) ?? "Model"}({ ...config, ${key} })`,
+      ],
     } satisfies SerializedNotImplemented;
   }
   return { ...serialized, kwargs: out };

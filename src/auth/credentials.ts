@@ -337,15 +337,25 @@ export class CustomCredentials implements CredentialsProvider {
       options.authType ?? (typeof own === "string" && own.trim() !== "" ? own.trim() : "custom");
   }
 
+  #lastRegistered: string | undefined;
+
   async headers(signal?: AbortSignal): Promise<Record<string, string>> {
     const source = this.#source;
+    let headers: Record<string, string>;
     if (typeof source === "function") {
-      const produced: unknown = await source(signal);
-      return toHeaderRecord(produced);
+      headers = toHeaderRecord(await source(signal));
+    } else {
+      const collected = new Headers();
+      await source.authenticate(collected);
+      headers = toHeaderRecord(collected);
     }
-    const headers = new Headers();
-    await source.authenticate(headers);
-    return toHeaderRecord(headers);
+    // Whatever credential the provider hands out must never be echoed in an error message.
+    const authorization = headers["authorization"];
+    if (authorization !== undefined && authorization !== this.#lastRegistered) {
+      this.#lastRegistered = authorization;
+      registerSecret(authorization.replace(/^\S+\s+/, ""));
+    }
+    return headers;
   }
 
   /** Delegates to the source's own `invalidate()` when it has one; otherwise `false`. */

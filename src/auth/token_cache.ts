@@ -1,4 +1,5 @@
 import { DatabricksAbortError } from "../errors.js";
+import { waitFor } from "../utils/abort.js";
 
 /** A freshly fetched token: the full header value and how long it lives. */
 export interface FetchedToken {
@@ -56,7 +57,11 @@ export class TokenCache {
 
   /** The current header value, refreshing first when needed. */
   async get(signal?: AbortSignal): Promise<string> {
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) {
+      throw new DatabricksAbortError("Waiting for credentials was aborted", {
+        cause: signal.reason,
+      });
+    }
     const token = this.#token;
     const now = this.#now();
     if (token && now < token.expiresAt - EXPIRY_MARGIN_MS) {
@@ -66,7 +71,7 @@ export class TokenCache {
       }
       return token.value;
     }
-    const fresh = await waitFor(this.#refresh(), signal);
+    const fresh = await waitFor(this.#refresh(), signal, "Waiting for credentials");
     return fresh.value;
   }
 
@@ -101,30 +106,4 @@ export class TokenCache {
     this.#inflight = inflight;
     return inflight;
   }
-}
-
-function abortError(signal: AbortSignal): DatabricksAbortError {
-  return new DatabricksAbortError("Request was aborted while waiting for credentials", {
-    cause: signal.reason,
-  });
-}
-
-/** `promise`, or a rejection as soon as `signal` aborts (the promise itself keeps running). */
-export function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

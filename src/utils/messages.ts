@@ -26,7 +26,7 @@ export interface WireMessage {
 
 /** The Python successor's text, kept so users searching for it find the same cause. */
 export const FUNCTION_MESSAGE_ERROR =
-  "Function messages are not supported by Databricks. Please create a feature request at https://github.com/mlflow/mlflow/issues.";
+  "Function messages are not supported by Databricks. Please create a feature request at https://github.com/mlflow/mlflow/issues. Use a ToolMessage (with tool_call_id) for tool results instead.";
 
 /** Convert a conversation. Throws {@link DatabricksConfigError} for unsupported message types. */
 export function toWireMessages(messages: readonly BaseMessage[]): WireMessage[] {

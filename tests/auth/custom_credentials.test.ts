@@ -8,7 +8,7 @@ import {
 } from "../../src/auth/credentials.js";
 import { DatabricksCredentialsError } from "../../src/errors.js";
 import type { CredentialsProvider } from "../../src/auth/types.js";
-import { DatabricksError } from "../../src/errors.js";
+import { DatabricksAPIError, DatabricksError } from "../../src/errors.js";
 
 describe("PatCredentials", () => {
   it("sends Bearer <token> and cannot be refreshed", async () => {
@@ -99,6 +99,19 @@ describe("CustomCredentials", () => {
     await expect(new CustomCredentials(bad).headers()).rejects.toBeInstanceOf(
       DatabricksCredentialsError,
     );
+  });
+
+  it("registers the credential it hands out, so no error can echo it", async () => {
+    const creds = new CustomCredentials(() => ({
+      Authorization: "Bearer custom-provider-token-42",
+    }));
+    await creds.headers();
+    const error = DatabricksAPIError.fromResponse({
+      status: 400,
+      headers: {},
+      body: '{"message":"you sent custom-provider-token-42"}',
+    });
+    expect(error.message).not.toContain("custom-provider-token-42");
   });
 
   it("delegates invalidate() to the source when it has one", () => {

@@ -69,6 +69,19 @@ describe("Databricks construction: Python reference messages", () => {
     expect(portOnly.message).toContain("DATABRICKS_CLUSTER_ID");
   });
 
+  it("V4, not V2, when the cluster is known from the environment but the port is missing", () => {
+    vi.stubEnv("DATABRICKS_CLUSTER_ID", "0101-env-cluster");
+    expect(() => new Databricks({})).toThrow(/^Must set cluster_driver_port/);
+    expect(() => new Databricks({ ...auth })).toThrow(/^Must set cluster_driver_port/);
+  });
+
+  it("names the camelCase option when a Python keyword is used", () => {
+    const fields = { ...auth, endpoint_name: "dolly" } as Record<string, unknown>;
+    expect(() => new Databricks(fields)).toThrow(
+      "Unknown option `endpoint_name` (the Python class's name): use `endpointName` instead.",
+    );
+  });
+
   it("takes the cluster id from DATABRICKS_CLUSTER_ID in driver mode", () => {
     vi.stubEnv("DATABRICKS_CLUSTER_ID", "0101-env-cluster");
     const llm = new Databricks({ ...auth, clusterDriverPort: "7777" });

@@ -159,6 +159,11 @@ describe("secret redaction", () => {
     expect(redactSecrets("Basic dG9rZW46ZGFwaTEyMzQ1Njc4")).toBe("Basic ***");
   });
 
+  it("redacts short tokens too (4 characters and up)", () => {
+    registerSecret("abc123");
+    expect(make(400, '{"message":"header was Bearer abc123"}').message).not.toContain("abc123");
+  });
+
   it("parseErrorBody falls back to the reason phrase", () => {
     expect(
       parseErrorBody("", 403, { "x-databricks-reason-phrase": "Invalid access token." }).message,

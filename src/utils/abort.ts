@@ -1,0 +1,48 @@
+import { DatabricksAbortError, DatabricksError } from "../errors.js";
+
+/**
+ * `promise`, or a {@link DatabricksAbortError} as soon as `signal` aborts. The promise itself keeps
+ * running: it may be shared by other callers (a token refresh, the endpoint metadata request),
+ * whom one caller's cancellation must not affect.
+ */
+export function waitFor<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  what = "Request",
+): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal, what));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal, what));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function abortError(signal: AbortSignal, what: string): DatabricksAbortError {
+  return new DatabricksAbortError(`${what} was aborted`, { cause: signal.reason });
+}
+
+/**
+ * LangChain's `AsyncCaller` rejects a cancelled call with the signal's own reason (a DOMException
+ * `AbortError`, or `TimeoutError` for the `timeout` call option). Turn that into the package's
+ * {@link DatabricksAbortError} so every failure a user sees is a `DatabricksError`.
+ */
+export function asDatabricksError(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (error instanceof DatabricksError || !signal?.aborted) return error;
+  const reason: unknown = signal.reason;
+  const timedOut = reason instanceof Error && reason.name === "TimeoutError";
+  return new DatabricksAbortError(
+    timedOut ? `Request was aborted: ${reason.message}` : "Request was aborted",
+    { cause: reason },
+  );
+}

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DatabricksAbortError } from "../../src/errors.js";
+import { Databricks } from "../../src/llms.js";
+import { sendJson, startLoopback, type LoopbackServer } from "../helpers/loopback.js";
+import { predictions, startFakeWorkspace, TOKEN } from "./fake_workspace.js";
+
+let server: LoopbackServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe("Databricks: cancellation is per call and always a DatabricksError", () => {
+  it("one caller's abort does not fail another call sharing the endpoint metadata request", async () => {
+    server = await startLoopback((req, res) => {
+      if (req.method === "GET") {
+        setTimeout(() => sendJson(res, 200, { name: "e" }), 300);
+        return;
+      }
+      sendJson(res, 200, predictions("ok"));
+    });
+    const llm = new Databricks({ host: server.url, token: TOKEN, endpointName: "e" });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const [aborted, other] = await Promise.allSettled([
+      llm.invoke("a", { signal: controller.signal }),
+      llm.invoke("b"),
+    ]);
+    expect(aborted.status).toBe("rejected");
+    expect((aborted as PromiseRejectedResult).reason).toBeInstanceOf(DatabricksAbortError);
+    expect(other).toEqual({ status: "fulfilled", value: "ok" });
+    expect(server.requests.filter((r) => r.method === "GET")).toHaveLength(1);
+  });
+
+  it("invoke with an aborted signal, a fired signal, or LangChain's timeout rejects with DatabricksAbortError", async () => {
+    server = await startLoopback((_req, res) => {
+      setTimeout(() => sendJson(res, 200, predictions("late")), 2_000);
+    });
+    const llm = new Databricks({
+      host: server.url,
+      token: TOKEN,
+      endpointName: "e",
+      task: "custom",
+    });
+    await expect(llm.invoke("x", { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      DatabricksAbortError,
+    );
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    await expect(llm.invoke("x", { signal: controller.signal })).rejects.toBeInstanceOf(
+      DatabricksAbortError,
+    );
+    const timedOut = await llm.invoke("x", { timeout: 50 }).catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(DatabricksAbortError);
+    expect((timedOut as Error).message).toMatch(/timeout/i);
+  });
+
+  it("stream with an aborted signal rejects with an AbortError and sends nothing", async () => {
+    server = await startFakeWorkspace({ endpoints: { e: { answer: () => predictions("x") } } });
+    const llm = new Databricks({
+      host: server.url,
+      token: TOKEN,
+      endpointName: "e",
+      task: "custom",
+    });
+    // LangChain core checks the signal before the model runs and throws its own DOMException.
+    const error = await (async () => {
+      for await (const _chunk of await llm.stream("x", { signal: AbortSignal.abort() })) {
+        // never reached
+      }
+    })().catch((e: unknown) => e);
+    expect((error as Error).name).toBe("AbortError");
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe("Databricks: generate() exposes the raw answer", () => {
+  it("generationInfo has the endpoint's JSON and the served model name", async () => {
+    server = await startFakeWorkspace({
+      endpoints: {
+        e: {
+          task: "llm/v1/completions",
+          endpointType: "FOUNDATION_MODEL_API",
+          answer: () => ({ choices: [{ text: "hi" }], usage: { total_tokens: 4 } }),
+        },
+      },
+    });
+    const llm = new Databricks({ host: server.url, token: TOKEN, endpointName: "e" });
+    const result = await llm.generate(["p1", "p2"]);
+    expect(result.generations.map((g) => g[0]?.text)).toEqual(["hi", "hi"]);
+    expect(result.generations[0]?.[0]?.generationInfo).toEqual({
+      response: { choices: [{ text: "hi" }], usage: { total_tokens: 4 } },
+      servedModelName: "model-1",
+    });
+  });
+});
+
+describe("Databricks: request fields", () => {
+  it("driver apps get sampling parameters (instance and call) as model kwargs", async () => {
+    server = await startFakeWorkspace({ driver: () => "ok" });
+    const llm = new Databricks({
+      host: server.url,
+      token: TOKEN,
+      clusterId: "c",
+      clusterDriverPort: 7777,
+      temperature: 0.2,
+      maxTokens: 10,
+    });
+    await llm.invoke("p");
+    await llm.invoke("p", { temperature: 0.7, maxTokens: 3 });
+    expect(server.requests.map((r) => r.json)).toEqual([
+      { prompt: "p", temperature: 0.2, max_tokens: 10 },
+      { prompt: "p", temperature: 0.7, max_tokens: 3 },
+    ]);
+  });
+
+  it("null values in modelKwargs never reach the wire", async () => {
+    server = await startFakeWorkspace({ endpoints: { e: { answer: () => predictions("x") } } });
+    const llm = new Databricks({
+      host: server.url,
+      token: TOKEN,
+      endpointName: "e",
+      task: "custom",
+      modelKwargs: { top_k: null, top_p: 0.5 },
+    });
+    await llm.invoke("p", { modelKwargs: { seed: null } });
+    expect(server.requests[0]?.json).toEqual({ dataframe_records: [{ prompt: "p", top_p: 0.5 }] });
+  });
+});
