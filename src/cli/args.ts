@@ -1,11 +1,82 @@
 /** Command-line parsing helpers on top of `node:util` `parseArgs`, turning its errors into usage errors. */
+import { parseArgs } from "node:util";
 import { CliUsageError } from "./errors.js";
+import type { CliOutput } from "./io.js";
+
+/** One option of a command, as `parseArgs` takes it. */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  multiple?: boolean;
+  short?: string;
+}
+
+/** The options a command declares (`--help` / `-h` is added to every command). */
+export type OptionTable = Record<string, OptionSpec>;
+
+type OptionValue<S extends OptionSpec> = S extends { type: "boolean" }
+  ? S extends { multiple: true }
+    ? boolean[]
+    : boolean
+  : S extends { multiple: true }
+    ? string[]
+    : string;
+
+/** Parsed values: one optional entry per declared option. */
+export type OptionValues<O extends OptionTable> = { [K in keyof O]?: OptionValue<O[K]> };
+
+/** What a command declares: its name, its `--help` text and its options. */
+export interface CommandSpec<O extends OptionTable> {
+  /** The command name, for the "see '... <name> --help'" hint of usage errors. */
+  name: string;
+  /** Printed to stdout for `--help` / `-h`. */
+  usage: string;
+  options: O;
+  /**
+   * Whether the command takes positional arguments. Default false: the first one is the usage
+   * error "unexpected argument '<arg>'". When true, the command checks their number itself.
+   */
+  positionals?: boolean;
+}
+
+/** A parsed command line. */
+export interface CommandLine<O extends OptionTable> {
+  values: OptionValues<O>;
+  positionals: string[];
+}
+
+const HELP_OPTION = { type: "boolean", short: "h" } as const;
+
+/**
+ * Parse a command's arguments (strictly: unknown options and malformed values are usage errors).
+ * `--help` anywhere on the line prints `spec.usage` to `stdout` and returns undefined, meaning
+ * "done, exit 0"; it wins over every other check.
+ */
+export function parseCommand<const O extends OptionTable>(
+  stdout: CliOutput,
+  argv: readonly string[],
+  spec: CommandSpec<O>,
+): CommandLine<O> | undefined {
+  const options: OptionTable = { ...spec.options, help: HELP_OPTION };
+  const { values, positionals } = parseCommandLine(spec.name, () =>
+    parseArgs({ args: [...argv], allowPositionals: true, strict: true, options }),
+  );
+  const { help, ...declared } = values;
+  if (help === true) {
+    stdout.write(spec.usage);
+    return undefined;
+  }
+  if (spec.positionals !== true && positionals.length > 0) {
+    throw new CliUsageError(`unexpected argument '${positionals[0] ?? ""}'`, spec.name);
+  }
+  // parseArgs checked every value against `spec.options`, which is what OptionValues describes.
+  return { values: declared as OptionValues<O>, positionals };
+}
 
 /**
  * Run a `parseArgs` call for `command`; its `ERR_PARSE_ARGS_*` errors become {@link CliUsageError}
  * with the first sentence of Node's message (the rest explains `--` at length).
  */
-export function parseCommandLine<T>(command: string | undefined, parse: () => T): T {
+function parseCommandLine<T>(command: string | undefined, parse: () => T): T {
   try {
     return parse();
   } catch (error) {

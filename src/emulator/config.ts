@@ -84,6 +84,14 @@ function checkBackend(path: string, where: string, value: unknown): BackendSpec 
     case "openai-upstream":
       if (typeof value["baseUrl"] !== "string")
         fail(path, where, "openai-upstream needs `baseUrl`");
+      if (
+        value["timeoutMs"] !== undefined &&
+        (typeof value["timeoutMs"] !== "number" ||
+          !Number.isFinite(value["timeoutMs"]) ||
+          value["timeoutMs"] <= 0)
+      ) {
+        fail(path, where, "openai-upstream `timeoutMs` must be a positive number");
+      }
       return value as BackendSpec;
     case "function":
       return fail(path, where, "`function` backends cannot be configured from JSON");

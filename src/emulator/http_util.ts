@@ -1,32 +1,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { errorCodeForStatus } from "../errors.js";
 
 /**
  * Response helpers shared by every route: the Databricks JSON error shape, the common headers
  * (`Server: databricks`, `X-Databricks-Reason-Phrase` on errors), and bounded body reading.
  */
 
-/** Canonical `error_code` per HTTP status, matching the MLflow / Databricks names. */
-const ERROR_CODES: Readonly<Record<number, string>> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHENTICATED",
-  403: "PERMISSION_DENIED",
-  404: "NOT_FOUND",
-  405: "BAD_REQUEST",
-  409: "RESOURCE_CONFLICT",
-  413: "REQUEST_ENTITY_TOO_LARGE",
-  415: "UNSUPPORTED_MEDIA_TYPE",
-  429: "REQUEST_LIMIT_EXCEEDED",
-  499: "CANCELLED",
-  500: "INTERNAL_ERROR",
-  501: "NOT_IMPLEMENTED",
-  502: "BAD_GATEWAY",
-  503: "TEMPORARILY_UNAVAILABLE",
-  504: "DEADLINE_EXCEEDED",
-};
-
-/** The `error_code` name used for a status that has no more specific code. */
+/**
+ * The `error_code` name the emulator sends for a status that has no more specific code: the
+ * package's canonical table ({@link errorCodeForStatus}, the MLflow / Databricks names). The one
+ * emulator-specific rule comes first: a non-error status, which only arrives here through an
+ * injected fault (`failNext.status`), gets `BAD_REQUEST` rather than the shared `UNKNOWN`.
+ */
 export function errorCodeFor(status: number): string {
-  return ERROR_CODES[status] ?? (status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST");
+  return status < 400 ? "BAD_REQUEST" : errorCodeForStatus(status);
 }
 
 /**

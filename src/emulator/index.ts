@@ -21,7 +21,10 @@ export {
 } from "./backends/hashing_embedder.js";
 export { createEchoBackend } from "./backends/echo.js";
 export { createScriptedBackend } from "./backends/scripted.js";
-export { createOpenAIUpstreamBackend } from "./backends/openai_upstream.js";
+export {
+  createOpenAIUpstreamBackend,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+} from "./backends/openai_upstream.js";
 export { createFunctionBackend } from "./backends/function.js";
 export { createBackend, defaultBackendSpec } from "./backends/create.js";
 export { CORPUS, type CorpusEntry } from "./backends/corpus.js";

@@ -2,7 +2,7 @@ import { DatabricksConfigError } from "../errors.js";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { authenticate } from "./auth.js";
-import { DEFAULT_EMULATOR_TOKEN, DEFAULT_WORKSPACE_ID } from "./config.js";
+import { DEFAULT_EMULATOR_TOKEN, DEFAULT_WORKSPACE_ID, defaultEmulatorOptions } from "./config.js";
 import { driverAppKey, forwardToDriverApp, parseDriverProxyPath } from "./driver_proxy.js";
 import { createEndpointEntry } from "./endpoints.js";
 import { FaultTable } from "./faults.js";
@@ -95,8 +95,19 @@ async function route(
  * every task, the OpenAI-compatible routes and the cluster driver proxy, with fault injection.
  * Each module of `src/emulator` documents its part of the wire behaviour, including every detail
  * the protocol reference leaves open and the choice made for it.
+ *
+ * @param options Called with no argument (`startEmulator()`), the emulator starts the demo
+ * workspace of {@link defaultEmulatorOptions}: the PAT {@link DEFAULT_EMULATOR_TOKEN}, the OAuth
+ * client `DEFAULT_OAUTH_CLIENT` and the endpoints `dolly`, `databricks-llama`,
+ * `databricks-completions` and `databricks-embeddings`. An explicit options object is taken as
+ * the whole configuration: each field it leaves out gets its own default (see
+ * {@link EmulatorOptions}), so `startEmulator({})` has the PAT only, no OAuth client and no
+ * endpoints. To change a few settings of the demo workspace, spread it:
+ * `startEmulator({ ...defaultEmulatorOptions(), port: 8080 })`.
  */
-export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
+export async function startEmulator(
+  options: EmulatorOptions = defaultEmulatorOptions(),
+): Promise<EmulatorHandle> {
   const pats = options.tokens ?? [DEFAULT_EMULATOR_TOKEN];
   const log = options.log;
   const state: EmulatorState = {

@@ -52,6 +52,11 @@ export type BackendSpec =
       apiKey?: string;
       /** Model name sent upstream; defaults to the endpoint name. */
       model?: string;
+      /**
+       * Bound of one upstream request in milliseconds (headers and body); default 120000. Past it
+       * the request is aborted and answered `504 DEADLINE_EXCEEDED`.
+       */
+      timeoutMs?: number;
     }
   | {
       /** A user-supplied function (not expressible in a JSON config file). */
@@ -123,7 +128,13 @@ export interface FaultSpec {
   errorMidStream?: { afterChunks: number; shape: "databricks" | "openai" };
 }
 
-/** Options of {@link startEmulator}. Every field is optional. */
+/**
+ * Options of {@link startEmulator}. Every field is optional, and each field left out gets the
+ * default documented on it (PAT only, no OAuth client, no endpoints, no driver apps). These
+ * per-field defaults apply to an explicit options object; `startEmulator()` called with no
+ * argument starts `defaultEmulatorOptions()` instead (the demo workspace: PAT, OAuth client and
+ * the four demo endpoints).
+ */
 export interface EmulatorOptions {
   /** Interface to bind; default `127.0.0.1`. */
   host?: string;

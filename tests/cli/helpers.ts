@@ -106,7 +106,8 @@ export interface FakeWorkspace {
  * - `GET /api/2.0/serving-endpoints/{name}`: `completions` (FMAPI completions) and `custom` (a
  *   custom model); anything else → 404 RESOURCE_DOES_NOT_EXIST.
  * - `POST /serving-endpoints/{name}/invocations`: completions answer `answer to: <prompt>` (SSE in
- *   three pieces when `stream: true`); custom answers `{"predictions": ["custom: <prompt>"]}`.
+ *   three pieces when `stream: true`, else JSON with `id`, `usage` and a `served-model-name:
+ *   completions-model-1` header); custom answers `{"predictions": ["custom: <prompt>"]}`.
  * - `POST /driver-proxy-api/o/0/{cluster}/{port}`: a JSON string `driver <cluster>:<port>: <prompt>`.
  * - A token other than {@link TEST_TOKEN} → 403.
  */
@@ -166,10 +167,17 @@ export async function startFakeWorkspace(): Promise<FakeWorkspace> {
           res.end("data: [DONE]\n\n");
           return;
         }
-        json(200, {
-          choices: [{ text, index: 0, finish_reason: "stop" }],
-          usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "served-model-name": "completions-model-1",
         });
+        res.end(
+          JSON.stringify({
+            id: "cmpl-1",
+            choices: [{ text, index: 0, finish_reason: "stop" }],
+            usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+          }),
+        );
         return;
       }
       const driver = /^\/driver-proxy-api\/o\/0\/([^/]+)\/(\d+)$/.exec(path);

@@ -83,14 +83,47 @@ describe("invoke against a serving endpoint", () => {
     expect(invocations()).toEqual([{ prompt: "line one\nline two" }, { prompt: "dash" }]);
   });
 
-  it("prints the generation as JSON with --json", async () => {
+  it("prints the text, the whole raw answer and the served model as JSON with --json", async () => {
     stubWorkspaceEnv(workspace.url);
     const result = await run(["invoke", "--endpoint", "completions", "--json", "Hi"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout.endsWith("}\n")).toBe(true);
-    const parsed = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(parsed["text"]).toBe("answer to: Hi");
+    expect(JSON.parse(result.stdout)).toEqual({
+      text: "answer to: Hi",
+      response: {
+        id: "cmpl-1",
+        choices: [{ text: "answer to: Hi", index: 0, finish_reason: "stop" }],
+        usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+      },
+      servedModelName: "completions-model-1",
+    });
+  });
+
+  it("--json keeps the raw answer uncut when a stop sequence cuts the text", async () => {
+    stubWorkspaceEnv(workspace.url);
+    const result = await run([
+      "invoke",
+      "--endpoint",
+      "completions",
+      "--stop",
+      " to",
+      "--json",
+      "x",
+    ]);
+    const parsed = JSON.parse(result.stdout) as { text: string; response: unknown };
+    expect(parsed.text).toBe("answer");
+    expect(parsed.response).toMatchObject({ choices: [{ text: "answer to: x" }] });
+  });
+
+  it("--json prints a custom model's predictions, without servedModelName when none is sent", async () => {
+    stubWorkspaceEnv(workspace.url);
+    const result = await run(["invoke", "--endpoint", "custom", "--json", "Q"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      text: "custom: Q",
+      response: { predictions: ["custom: Q"] },
+    });
   });
 
   it("streams tokens as they arrive with --stream", async () => {
@@ -158,6 +191,16 @@ describe("invoke against a driver proxy app", () => {
     expect(invocations()).toEqual([
       { prompt: "How are you?", temperature: 0.2, max_tokens: 5, stop: ["END"] },
     ]);
+  });
+
+  it("--json prints the app's raw JSON answer", async () => {
+    stubWorkspaceEnv(workspace.url);
+    const result = await run(["invoke", "--cluster-id", "c1", "--port", "7777", "--json", "hi"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      text: "driver c1:7777: hi",
+      response: "driver c1:7777: hi",
+    });
   });
 
   it("uses DATABRICKS_CLUSTER_ID when only --port is given", async () => {

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { durationOption, integerOption, numberOption } from "../../src/cli/args.js";
+import { durationOption, integerOption, numberOption, parseCommand } from "../../src/cli/args.js";
 import { DRIVER_APP_USAGE } from "../../src/cli/commands/driver_app.js";
 import { EMULATOR_USAGE } from "../../src/cli/commands/emulator.js";
 import { INVOKE_USAGE } from "../../src/cli/commands/invoke.js";
 import { CliUsageError, errorLine } from "../../src/cli/errors.js";
 import { globalUsage } from "../../src/cli/usage.js";
-import { run } from "./helpers.js";
+import { Capture, run } from "./helpers.js";
 
 const version = (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
 
@@ -36,6 +36,27 @@ describe("help and version", () => {
   it("prints the package version", async () => {
     expect(await run(["--version"])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
     expect((await run(["-v"])).stdout).toBe(`${version}\n`);
+  });
+
+  it("help wins over every other check, positional or value", async () => {
+    for (const [name, usage] of [
+      ["emulator", EMULATOR_USAGE],
+      ["driver-app", DRIVER_APP_USAGE],
+    ] as const) {
+      expect(await run([name, "extra", "--help"])).toEqual({ code: 0, stdout: usage, stderr: "" });
+    }
+    expect(await run(["invoke", "--stream", "--json", "a", "b", "-h"])).toEqual({
+      code: 0,
+      stdout: INVOKE_USAGE,
+      stderr: "",
+    });
+  });
+
+  it("documents what invoke --json prints", () => {
+    expect(INVOKE_USAGE).toContain(
+      '--json                print {"text", "response", "servedModelName"}',
+    );
+    expect(INVOKE_USAGE).not.toMatch(/generationInfo|llmOutput/);
   });
 
   it("documents the exit codes and never asks for a token flag", () => {
@@ -142,6 +163,62 @@ describe("usage errors exit 2 with one line on stderr", () => {
     const result = await run(["invoke", "--endpoint", "e"], { stdin: "\n" });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/the prompt read from stdin is empty/);
+  });
+});
+
+describe("parseCommand", () => {
+  const spec = {
+    name: "demo",
+    usage: "Usage: demo\n",
+    options: {
+      port: { type: "string" },
+      stop: { type: "string", multiple: true },
+      quiet: { type: "boolean" },
+    },
+  } as const;
+
+  it("returns the declared values, without help", () => {
+    const stdout = new Capture();
+    const line = parseCommand(
+      stdout,
+      ["--port", "1", "--stop", "a", "--stop", "b", "--quiet"],
+      spec,
+    );
+    expect(line).toEqual({ values: { port: "1", stop: ["a", "b"], quiet: true }, positionals: [] });
+    expect(stdout.text).toBe("");
+  });
+
+  it("prints the usage and returns undefined for --help / -h", () => {
+    for (const argv of [["--help"], ["-h"], ["--port", "1", "-h", "extra"]]) {
+      const stdout = new Capture();
+      expect(parseCommand(stdout, argv, spec)).toBeUndefined();
+      expect(stdout.text).toBe("Usage: demo\n");
+    }
+  });
+
+  it("refuses positionals unless the command takes them", () => {
+    const stdout = new Capture();
+    expect(() => parseCommand(stdout, ["x", "y"], spec)).toThrow(
+      new CliUsageError("unexpected argument 'x'", "demo"),
+    );
+    expect(parseCommand(stdout, ["x", "y"], { ...spec, positionals: true })).toEqual({
+      values: {},
+      positionals: ["x", "y"],
+    });
+  });
+
+  it("turns parseArgs errors into usage errors naming the command", () => {
+    const error = (() => {
+      try {
+        parseCommand(new Capture(), ["--nope"], spec);
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(CliUsageError);
+    expect((error as CliUsageError).message).toBe("unknown option '--nope'");
+    expect((error as CliUsageError).command).toBe("demo");
   });
 });
 

@@ -1,12 +1,11 @@
 /** `langchain-databricks driver-app`: serve a built-in model as a driver proxy app until SIGINT. */
-import { parseArgs } from "node:util";
 import {
   DEFAULT_DRIVER_PROXY_PORT,
   defaultDriverProxyHost,
   parseDriverProxyPort,
   serveDriverProxyApp,
 } from "../../driver_proxy/index.js";
-import { durationOption, parseCommandLine } from "../args.js";
+import { durationOption, parseCommand } from "../args.js";
 import { CliUsageError, EXIT_OK, PROGRAM } from "../errors.js";
 import type { CliIO } from "../io.js";
 import { untilAborted } from "../shutdown.js";
@@ -35,29 +34,20 @@ Options:
 
 /** Run `driver-app`; resolves with 0 once `io.signal` aborts and the server has closed. */
 export async function runDriverApp(io: CliIO, argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(NAME, () =>
-    parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        backend: { type: "string" },
-        profile: { type: "string" },
-        timeout: { type: "string" },
-        quiet: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
-  if (values.help) {
-    io.stdout.write(DRIVER_APP_USAGE);
-    return EXIT_OK;
-  }
-  if (positionals.length > 0) {
-    throw new CliUsageError(`unexpected argument '${positionals[0] ?? ""}'`, NAME);
-  }
+  const line = parseCommand(io.stdout, argv, {
+    name: NAME,
+    usage: DRIVER_APP_USAGE,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      backend: { type: "string" },
+      profile: { type: "string" },
+      timeout: { type: "string" },
+      quiet: { type: "boolean" },
+    },
+  });
+  if (line === undefined) return EXIT_OK;
+  const { values } = line;
   let port: number;
   try {
     port = parseDriverProxyPort(values.port);

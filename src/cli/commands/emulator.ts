@@ -1,7 +1,6 @@
 /** `langchain-databricks emulator`: run the local workspace emulator until SIGINT/SIGTERM. */
-import { parseArgs } from "node:util";
 import type { EmulatorOptions } from "../../emulator/index.js";
-import { integerOption, parseCommandLine } from "../args.js";
+import { integerOption, parseCommand } from "../args.js";
 import { CliUsageError, EXIT_OK, PROGRAM } from "../errors.js";
 import type { CliIO } from "../io.js";
 import { untilAborted } from "../shutdown.js";
@@ -27,27 +26,18 @@ Options:
 
 /** Run `emulator`; resolves with 0 once `io.signal` aborts and the emulator has closed. */
 export async function runEmulator(io: CliIO, argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(NAME, () =>
-    parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        config: { type: "string" },
-        quiet: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
-  if (values.help) {
-    io.stdout.write(EMULATOR_USAGE);
-    return EXIT_OK;
-  }
-  if (positionals.length > 0) {
-    throw new CliUsageError(`unexpected argument '${positionals[0] ?? ""}'`, NAME);
-  }
+  const line = parseCommand(io.stdout, argv, {
+    name: NAME,
+    usage: EMULATOR_USAGE,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      config: { type: "string" },
+      quiet: { type: "boolean" },
+    },
+  });
+  if (line === undefined) return EXIT_OK;
+  const { values } = line;
   const port =
     values.port === undefined ? undefined : integerOption(NAME, "port", values.port, 0, 65535);
   if (values.host === "") throw new CliUsageError("--host must not be empty", NAME);

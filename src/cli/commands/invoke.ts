@@ -1,7 +1,7 @@
 /** `langchain-databricks invoke`: one prompt → one answer, through the package's `Databricks` LLM. */
-import { parseArgs } from "node:util";
+import type { Generation } from "@langchain/core/outputs";
 import type { Databricks, DatabricksCallOptions, DatabricksInput } from "../../llms.js";
-import { durationOption, integerOption, numberOption, parseCommandLine } from "../args.js";
+import { durationOption, integerOption, numberOption, parseCommand } from "../args.js";
 import { CliInterruptedError, CliUsageError, EXIT_OK, PROGRAM } from "../errors.js";
 import type { CliInput, CliIO } from "../io.js";
 
@@ -33,12 +33,15 @@ Generation:
 
 Output:
   --stream              print tokens as they arrive
-  --json                print {"text", "generationInfo", "llmOutput"} as JSON
+  --json                print {"text", "response", "servedModelName"} as JSON: the answer, the
+                        server's whole JSON answer as received, and the served-model-name
+                        header (when sent); not with --stream
   -h, --help            show this help
 
 Credentials are never taken on the command line: use DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID and
-DATABRICKS_CLIENT_SECRET, or a profile. With --port, --temperature and --max-tokens are sent to
-the app as the 'temperature' and 'max_tokens' fields.
+DATABRICKS_CLIENT_SECRET, or a profile. --temperature and --max-tokens are sent as the
+'temperature' and 'max_tokens' fields to llm/* endpoints and driver proxy apps; custom model
+endpoints do not get them.
 
 Examples:
   ${PROGRAM} invoke --endpoint my-llm "How are you?"
@@ -60,32 +63,27 @@ export async function runInvoke(
   argv: readonly string[],
   createLlm: CreateDatabricks = defaultCreateLlm,
 ): Promise<number> {
-  const { values, positionals } = parseCommandLine(NAME, () =>
-    parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        endpoint: { type: "string" },
-        "cluster-id": { type: "string" },
-        port: { type: "string" },
-        host: { type: "string" },
-        profile: { type: "string" },
-        stop: { type: "string", multiple: true },
-        temperature: { type: "string" },
-        "max-tokens": { type: "string" },
-        task: { type: "string" },
-        stream: { type: "boolean" },
-        json: { type: "boolean" },
-        timeout: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }),
-  );
-  if (values.help) {
-    io.stdout.write(INVOKE_USAGE);
-    return EXIT_OK;
-  }
+  const line = parseCommand(io.stdout, argv, {
+    name: NAME,
+    usage: INVOKE_USAGE,
+    positionals: true,
+    options: {
+      endpoint: { type: "string" },
+      "cluster-id": { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      profile: { type: "string" },
+      stop: { type: "string", multiple: true },
+      temperature: { type: "string" },
+      "max-tokens": { type: "string" },
+      task: { type: "string" },
+      stream: { type: "boolean" },
+      json: { type: "boolean" },
+      timeout: { type: "string" },
+    },
+  });
+  if (line === undefined) return EXIT_OK;
+  const { values, positionals } = line;
   if (positionals.length > 1) {
     throw new CliUsageError(
       `expected at most one prompt argument, got ${positionals.length} (quote the prompt)`,
@@ -128,18 +126,14 @@ export async function runInvoke(
   if (endpoint !== undefined) {
     options.endpointName = endpoint;
     if (values.task !== undefined) options.task = values.task;
-    if (temperature !== undefined) options.temperature = temperature;
-    if (maxTokens !== undefined) options.maxTokens = maxTokens;
   } else {
     options.clusterDriverPort = integerOption(NAME, "port", values.port ?? "", 1, 65535);
     if (clusterId !== undefined) options.clusterId = clusterId;
-    // The class sends temperature/max_tokens to `llm/*` endpoints only (as the Python class does);
-    // a driver app gets them as plain fields, which is what someone typing them here means.
-    const kwargs: Record<string, unknown> = {};
-    if (temperature !== undefined) kwargs["temperature"] = temperature;
-    if (maxTokens !== undefined) kwargs["max_tokens"] = maxTokens;
-    if (Object.keys(kwargs).length > 0) options.modelKwargs = kwargs;
   }
+  // The class sends these as `temperature` / `max_tokens` to `llm/*` endpoints and driver apps,
+  // never to custom models (whose signatures define their columns), as the Python class does.
+  if (temperature !== undefined) options.temperature = temperature;
+  if (maxTokens !== undefined) options.maxTokens = maxTokens;
   if (values.host !== undefined) options.host = values.host;
   if (values.profile !== undefined) options.profile = values.profile;
   if (values.timeout !== undefined) {
@@ -159,13 +153,7 @@ export async function runInvoke(
   try {
     if (values.json) {
       const result = await llm.generate([prompt], callOptions);
-      const generation = result.generations[0]?.[0];
-      const output: Record<string, unknown> = { text: generation?.text ?? "" };
-      if (generation?.generationInfo !== undefined) {
-        output["generationInfo"] = generation.generationInfo;
-      }
-      if (result.llmOutput !== undefined) output["llmOutput"] = result.llmOutput;
-      io.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(jsonOutput(result.generations[0]?.[0]), null, 2)}\n`);
       return EXIT_OK;
     }
     let last = "";
@@ -185,6 +173,21 @@ export async function runInvoke(
     if (io.signal?.aborted) throw new CliInterruptedError();
     throw error;
   }
+}
+
+/**
+ * What `--json` prints: the answer's text (after stop sequences), the endpoint's or driver app's
+ * whole JSON answer as received (`generationInfo.response`), and the `served-model-name` header
+ * when the server sent one.
+ */
+function jsonOutput(generation: Generation | undefined): Record<string, unknown> {
+  const info = generation?.generationInfo ?? {};
+  const output: Record<string, unknown> = { text: generation?.text ?? "" };
+  // `null` stands for an answer that did not come back (never the case for a 2xx JSON answer).
+  output["response"] = info["response"] ?? null;
+  const servedModelName = info["servedModelName"];
+  if (typeof servedModelName === "string") output["servedModelName"] = servedModelName;
+  return output;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DatabricksConfigError } from "../../errors.js";
 import { apiError, errorCodeFor } from "../http_util.js";
 import type { BackendChoice, BackendOutput, BackendRequest, JsonObject } from "../types.js";
 import type { Backend } from "./types.js";
@@ -17,33 +18,61 @@ interface UpstreamResponse {
   usage?: { prompt_tokens?: number; completion_tokens?: number };
 }
 
+/** Default bound of one upstream request, in milliseconds (two minutes). */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
+
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /**
  * `openai-upstream` backend: forwards each request, non-streaming, to an OpenAI-compatible server
  * (`{baseUrl}/chat/completions`, `/completions`, `/embeddings`) and maps the answer back. The
  * emulator itself re-streams the final text when the client asked for `stream: true`, so the
  * upstream never needs to stream. Upstream HTTP errors keep their status (with a Databricks-shaped
- * body); connection failures become `502 BAD_GATEWAY`. The API key is sent upstream only.
+ * body); connection failures become `502 BAD_GATEWAY`. Each upstream request (until its whole body
+ * has arrived) is bounded by `timeoutMs` (default {@link DEFAULT_UPSTREAM_TIMEOUT_MS}); past it the
+ * request is aborted and answered `504 DEADLINE_EXCEEDED`, so a hung upstream cannot hold a
+ * request forever. The API key is sent upstream only.
  */
 export function createOpenAIUpstreamBackend(spec: {
   baseUrl: string;
   apiKey?: string;
   model?: string;
+  timeoutMs?: number;
 }): Backend {
   const base = spec.baseUrl.replace(/\/+$/, "");
+  const timeoutMs = spec.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new DatabricksConfigError(
+      `openai-upstream timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}.`,
+    );
+  }
+  // Node timers take whole milliseconds up to 2^31 - 1 (about 24.8 days).
+  const timerDelay = Math.min(Math.ceil(timeoutMs), MAX_TIMER_DELAY_MS);
   const call = async (path: string, body: JsonObject): Promise<UpstreamResponse> => {
     const headers: Record<string, string> = { "Content-Type": "application/json" };
     if (spec.apiKey !== undefined) headers["Authorization"] = `Bearer ${spec.apiKey}`;
+    // One deadline for the answer's headers and its body: a server may stall in either.
+    const signal = AbortSignal.timeout(timerDelay);
     let response: Response;
+    let text: string;
     try {
       response = await fetch(`${base}${path}`, {
         method: "POST",
         headers,
         body: JSON.stringify(body),
+        signal,
       });
+      text = await response.text();
     } catch (error) {
+      if (signal.aborted) {
+        throw apiError(
+          504,
+          `Upstream model server did not answer within ${timeoutMs} ms.`,
+          "DEADLINE_EXCEEDED",
+        );
+      }
       throw apiError(502, `Upstream model server is unreachable: ${(error as Error).message}`);
     }
-    const text = await response.text();
     if (!response.ok) {
       throw apiError(
         response.status,
