@@ -132,14 +132,23 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     return { endpoint: "model" };
   }
 
+  /** Serving endpoint name. */
   model: string;
+  /** Sampling temperature, when set. */
   temperature: number | undefined;
+  /** Maximum completion tokens (`max_tokens`), when set. */
   maxTokens: number | undefined;
+  /** Number of choices, when set. */
   n: number | undefined;
+  /** Default stop sequences (a call's `stop` replaces them). */
   stop: string[] | undefined;
+  /** Extra top-level body fields. */
   extraParams: Record<string, unknown>;
+  /** Whether streaming ends with one usage chunk. */
   streamUsage: boolean;
+  /** Whether `invoke` streams under the hood. */
   streaming: boolean;
+  /** `stream_options` sent on streaming requests, if any. */
   streamOptions: Record<string, unknown> | undefined;
 
   /** The shared transport (host, auth, retries). */

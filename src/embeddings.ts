@@ -52,11 +52,17 @@ const FORMATS: readonly DatabricksEmbeddingsInputFormat[] = [
  * retries, timeouts); the result keeps the input order.
  */
 export class DatabricksEmbeddings extends Embeddings {
+  /** Serving endpoint name. */
   endpoint: string;
+  /** Extra body fields for `embedQuery`. */
   queryParams: Record<string, unknown>;
+  /** Extra body fields for `embedDocuments`. */
   documentsParams: Record<string, unknown>;
+  /** Texts per request. */
   batchSize: number;
+  /** Request envelope. */
   inputFormat: DatabricksEmbeddingsInputFormat;
+  /** Column name for `dataframe_records`. */
   inputColumn: string;
 
   /** The shared transport (host, auth, retries). */

@@ -117,16 +117,27 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     return { ...CONNECTION_SECRETS };
   }
 
+  /** Serving endpoint name (serving mode), else undefined. */
   endpointName: string | undefined;
+  /** Resolved cluster id (driver proxy mode), else undefined. */
   clusterId: string | undefined;
+  /** Driver app port as a string (driver proxy mode), else undefined. */
   clusterDriverPort: string | undefined;
+  /** `extraParams` merged with `modelKwargs`: extra fields of every request. */
   modelKwargs: Record<string, unknown>;
+  /** Sampling temperature, when set. */
   temperature: number | undefined;
+  /** Maximum tokens (`max_tokens`), when set. */
   maxTokens: number | undefined;
+  /** Number of choices, when set. */
   n: number | undefined;
+  /** Default stop sequences. */
   stop: string[] | undefined;
+  /** The endpoint task given by the user (the metadata request is skipped when set). */
   task: string | undefined;
+  /** Request reshaping function, if any. */
   transformInputFn: TransformInputFn | undefined;
+  /** Answer-to-text function, if any. */
   transformOutputFn: TransformOutputFn | undefined;
 
   /** The shared transport (host, auth, retries). */

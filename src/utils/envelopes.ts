@@ -171,6 +171,7 @@ export function describeShape(value: unknown): string {
   return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 60) ?? String(value)})`;
 }
 
+/** A plain JSON object (not null, not an array). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
