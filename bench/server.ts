@@ -1,0 +1,69 @@
+/**
+ * The benchmark's HTTP server, run in a CHILD process so the client's CPU is measured apart from it.
+ *
+ * `node --import tsx bench/server.ts [--latency <ms>]` listens on 127.0.0.1 (ephemeral port) and
+ * prints `{"port": N}` on stdout once ready. Every POST is answered from its JSON body:
+ * - `"stream": true` → an SSE stream of `max_tokens` (or `max_completion_tokens`) chunks, chat
+ *   chunks when the body has `messages`, completion chunks when it has `prompt`, then `[DONE]`;
+ * - `"prompt"` → a fixed `text_completion` JSON; anything else → a fixed `chat.completion` JSON.
+ * `GET /__cpu` returns the server's own `process.cpuUsage()`, so a scenario can report server CPU.
+ * Fixed bodies and streams are built once and cached; `--latency` delays every answer.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { CHAT_BODY, COMPLETION_BODY, streamBody, type Kind } from "./fixtures.js";
+
+const latencyArg = process.argv.indexOf("--latency");
+const latencyMs = latencyArg === -1 ? 0 : Number(process.argv[latencyArg + 1] ?? "0");
+
+function send(res: ServerResponse, type: string, body: Buffer): void {
+  res.writeHead(200, { "content-type": type, "content-length": body.length });
+  res.end(body);
+}
+
+function answer(req: IncomingMessage, res: ServerResponse, raw: string): void {
+  if (req.method === "GET") {
+    send(res, "application/json", Buffer.from(JSON.stringify(process.cpuUsage())));
+    return;
+  }
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    // a fixed answer whatever arrived
+  }
+  const kind: Kind = typeof body["prompt"] === "string" ? "completion" : "chat";
+  if (body["stream"] === true) {
+    const count = Number(body["max_tokens"] ?? body["max_completion_tokens"] ?? 5);
+    send(
+      res,
+      "text/event-stream",
+      streamBody(kind, Number.isInteger(count) && count > 0 ? count : 5),
+    );
+    return;
+  }
+  send(res, "application/json", kind === "chat" ? CHAT_BODY : COMPLETION_BODY);
+}
+
+const server = createServer((req, res) => {
+  const pieces: Buffer[] = [];
+  req.on("data", (piece: Buffer) => pieces.push(piece));
+  req.on("end", () => {
+    const raw = Buffer.concat(pieces).toString("utf8");
+    if (latencyMs > 0) setTimeout(() => answer(req, res, raw), latencyMs);
+    else answer(req, res, raw);
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.headersTimeout = 0;
+server.requestTimeout = 0;
+
+server.listen(0, "127.0.0.1", () => {
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  process.stdout.write(`${JSON.stringify({ port, chatBytes: CHAT_BODY.length })}\n`);
+});
+
+// The parent closes our stdin when it is done (or dies): exit then.
+process.stdin.resume();
+process.stdin.on("end", () => process.exit(0));
+process.on("SIGTERM", () => process.exit(0));
