@@ -32,6 +32,7 @@ import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/t
 import { DatabricksAbortError, DatabricksConfigError } from "./errors.js";
 import {
   CONNECTION_SECRETS,
+  callLimited,
   createCaller,
   createDatabricksClient,
   markUnserializableKwargs,
@@ -134,6 +135,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
 
   /** Serving endpoint name. */
   model: string;
+  /** Requests in flight at most (LangChain's `maxConcurrency`); unlimited when undefined. */
+  readonly maxConcurrency: number | undefined;
   /** Sampling temperature, when set. */
   temperature: number | undefined;
   /** Maximum completion tokens (`max_tokens`), when set. */
@@ -182,6 +185,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     }
     this.client = createDatabricksClient(fields).client;
     this.caller = createCaller({ maxConcurrency: fields.maxConcurrency });
+    this.maxConcurrency = fields.maxConcurrency;
     this.model = model;
     this.temperature = fields.temperature;
     this.maxTokens = fields.maxTokens;
@@ -266,16 +270,18 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       return { generations: [generation], llmOutput: tokenUsageOutput(generation.message) };
     }
     const body = { messages: toWireMessages(messages), ...this.invocationParams(options) };
-    const { data, headers } = await this.caller
-      .callWithOptions(options.signal ? { signal: options.signal } : {}, () =>
+    const { data, headers } = await callLimited(
+      this.caller,
+      this.maxConcurrency,
+      options.signal,
+      () =>
         this.client.requestJson("POST", this.invocationsPath(), body, {
           signal: options.signal,
           maxRetries: options.maxRetries,
         }),
-      )
-      .catch((error: unknown) => {
-        throw asDatabricksError(error, options.signal);
-      });
+    ).catch((error: unknown) => {
+      throw asDatabricksError(error, options.signal);
+    });
     const { generations } = parseChatResponse(data, {
       headers,
       stop: effectiveStop(options.stop, this.stop),
@@ -323,9 +329,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       maxRetries: options.maxRetries,
     });
     try {
-      let step = await this.caller.callWithOptions(
-        options.signal ? { signal: options.signal } : {},
-        () => events.next(),
+      let step = await callLimited(this.caller, this.maxConcurrency, options.signal, () =>
+        events.next(),
       );
       while (!step.done) {
         for (const chunk of assembler.push(step.value)) {

@@ -9,6 +9,7 @@ import { GenerationChunk, type Generation, type LLMResult } from "@langchain/cor
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
 import {
   CONNECTION_SECRETS,
+  callLimited,
   createCaller,
   createDatabricksClient,
   markUnserializableKwargs,
@@ -142,6 +143,8 @@ export class Databricks extends LLM<DatabricksCallOptions> {
 
   /** The shared transport (host, auth, retries). */
   readonly client: DatabricksClient;
+  /** Requests in flight at most (LangChain's `maxConcurrency`); unlimited when undefined. */
+  readonly maxConcurrency: number | undefined;
   private readonly target: Target;
   private profilePromise: Promise<EndpointProfile> | undefined;
 
@@ -172,6 +175,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     }
     this.client = resolved.client;
     this.caller = createCaller({ maxConcurrency: fields.maxConcurrency });
+    this.maxConcurrency = fields.maxConcurrency;
 
     if (target.endpointName !== undefined) {
       this.target = { kind: "serving", endpointName: target.endpointName, task: fields.task };
@@ -292,9 +296,8 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     });
     try {
       // The request (and its retries) until the first event counts against maxConcurrency.
-      let step = await this.caller.callWithOptions(
-        options.signal ? { signal: options.signal } : {},
-        () => events.next(),
+      let step = await callLimited(this.caller, this.maxConcurrency, options.signal, () =>
+        events.next(),
       );
       while (!step.done) {
         const piece = cutter.push(streamedText(profile, step.value));
@@ -322,9 +325,8 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
   ): Promise<Generation> {
     try {
-      return await this.caller.callWithOptions(
-        options.signal ? { signal: options.signal } : {},
-        () => this.complete(prompt, options),
+      return await callLimited(this.caller, this.maxConcurrency, options.signal, () =>
+        this.complete(prompt, options),
       );
     } catch (error) {
       throw asDatabricksError(error, options.signal);

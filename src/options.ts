@@ -107,6 +107,21 @@ export function createCaller(options: { maxConcurrency?: number | undefined }): 
 }
 
 /**
+ * Runs a call through the `AsyncCaller`'s queue only when `maxConcurrency` limits calls; otherwise
+ * directly (the queue and its retry wrapper measured 6–10 µs per call, for nothing). Cancellation
+ * works either way: the transport checks the signal before sending and during backoff waits.
+ */
+export function callLimited<T>(
+  caller: AsyncCaller,
+  maxConcurrency: number | undefined,
+  signal: AbortSignal | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (maxConcurrency === undefined || !Number.isFinite(maxConcurrency)) return fn();
+  return caller.callWithOptions(signal ? { signal } : {}, fn);
+}
+
+/**
  * LangChain keeps constructor fields in `lc_kwargs` for serialisation, which would leave a token in
  * plain sight of `console.log(model)`. Replace secret values with a placeholder: `toJSON()` still
  * emits the `{"type": "secret"}` reference (it only needs the key), and nothing prints the value.

@@ -188,7 +188,7 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     const headers = { accept: "application/json", "user-agent": buildUserAgent(this.authType) };
     return withRetry(async () => {
       try {
-        return (await sendJsonOnce(sender, { method: "GET", url, headers }, { timeoutMs })).data;
+        return (await sendJsonOnce(sender, { method: "GET", url, headers, timeoutMs })).data;
       } catch (error) {
         // A 2xx that is not JSON (a login page, a proxy) means "no discovery here": fall back at
         // once instead of retrying it like a truncated answer.
@@ -221,11 +221,9 @@ export class OAuthM2MCredentials implements CredentialsProvider {
           "user-agent": buildUserAgent(this.authType),
         },
         body: this.#body,
+        timeoutMs,
       };
-      const response = await withRetry(
-        () => sendJsonOnce(sender, request, { timeoutMs }),
-        this.#retryOptions(),
-      );
+      const response = await withRetry(() => sendJsonOnce(sender, request), this.#retryOptions());
       return parseTokenResponse(response.data);
     } catch (error) {
       throw this.#describeFailure(error, endpoint);

@@ -4,10 +4,10 @@ import {
   DatabricksAuthenticationError,
   DatabricksPermissionDeniedError,
 } from "../errors.js";
-import { AttemptSignal, describeRequest, sendJsonOnce, type RequestSpec } from "./http.js";
+import { classifyTransportError, describeRequest, sendJsonOnce } from "./http.js";
 import { withRetry } from "./retry.js";
 import { sseEvents } from "./sse.js";
-import type { HttpResponse, HttpSender } from "./types.js";
+import type { HttpRequest, HttpResponse, HttpSender } from "./types.js";
 import { buildUserAgent } from "./user_agent.js";
 
 /** Everything a {@link DatabricksClient} needs; built once per model instance by `createDatabricksClient`. */
@@ -72,15 +72,9 @@ export class DatabricksClient {
     body: unknown,
     options: RequestOptions = {},
   ): Promise<{ data: T; headers: Record<string, string> }> {
-    const spec = this.spec(method, path, body, "application/json");
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const request = this.request(method, path, body, "application/json", options);
     return this.retrying(options, async () => {
-      const headers = await this.authHeaders(spec, options.signal);
-      const result = await sendJsonOnce(
-        this.sender,
-        { ...spec, headers },
-        { timeoutMs, signal: options.signal },
-      );
+      const result = await sendJsonOnce(this.sender, await this.authenticated(request));
       return { data: result.data as T, headers: result.headers };
     });
   }
@@ -88,7 +82,8 @@ export class DatabricksClient {
   /**
    * POST a streaming request and yield the parsed JSON events of its SSE answer. Retries happen only
    * until the response headers arrive: once the stream has started, a failure is thrown and never
-   * silently restarted (that would duplicate text). Breaking out of the loop or aborting the signal
+   * silently restarted (that would duplicate text). The timeout bounds the wait for the headers and
+   * then each gap between pieces of the stream. Breaking out of the loop or aborting the signal
    * closes the connection.
    */
   async *streamJson(
@@ -96,61 +91,61 @@ export class DatabricksClient {
     body: unknown,
     options: RequestOptions = {},
   ): AsyncGenerator<unknown> {
-    const spec = this.spec("POST", path, body, "text/event-stream");
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const what = describeRequest(spec);
-    const response = await this.retrying(options, async () => {
-      const headers = await this.authHeaders(spec, options.signal);
-      // The timeout bounds the wait for the response headers; a stream may then run as long as it needs.
-      const attempt = new AttemptSignal(options.signal, timeoutMs);
-      let res: HttpResponse;
+    const request = this.request("POST", path, body, "text/event-stream", options);
+    const res = await this.retrying(options, async () => {
+      let response: HttpResponse | undefined;
       try {
-        res = await this.sender({ ...spec, headers, signal: attempt.signal });
-        if (res.status < 200 || res.status >= 300) {
-          const text = await res.text();
+        response = await this.sender(await this.authenticated(request));
+        if (response.status < 200 || response.status >= 300) {
           throw DatabricksAPIError.fromResponse({
-            status: res.status,
-            headers: res.headers,
-            body: text,
-            request: what,
+            status: response.status,
+            headers: response.headers,
+            body: await response.text(),
+            request: describeRequest(request),
           });
         }
+        return response;
       } catch (error) {
-        attempt.dispose();
-        throw attempt.classify(error, timeoutMs, what);
+        await response?.discard();
+        throw classifyTransportError(error, request);
       }
-      return { res, attempt };
     });
-    const { res, attempt } = response;
-    // Keep listening to the caller's signal (it tears the body down), but drop the headers timeout.
-    attempt.disposeTimeoutOnly();
     try {
       options.onResponseHeaders?.(res.headers);
-      yield* sseEvents(res.body, { request: what, headers: res.headers });
+      yield* sseEvents(res.body, { request: describeRequest(request), headers: res.headers });
     } catch (error) {
-      throw attempt.classify(error, timeoutMs, what);
+      throw classifyTransportError(error, request);
     } finally {
-      attempt.dispose();
       await res.discard();
     }
   }
 
-  private spec(method: "GET" | "POST", path: string, body: unknown, accept: string): RequestSpec {
+  private request(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    accept: string,
+    options: RequestOptions,
+  ): HttpRequest {
     const headers: Record<string, string> = { ...this.baseHeaders, accept };
-    const spec: RequestSpec = { method, url: this.url(path), headers };
+    const request: HttpRequest = {
+      method,
+      url: this.url(path),
+      headers,
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+    };
+    if (options.signal) request.signal = options.signal;
     if (method === "POST") {
       headers["content-type"] = "application/json";
-      spec.body = JSON.stringify(body ?? {});
+      request.body = JSON.stringify(body ?? {});
     }
-    return spec;
+    return request;
   }
 
-  private async authHeaders(
-    spec: RequestSpec,
-    signal: AbortSignal | undefined,
-  ): Promise<Record<string, string>> {
-    const auth = await this.credentials.headers(signal);
-    return { ...spec.headers, ...auth };
+  /** The request with the current credentials (fetched per attempt: a 401 may have refreshed them). */
+  private async authenticated(request: HttpRequest): Promise<HttpRequest> {
+    const auth = await this.credentials.headers(request.signal);
+    return { ...request, headers: { ...request.headers, ...auth } };
   }
 
   /** The retry loop plus the one-shot 401 → refresh credentials → retry rule. */

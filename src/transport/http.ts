@@ -6,6 +6,7 @@ import {
   DatabricksResponseError,
   DatabricksTimeoutError,
 } from "../errors.js";
+import { abortError } from "../utils/abort.js";
 import type { HttpRequest, HttpResponse, HttpSender } from "./types.js";
 
 let sharedAgent: Agent | undefined;
@@ -19,36 +20,73 @@ function getSharedAgent(): Agent {
   return sharedAgent;
 }
 
-/** The default sender: `undici.request` on a shared keep-alive pool. */
+/**
+ * Timeouts at least this long use undici's own `headersTimeout` / `bodyTimeout`: its coarse timers
+ * (about one second of resolution) cost nothing per call, where an `AbortController` and a timer per
+ * request measured 10–15 µs of CPU. Shorter timeouts need the precision of a real timer.
+ */
+const COARSE_TIMEOUT_MIN_MS = 5_000;
+
+/**
+ * The default sender: `undici.request` on a shared keep-alive pool. An abort signal is passed only
+ * when the caller has one.
+ */
 export const undiciSender: HttpSender = async (req: HttpRequest): Promise<HttpResponse> => {
-  const res = await undiciRequest(req.url, {
-    method: req.method,
-    headers: req.headers,
-    body: req.body ?? null,
-    signal: req.signal,
-    dispatcher: getSharedAgent(),
-  });
+  const coarse = req.timeoutMs >= COARSE_TIMEOUT_MIN_MS || !Number.isFinite(req.timeoutMs);
+  const deadline = coarse ? undefined : new InactivityDeadline(req.signal, req.timeoutMs);
+  const signal = deadline?.signal ?? req.signal;
+  let res: Awaited<ReturnType<typeof undiciRequest>>;
+  try {
+    res = await undiciRequest(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body ?? null,
+      ...(signal ? { signal } : {}),
+      ...(coarse && Number.isFinite(req.timeoutMs)
+        ? { headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }
+        : {}),
+      dispatcher: getSharedAgent(),
+    });
+  } catch (error) {
+    deadline?.clear();
+    throw deadline?.timedOut ? timeoutError(req.timeoutMs) : error;
+  }
+  deadline?.restart();
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(res.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
   }
+  const body = res.body;
   return {
     status: res.statusCode,
     headers,
-    text: () => res.body.text(),
-    body: res.body,
+    text: deadline ? () => deadline.guard(body.text()) : () => body.text(),
+    body: deadline ? guardedChunks(body, deadline) : body,
     discard: async () => {
-      if (!res.body.destroyed) res.body.destroy();
+      deadline?.clear();
+      if (!body.destroyed) body.destroy();
     },
   };
 };
 
-/** Adapt a WHATWG `fetch` (a test double, or another runtime's) to the sender seam. */
+/**
+ * Adapt a WHATWG `fetch` (a test double, a proxy-aware fetch, another runtime's) to the sender seam.
+ * The timeout is a timer that aborts the request: armed until the headers arrive, then re-armed for
+ * each piece of the body, like undici's `bodyTimeout`.
+ */
 export function fetchSender(fetchFn: typeof fetch): HttpSender {
   return async (req: HttpRequest): Promise<HttpResponse> => {
-    const init: RequestInit = { method: req.method, headers: req.headers, signal: req.signal };
+    const deadline = new InactivityDeadline(req.signal, req.timeoutMs);
+    const init: RequestInit = { method: req.method, headers: req.headers, signal: deadline.signal };
     if (req.body !== undefined) init.body = req.body;
-    const res = await fetchFn(req.url, init);
+    let res: Response;
+    try {
+      res = await fetchFn(req.url, init);
+    } catch (error) {
+      deadline.clear();
+      throw deadline.timedOut ? timeoutError(req.timeoutMs) : error;
+    }
+    deadline.restart();
     const headers: Record<string, string> = {};
     res.headers.forEach((value, name) => {
       headers[name.toLowerCase()] = value;
@@ -57,13 +95,89 @@ export function fetchSender(fetchFn: typeof fetch): HttpSender {
     return {
       status: res.status,
       headers,
-      text: () => res.text(),
-      body: stream ? readableToIterable(stream) : emptyBody(),
+      text: () => deadline.guard(res.text()),
+      body: stream ? guardedChunks(readableToIterable(stream), deadline) : emptyBody(),
       discard: async () => {
+        deadline.clear();
         await stream?.cancel().catch(() => undefined);
       },
     };
   };
+}
+
+/** The caller's signal combined with a restartable timer; remembers whether the timer fired. */
+class InactivityDeadline {
+  readonly signal: AbortSignal;
+  timedOut = false;
+  private readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    callerSignal: AbortSignal | undefined,
+    private readonly timeoutMs: number,
+  ) {
+    this.signal = callerSignal
+      ? AbortSignal.any([callerSignal, this.controller.signal])
+      : this.controller.signal;
+    this.restart();
+  }
+
+  restart(): void {
+    this.clear();
+    if (!(this.timeoutMs > 0 && Number.isFinite(this.timeoutMs))) return;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(timeoutError(this.timeoutMs));
+    }, this.timeoutMs);
+    this.timer.unref?.();
+  }
+
+  clear(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Await one read, reporting our own timer's abort as a timeout; the timer keeps running. */
+  async guardKeepRunning<T>(reading: Promise<T>): Promise<T> {
+    try {
+      return await reading;
+    } catch (error) {
+      throw this.timedOut ? timeoutError(this.timeoutMs) : error;
+    }
+  }
+
+  /** Await a body read, reporting our own timer's abort as a timeout; the timer stops after it. */
+  async guard<T>(reading: Promise<T>): Promise<T> {
+    try {
+      return await reading;
+    } catch (error) {
+      throw this.timedOut ? timeoutError(this.timeoutMs) : error;
+    } finally {
+      this.clear();
+    }
+  }
+}
+
+/** A body whose every piece re-arms the deadline: the timeout bounds each gap, not the whole stream. */
+async function* guardedChunks(
+  chunks: AsyncIterable<Uint8Array>,
+  deadline: InactivityDeadline,
+): AsyncGenerator<Uint8Array> {
+  try {
+    const iterator = chunks[Symbol.asyncIterator]();
+    for (;;) {
+      const step = await deadline.guardKeepRunning(iterator.next());
+      if (step.done) return;
+      deadline.restart();
+      yield step.value;
+    }
+  } finally {
+    deadline.clear();
+  }
+}
+
+function timeoutError(timeoutMs: number): DatabricksTimeoutError {
+  return new DatabricksTimeoutError(`Request timed out after ${timeoutMs} ms`);
 }
 
 async function* readableToIterable(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -88,69 +202,36 @@ export function createHttpSender(options: { fetch?: typeof fetch | undefined } =
   return options.fetch ? fetchSender(options.fetch) : undiciSender;
 }
 
+/** undici's own timeout errors (its `headersTimeout` / `bodyTimeout`). */
+const UNDICI_TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
 /**
- * A per-attempt signal: fires when the caller aborts or when `timeoutMs` elapses, and remembers
- * which, so the failure can be classified (abort is final, timeout is retried).
+ * Turn whatever a failed attempt threw into the package's typed error: the caller's abort is
+ * final, a timeout or a connection failure is retried, API and response errors pass through.
  */
-export class AttemptSignal {
-  readonly signal: AbortSignal;
-  private readonly controller = new AbortController();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timedOutFlag = false;
-  private readonly onCallerAbort: () => void;
-
-  constructor(
-    private readonly callerSignal: AbortSignal | undefined,
-    timeoutMs: number,
+export function classifyTransportError(
+  error: unknown,
+  request: { method: string; url: string; signal?: AbortSignal | undefined; timeoutMs: number },
+): Error {
+  if (error instanceof DatabricksAPIError || error instanceof DatabricksResponseError) return error;
+  const what = describeRequest(request);
+  if (request.signal?.aborted) {
+    return error instanceof DatabricksAbortError ? error : abortError(request.signal, what);
+  }
+  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  if (
+    error instanceof DatabricksTimeoutError ||
+    (typeof code === "string" && UNDICI_TIMEOUT_CODES.has(code))
   ) {
-    this.signal = this.controller.signal;
-    this.onCallerAbort = () => this.controller.abort(callerSignal?.reason);
-    if (callerSignal?.aborted) {
-      this.controller.abort(callerSignal.reason);
-    } else {
-      callerSignal?.addEventListener("abort", this.onCallerAbort, { once: true });
-    }
-    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      this.timer = setTimeout(() => {
-        this.timedOutFlag = true;
-        this.controller.abort(
-          new DatabricksTimeoutError(`Request timed out after ${timeoutMs} ms`),
-        );
-      }, timeoutMs);
-      this.timer.unref?.();
-    }
+    return new DatabricksTimeoutError(
+      `${what} timed out after ${request.timeoutMs} ms (the \`timeout\` option)`,
+      { cause: error },
+    );
   }
-
-  /** Stop the timeout and detach from the caller's signal. */
-  dispose(): void {
-    this.disposeTimeoutOnly();
-    this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
-  }
-
-  /** Stop the timeout but keep forwarding the caller's abort (a stream whose headers arrived). */
-  disposeTimeoutOnly(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  /** Turn whatever a failed send threw into the package's typed error. */
-  classify(error: unknown, timeoutMs: number, what: string): Error {
-    if (error instanceof DatabricksAPIError || error instanceof DatabricksResponseError)
-      return error;
-    if (this.callerSignal?.aborted) {
-      return error instanceof DatabricksAbortError
-        ? error
-        : new DatabricksAbortError(`${what} was aborted`, { cause: this.callerSignal.reason });
-    }
-    if (this.timedOutFlag) {
-      return new DatabricksTimeoutError(
-        `${what} timed out after ${timeoutMs} ms (the \`timeout\` option)`,
-      );
-    }
-    if (error instanceof DatabricksConnectionError) return error;
-    const detail = describeNetworkError(error);
-    return new DatabricksConnectionError(`${what} failed: ${detail}`, { cause: error });
-  }
+  if (error instanceof DatabricksConnectionError) return error;
+  return new DatabricksConnectionError(`${what} failed: ${describeNetworkError(error)}`, {
+    cause: error,
+  });
 }
 
 function describeNetworkError(error: unknown): string {
@@ -163,9 +244,6 @@ function describeNetworkError(error: unknown): string {
   return String(error);
 }
 
-/** A request description without the signal: the transport adds one per attempt. */
-export type RequestSpec = Omit<HttpRequest, "signal">;
-
 /**
  * Send one attempt and read a JSON answer. Transport failures become
  * {@link DatabricksConnectionError} / {@link DatabricksTimeoutError} / {@link DatabricksAbortError};
@@ -174,37 +252,37 @@ export type RequestSpec = Omit<HttpRequest, "signal">;
  */
 export async function sendJsonOnce(
   sender: HttpSender,
-  request: RequestSpec,
-  options: { timeoutMs: number; signal?: AbortSignal | undefined },
+  request: HttpRequest,
 ): Promise<{ status: number; headers: Record<string, string>; data: unknown }> {
-  const what = describeRequest(request);
-  const attempt = new AttemptSignal(options.signal, options.timeoutMs);
   try {
-    const response = await sender({ ...request, signal: attempt.signal });
+    const response = await sender(request);
     const text = await response.text();
     if (response.status < 200 || response.status >= 300) {
       throw DatabricksAPIError.fromResponse({
         status: response.status,
         headers: response.headers,
         body: text,
-        request: what,
+        request: describeRequest(request),
       });
     }
-    return { status: response.status, headers: response.headers, data: parseJsonBody(text, what) };
+    return {
+      status: response.status,
+      headers: response.headers,
+      data: parseJsonBody(text, request),
+    };
   } catch (error) {
-    throw attempt.classify(error, options.timeoutMs, what);
-  } finally {
-    attempt.dispose();
+    throw classifyTransportError(error, request);
   }
 }
 
 /** Parse a 2xx body; an empty body is `null`. */
-export function parseJsonBody(text: string, what: string): unknown {
+export function parseJsonBody(text: string, request: { method: string; url: string }): unknown {
   if (text === "") return null;
   try {
     return JSON.parse(text) as unknown;
   } catch {
     const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    const what = describeRequest(request);
     throw new DatabricksResponseError(`${what} answered with invalid JSON: ${preview}`, {
       cause: "invalid-json",
     });

@@ -1,3 +1,4 @@
+import { abortError } from "../utils/abort.js";
 import {
   DatabricksAbortError,
   DatabricksAPIError,
@@ -103,16 +104,12 @@ export function retryDelay(
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(new DatabricksAbortError("Request was aborted", { cause: signal.reason }));
+      reject(abortError(signal, "Request"));
       return;
     }
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(
-        new DatabricksAbortError("Request was aborted during a retry wait", {
-          cause: signal?.reason,
-        }),
-      );
+      reject(abortError(signal as AbortSignal, "Request (during a retry wait)"));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
@@ -134,7 +131,7 @@ export async function withRetry<T>(
   };
   for (let index = 0; ; index++) {
     if (options.signal?.aborted) {
-      throw new DatabricksAbortError("Request was aborted", { cause: options.signal.reason });
+      throw abortError(options.signal, "Request");
     }
     try {
       return await attempt(index);

@@ -4,8 +4,13 @@ export interface HttpRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
-  /** Aborts this attempt: the caller's signal combined with the per-attempt timeout. */
-  signal: AbortSignal;
+  /** The caller's cancellation, when there is one (aborting it tears the request down). */
+  signal?: AbortSignal | undefined;
+  /**
+   * How long to wait for the response headers, and then for each piece of the body, in ms. The
+   * sender enforces it and fails with a {@link DatabricksTimeoutError}-classifiable error.
+   */
+  timeoutMs: number;
 }
 
 /** An HTTP answer whose body has not been read yet. Read exactly one of `text()` or `body`. */
@@ -16,7 +21,7 @@ export interface HttpResponse {
   text(): Promise<string>;
   /** The raw body, for SSE. */
   body: AsyncIterable<Uint8Array>;
-  /** Discard the body so the connection can be reused. */
+  /** Discard the body; for a stream in progress this closes the connection. */
   discard(): Promise<void>;
 }
 
@@ -24,6 +29,6 @@ export interface HttpResponse {
  * The seam between the package and an HTTP client. The default sends with `undici.request` over a
  * keep-alive pool (about 2× global `fetch` per call, 4× at concurrency on the project machines); a
  * user-supplied `fetch` is adapted to the same shape. It throws only for transport failures (no
- * HTTP answer); any status, including 4xx/5xx, is returned.
+ * HTTP answer, a timeout, an abort); any status, including 4xx/5xx, is returned.
  */
 export type HttpSender = (request: HttpRequest) => Promise<HttpResponse>;

@@ -28,8 +28,16 @@ export function waitFor<T>(
   });
 }
 
-function abortError(signal: AbortSignal, what: string): DatabricksAbortError {
-  return new DatabricksAbortError(`${what} was aborted`, { cause: signal.reason });
+/**
+ * The error for a fired signal: `<what> was aborted`, plus the reason when it was a timeout (the
+ * LangChain `timeout` call option aborts with a `TimeoutError`), with the reason as `cause`.
+ */
+export function abortError(signal: AbortSignal, what: string): DatabricksAbortError {
+  const reason: unknown = signal.reason;
+  const timedOut = reason instanceof Error && reason.name === "TimeoutError";
+  return new DatabricksAbortError(`${what} was aborted${timedOut ? `: ${reason.message}` : ""}`, {
+    cause: reason,
+  });
 }
 
 /**
@@ -39,10 +47,5 @@ function abortError(signal: AbortSignal, what: string): DatabricksAbortError {
  */
 export function asDatabricksError(error: unknown, signal: AbortSignal | undefined): unknown {
   if (error instanceof DatabricksError || !signal?.aborted) return error;
-  const reason: unknown = signal.reason;
-  const timedOut = reason instanceof Error && reason.name === "TimeoutError";
-  return new DatabricksAbortError(
-    timedOut ? `Request was aborted: ${reason.message}` : "Request was aborted",
-    { cause: reason },
-  );
+  return abortError(signal, "Request");
 }
