@@ -11,7 +11,9 @@ import { createHttpSender } from "./transport/http.js";
  */
 export interface DatabricksConnectionOptions extends DatabricksAuthOptions {
   /**
-   * Per-request timeout in milliseconds (each attempt; retries get a fresh budget).
+   * Per-attempt timeout in milliseconds: the longest wait for the response headers, then for each
+   * next piece of the body (a stream may run long while tokens keep coming). Retries get a fresh
+   * budget; for a deadline on the whole call, use LangChain's `timeout` call option.
    * @default 120000
    */
   timeout?: number;
