@@ -44,7 +44,7 @@ import { isRecord, parseChatResponse, type JsonRecord } from "./utils/chat_outpu
 import { ChatStreamAssembler } from "./utils/chat_stream.js";
 import { toOpenAITools, toWireToolChoice } from "./utils/chat_tools.js";
 import { toWireMessages } from "./utils/messages.js";
-import { asDatabricksError } from "./utils/abort.js";
+import { asDatabricksError, withAbortAsDatabricksError } from "./utils/abort.js";
 import { packageVersion } from "./version.js";
 
 /** Options of one call (`invoke(messages, options)`), overriding the instance's for that call. */
@@ -300,11 +300,10 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    try {
-      yield* this.streamChunks(messages, options, runManager);
-    } catch (error) {
-      throw asDatabricksError(error, options.signal);
-    }
+    yield* withAbortAsDatabricksError(
+      this.streamChunks(messages, options, runManager),
+      options.signal,
+    );
   }
 
   private async *streamChunks(

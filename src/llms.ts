@@ -30,7 +30,7 @@ import {
   wrapRequest,
   type EndpointProfile,
 } from "./utils/envelopes.js";
-import { asDatabricksError, waitFor } from "./utils/abort.js";
+import { asDatabricksError, waitFor, withAbortAsDatabricksError } from "./utils/abort.js";
 import { readEnv } from "./utils/env.js";
 import { cutAtStop, StreamingStopCutter } from "./utils/stop.js";
 
@@ -267,11 +267,10 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<GenerationChunk> {
-    try {
-      yield* this.streamChunks(prompt, options, runManager);
-    } catch (error) {
-      throw asDatabricksError(error, options.signal);
-    }
+    yield* withAbortAsDatabricksError(
+      this.streamChunks(prompt, options, runManager),
+      options.signal,
+    );
   }
 
   private async *streamChunks(

@@ -49,3 +49,15 @@ export function asDatabricksError(error: unknown, signal: AbortSignal | undefine
   if (error instanceof DatabricksError || !signal?.aborted) return error;
   return abortError(signal, "Request");
 }
+
+/** Re-yield a stream, turning a cancellation reported by LangChain into a {@link DatabricksAbortError}. */
+export async function* withAbortAsDatabricksError<T>(
+  stream: AsyncGenerator<T>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (error) {
+    throw asDatabricksError(error, signal);
+  }
+}
