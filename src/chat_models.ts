@@ -29,22 +29,26 @@ import {
   type SerializableSchema,
 } from "@langchain/core/utils/standard_schema";
 import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/types";
-import { DatabricksAbortError, DatabricksConfigError } from "./errors.js";
+import { DatabricksConfigError } from "./errors.js";
 import {
   CONNECTION_SECRETS,
   callLimited,
   createCaller,
+  limitedStream,
   createDatabricksClient,
   markUnserializableKwargs,
   redactSecretKwargs,
   type DatabricksConnectionOptions,
 } from "./options.js";
 import type { DatabricksClient } from "./transport/client.js";
-import { isRecord, parseChatResponse, type JsonRecord } from "./utils/chat_outputs.js";
+import { parseChatResponse } from "./utils/chat_outputs.js";
+import { invocationsPath } from "./utils/paths.js";
+import { chatStop } from "./utils/stop.js";
+import { isRecord, nonEmpty, setIfDefined, type JsonRecord } from "./utils/values.js";
 import { ChatStreamAssembler } from "./utils/chat_stream.js";
 import { toOpenAITools, toWireToolChoice } from "./utils/chat_tools.js";
 import { toWireMessages } from "./utils/messages.js";
-import { asDatabricksError, withAbortAsDatabricksError } from "./utils/abort.js";
+import { abortError, asDatabricksError, withAbortAsDatabricksError } from "./utils/abort.js";
 import { packageVersion } from "./version.js";
 
 /** Options of one call (`invoke(messages, options)`), overriding the instance's for that call. */
@@ -229,7 +233,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     setIfDefined(params, "temperature", options?.temperature ?? this.temperature);
     setIfDefined(params, "max_tokens", options?.maxTokens ?? this.maxTokens);
     if (this.n !== undefined && this.n !== 1) params["n"] = this.n;
-    const stop = effectiveStop(options?.stop, this.stop);
+    const stop = chatStop(options?.stop, this.stop);
     if (stop) params["stop"] = stop;
     const tools =
       options?.tools && options.tools.length > 0
@@ -260,7 +264,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): Promise<ChatResult> {
-    throwIfAborted(options.signal);
+    if (options.signal?.aborted) throw abortError(options.signal, "Request");
     if (this.streaming) {
       let final: ChatGenerationChunk | undefined;
       for await (const chunk of this._streamResponseChunks(messages, options, runManager)) {
@@ -275,7 +279,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       this.maxConcurrency,
       options.signal,
       () =>
-        this.client.requestJson("POST", this.invocationsPath(), body, {
+        this.client.requestJson("POST", invocationsPath(this.model), body, {
           signal: options.signal,
           maxRetries: options.maxRetries,
         }),
@@ -284,7 +288,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     });
     const { generations } = parseChatResponse(data, {
       headers,
-      stop: effectiveStop(options.stop, this.stop),
+      stop: chatStop(options.stop, this.stop),
     });
     const first = generations[0];
     return { generations, llmOutput: first ? tokenUsageOutput(first.message) : {} };
@@ -311,8 +315,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    throwIfAborted(options.signal);
-    const stop = effectiveStop(options.stop, this.stop);
+    if (options.signal?.aborted) throw abortError(options.signal, "Request");
+    const stop = chatStop(options.stop, this.stop);
     const body: JsonRecord = {
       messages: toWireMessages(messages),
       ...this.invocationParams(options),
@@ -323,48 +327,21 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       stop,
       streamUsage: options.streamUsage ?? this.streamUsage,
     });
-    const events = this.client.streamJson(this.invocationsPath(), body, {
+    const events = this.client.streamJson(invocationsPath(this.model), body, {
       signal: options.signal,
       maxRetries: options.maxRetries,
     });
-    try {
-      let step = await callLimited(this.caller, this.maxConcurrency, options.signal, () =>
-        events.next(),
-      );
-      while (!step.done) {
-        for (const chunk of assembler.push(step.value)) {
-          yield chunk;
-          await runManager?.handleLLMNewToken(
-            chunk.text,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            {
-              chunk,
-            },
-          );
-        }
-        // A stop sequence was seen: closing the connection spares the rest of the generation.
-        if (assembler.done) break;
-        step = await events.next();
-      }
-      for (const chunk of assembler.finish()) {
-        yield chunk;
-        await runManager?.handleLLMNewToken(
-          chunk.text,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          {
-            chunk,
-          },
-        );
-      }
-    } finally {
-      await events.return(undefined);
+    for await (const event of limitedStream(
+      this.caller,
+      this.maxConcurrency,
+      options.signal,
+      events,
+    )) {
+      yield* emitChunks(assembler.push(event), runManager);
+      // A stop sequence was seen: closing the connection spares the rest of the generation.
+      if (assembler.done) break;
     }
+    yield* emitChunks(assembler.finish(), runManager);
   }
 
   /**
@@ -470,10 +447,6 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       runName: "ChatDatabricksStructuredOutput",
     }) as unknown as Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
   }
-
-  private invocationsPath(): string {
-    return `/serving-endpoints/${encodeURIComponent(this.model)}/invocations`;
-  }
 }
 
 /** A schema for `withStructuredOutput`, normalised: name, description, JSON schema, zod if any. */
@@ -512,32 +485,6 @@ function structuredSchema(
   };
 }
 
-/** Call-time stop wins over the instance's (LangChain.js rule); empty means none. */
-function effectiveStop(
-  call: string[] | undefined,
-  instance: string[] | undefined,
-): string[] | undefined {
-  const stop = (call ?? instance)?.filter((s) => s !== "");
-  return stop && stop.length > 0 ? stop : undefined;
-}
-
-function setIfDefined(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (value !== undefined && value !== null) target[key] = value;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value;
-}
-
-/** Reject before any request: an already-aborted call must not reach the network. */
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new DatabricksAbortError("The request was aborted before it was sent.", {
-      cause: signal.reason,
-    });
-  }
-}
-
 function emptyChunk(): AIMessageChunk {
   return new AIMessageChunk({ content: "" });
 }
@@ -570,4 +517,17 @@ function rejectReservedKeys(
     }
   }
   return params;
+}
+
+/** Yield each chunk and report it to the callbacks as a new token. */
+async function* emitChunks(
+  chunks: Iterable<ChatGenerationChunk>,
+  runManager: CallbackManagerForLLMRun | undefined,
+): AsyncGenerator<ChatGenerationChunk> {
+  for (const chunk of chunks) {
+    yield chunk;
+    await runManager?.handleLLMNewToken(chunk.text, undefined, undefined, undefined, undefined, {
+      chunk,
+    });
+  }
 }

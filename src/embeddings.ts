@@ -6,6 +6,8 @@ import {
   type DatabricksConnectionOptions,
 } from "./options.js";
 import type { DatabricksClient } from "./transport/client.js";
+import { invocationsPath } from "./utils/paths.js";
+import { isRecord, nonEmpty } from "./utils/values.js";
 
 /**
  * How texts are sent to the endpoint:
@@ -136,7 +138,7 @@ export class DatabricksEmbeddings extends Embeddings {
     batch: readonly string[],
     params: Record<string, unknown>,
   ): Promise<number[][]> {
-    const path = `/serving-endpoints/${encodeURIComponent(this.endpoint)}/invocations`;
+    const path = invocationsPath(this.endpoint);
     const { data } = await this.client.requestJson("POST", path, this.requestBody(batch, params));
     return parseEmbeddingsResponse(data, batch.length);
   }
@@ -214,16 +216,8 @@ function toVector(row: unknown, position: number): number[] {
   return vector as number[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function kind(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return `a list of ${value.length}`;
   return typeof value;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value;
 }

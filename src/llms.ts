@@ -11,6 +11,7 @@ import {
   CONNECTION_SECRETS,
   callLimited,
   createCaller,
+  limitedStream,
   createDatabricksClient,
   markUnserializableKwargs,
   redactSecretKwargs,
@@ -21,10 +22,8 @@ import {
   canStream,
   extractPrediction,
   isLlmTask,
-  isRecord,
   profileFromMetadata,
   profileFromTask,
-  promptToMessages,
   requireText,
   textFromPrediction,
   wrapRequest,
@@ -32,7 +31,9 @@ import {
 } from "./utils/envelopes.js";
 import { asDatabricksError, waitFor, withAbortAsDatabricksError } from "./utils/abort.js";
 import { readEnv } from "./utils/env.js";
-import { cutAtStop, StreamingStopCutter } from "./utils/stop.js";
+import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/paths.js";
+import { cutAtStop, llmStop, StreamingStopCutter } from "./utils/stop.js";
+import { assignDefined, isRecord, nonEmpty, setIfDefined } from "./utils/values.js";
 
 /** A request body as `Databricks` builds it: `{prompt, ...}` before the endpoint envelope. */
 export type DatabricksRequest = Record<string, unknown>;
@@ -93,11 +94,12 @@ export interface DatabricksInput extends BaseLLMParams, DatabricksConnectionOpti
   transformOutputFn?: TransformOutputFn;
 }
 
+/** Where requests go, decided once at construction. */
 type Target =
-  | { kind: "serving"; endpointName: string; task: string | undefined }
-  | { kind: "driver"; clusterId: string; port: string };
+  | { kind: "serving"; endpointName: string; path: string }
+  | { kind: "driver"; clusterId: string; port: string; path: string };
 
-const PYTHON_SECRETS_HINT = "Use `transformInputFn` to shape the body instead.";
+const PROMPT_KWARG_HINT = "Use `transformInputFn` to shape the prompt instead.";
 
 /**
  * LangChain LLM for Databricks Model Serving endpoints and cluster driver proxy apps, the TypeScript
@@ -166,10 +168,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
         target.endpointName === undefined &&
         target.port === undefined
       ) {
-        const knownCluster = target.clusterId ?? readEnv("DATABRICKS_CLUSTER_ID");
-        throw knownCluster === undefined
-          ? neitherEndpointNorCluster(undefined)
-          : missingDriverPort();
+        throw driverModeError(target.clusterId ?? readEnv("DATABRICKS_CLUSTER_ID"), undefined);
       }
       throw error;
     }
@@ -178,16 +177,22 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     this.maxConcurrency = fields.maxConcurrency;
 
     if (target.endpointName !== undefined) {
-      this.target = { kind: "serving", endpointName: target.endpointName, task: fields.task };
+      this.target = {
+        kind: "serving",
+        endpointName: target.endpointName,
+        path: invocationsPath(target.endpointName),
+      };
     } else {
-      const resolvedCluster = target.clusterId ?? resolved.clusterId;
-      if (target.port === undefined) {
-        throw resolvedCluster === undefined
-          ? neitherEndpointNorCluster(undefined)
-          : missingDriverPort();
+      const clusterId = target.clusterId ?? resolved.clusterId;
+      if (clusterId === undefined || target.port === undefined) {
+        throw driverModeError(clusterId, target.port);
       }
-      if (resolvedCluster === undefined) throw neitherEndpointNorCluster(target.port);
-      this.target = { kind: "driver", clusterId: resolvedCluster, port: target.port };
+      this.target = {
+        kind: "driver",
+        clusterId,
+        port: target.port,
+        path: driverProxyPath(clusterId, target.port),
+      };
     }
 
     this.endpointName = target.endpointName;
@@ -216,7 +221,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
       temperature: options?.temperature ?? this.temperature,
       max_tokens: options?.maxTokens ?? this.maxTokens,
       n: this.n,
-      stop: options?.stop ?? this.stop,
+      stop: llmStop(options?.stop, this.stop),
       model_kwargs: { ...this.modelKwargs, ...options?.modelKwargs },
     };
   }
@@ -278,8 +283,11 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<GenerationChunk> {
+    const target = this.target;
     const profile =
-      this.target.kind === "serving" ? await this.endpointProfile(options.signal) : undefined;
+      target.kind === "serving"
+        ? await this.endpointProfile(target.endpointName, options.signal)
+        : undefined;
     if (!profile || !canStream(profile) || this.transformOutputFn) {
       const generation = await this.completeLimited(prompt, options);
       yield new GenerationChunk(generation);
@@ -288,28 +296,24 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     }
     const request = await this.buildRequest(prompt, options, profile.task);
     const body = { ...wrapRequest(profile, request), stream: true };
-    const cutter = new StreamingStopCutter(effectiveStop(options.stop, this.stop));
-    const events = this.client.streamJson(this.invocationsPath(), body, {
+    const cutter = new StreamingStopCutter(llmStop(options.stop, this.stop));
+    const events = this.client.streamJson(target.path, body, {
       signal: options.signal,
       maxRetries: options.maxRetries,
     });
-    try {
-      // The request (and its retries) until the first event counts against maxConcurrency.
-      let step = await callLimited(this.caller, this.maxConcurrency, options.signal, () =>
-        events.next(),
-      );
-      while (!step.done) {
-        const piece = cutter.push(streamedText(profile, step.value));
-        if (piece !== "") {
-          yield new GenerationChunk({ text: piece });
-          await runManager?.handleLLMNewToken(piece);
-        }
-        // A stop sequence was seen: closing the connection spares the rest of the generation.
-        if (cutter.done) break;
-        step = await events.next();
+    for await (const event of limitedStream(
+      this.caller,
+      this.maxConcurrency,
+      options.signal,
+      events,
+    )) {
+      const piece = cutter.push(streamedText(profile, event));
+      if (piece !== "") {
+        yield new GenerationChunk({ text: piece });
+        await runManager?.handleLLMNewToken(piece);
       }
-    } finally {
-      await events.return(undefined);
+      // A stop sequence was seen: closing the connection spares the rest of the generation.
+      if (cutter.done) break;
     }
     const rest = cutter.flush();
     if (rest !== "") {
@@ -335,15 +339,16 @@ export class Databricks extends LLM<DatabricksCallOptions> {
   /** One request → text plus the raw answer. */
   private async complete(prompt: string, options: this["ParsedCallOptions"]): Promise<Generation> {
     const requestOptions = { signal: options.signal, maxRetries: options.maxRetries };
-    const stop = effectiveStop(options.stop, this.stop);
+    const stop = llmStop(options.stop, this.stop);
     let text: string;
     let response: { data: unknown; headers: Record<string, string> };
-    if (this.target.kind === "serving") {
-      const profile = await this.endpointProfile(options.signal);
+    const target = this.target;
+    if (target.kind === "serving") {
+      const profile = await this.endpointProfile(target.endpointName, options.signal);
       const request = await this.buildRequest(prompt, options, profile.task);
       response = await this.client.requestJson(
         "POST",
-        this.invocationsPath(),
+        target.path,
         wrapRequest(profile, request),
         requestOptions,
       );
@@ -353,12 +358,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
         : textFromPrediction(profile, prediction);
     } else {
       const request = await this.buildRequest(prompt, options, undefined);
-      response = await this.client.requestJson(
-        "POST",
-        this.driverProxyPath(),
-        request,
-        requestOptions,
-      );
+      response = await this.client.requestJson("POST", target.path, request, requestOptions);
       text = this.transformOutputFn
         ? await this.transformedText(response.data)
         : requireText(response.data);
@@ -423,17 +423,17 @@ export class Databricks extends LLM<DatabricksCallOptions> {
   }
 
   /** The endpoint's envelope, from `task` or one cached metadata request (retried if it failed). */
-  private endpointProfile(signal: AbortSignal | undefined): Promise<EndpointProfile> {
-    if (this.target.kind !== "serving")
-      throw new Error("unreachable: driver mode has no endpoint profile");
+  private endpointProfile(
+    endpointName: string,
+    signal: AbortSignal | undefined,
+  ): Promise<EndpointProfile> {
     const explicit = this.task !== undefined ? profileFromTask(this.task) : undefined;
     if (explicit) return Promise.resolve(explicit);
     if (!this.profilePromise) {
       // Shared by every concurrent call, so it runs without any one caller's signal: each caller
       // stops waiting on its own abort, and the others still get the answer.
-      const path = `/api/2.0/serving-endpoints/${encodeURIComponent(this.target.endpointName)}`;
       const pending = this.client
-        .requestJson("GET", path, undefined)
+        .requestJson("GET", endpointMetadataPath(endpointName), undefined)
         .then(({ data }) => profileFromMetadata(data, this.task));
       pending.catch(() => {
         if (this.profilePromise === pending) this.profilePromise = undefined;
@@ -442,33 +442,27 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     }
     return waitFor(this.profilePromise, signal, "Reading the endpoint metadata");
   }
-
-  private invocationsPath(): string {
-    if (this.target.kind !== "serving") throw new Error("unreachable: not a serving endpoint");
-    return `/serving-endpoints/${encodeURIComponent(this.target.endpointName)}/invocations`;
-  }
-
-  private driverProxyPath(): string {
-    if (this.target.kind !== "driver") throw new Error("unreachable: not a driver proxy app");
-    return `/driver-proxy-api/o/0/${encodeURIComponent(this.target.clusterId)}/${this.target.port}`;
-  }
 }
 
-/** V2 of the Python reference: no endpoint and no cluster to be found. */
-function neitherEndpointNorCluster(port: string | undefined): DatabricksConfigError {
+/**
+ * Driver proxy mode without a cluster or a port, with the Python reference's messages: V2 when no
+ * cluster is known, else V4.
+ */
+function driverModeError(
+  clusterId: string | undefined,
+  port: string | undefined,
+): DatabricksConfigError {
+  if (clusterId !== undefined) {
+    return new DatabricksConfigError(
+      "Must set cluster_driver_port to connect to a cluster driver. Set `clusterDriverPort`.",
+    );
+  }
   const reason =
     port === undefined
       ? "no `endpointName`, `clusterId` or `clusterDriverPort` option was given."
       : "DATABRICKS_CLUSTER_ID is not set and the config profile has no cluster_id. Set `clusterId`.";
   return new DatabricksConfigError(
     `Neither endpoint_name nor cluster_id was set. And the cluster_id cannot be automatically determined. Received error: ${reason}`,
-  );
-}
-
-/** V4 of the Python reference. */
-function missingDriverPort(): DatabricksConfigError {
-  return new DatabricksConfigError(
-    "Must set cluster_driver_port to connect to a cluster driver. Set `clusterDriverPort`.",
   );
 }
 
@@ -548,31 +542,11 @@ function mergeKwargs(
     if (key in merged) {
       const which = modelKwargs && key in modelKwargs ? name : "extraParams";
       throw new DatabricksConfigError(
-        `model_kwargs must not contain key '${key}' (found in ${which}). ${key === "stop" ? "Use the `stop` option." : PYTHON_SECRETS_HINT}`,
+        `model_kwargs must not contain key '${key}' (found in ${which}). ${key === "stop" ? "Use the `stop` option." : PROMPT_KWARG_HINT}`,
       );
     }
   }
   return merged;
-}
-
-function effectiveStop(
-  callStop: string[] | undefined,
-  instanceStop: string[] | undefined,
-): string[] | undefined {
-  return callStop && callStop.length > 0 ? callStop : instanceStop;
-}
-
-/** `Object.assign` that skips `null` and `undefined`: the wire never gets a null field. */
-function assignDefined(target: Record<string, unknown>, source: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(source)) setIfDefined(target, key, value);
-}
-
-function setIfDefined(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (value !== undefined && value !== null) target[key] = value;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === "" ? undefined : value;
 }
 
 /** The text piece of one SSE event of an OpenAI-style stream. */
@@ -588,5 +562,3 @@ function streamedText(profile: EndpointProfile, event: unknown): string {
   const text = first["text"];
   return typeof text === "string" ? text : "";
 }
-
-export { promptToMessages };

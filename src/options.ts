@@ -161,3 +161,25 @@ export function markUnserializableKwargs(
   }
   return { ...serialized, kwargs: out };
 }
+
+/**
+ * The events of a stream, with its request (and retries) up to the first event counted against
+ * `maxConcurrency`; the rest of the stream runs outside the limit. Leaving the loop closes the
+ * stream (and so the connection).
+ */
+export async function* limitedStream<T>(
+  caller: AsyncCaller,
+  maxConcurrency: number | undefined,
+  signal: AbortSignal | undefined,
+  events: AsyncGenerator<T>,
+): AsyncGenerator<T> {
+  try {
+    let step = await callLimited(caller, maxConcurrency, signal, () => events.next());
+    while (!step.done) {
+      yield step.value;
+      step = await events.next();
+    }
+  } finally {
+    await events.return(undefined);
+  }
+}

@@ -3,6 +3,7 @@ import type { RetryOptions } from "../transport/retry.js";
 import type { HttpSender } from "../transport/types.js";
 import { processEnv, readEnv, type Env } from "../utils/env.js";
 import { normalizeHost } from "../utils/host.js";
+import { nonEmpty } from "../utils/values.js";
 import { loadConfigProfile, type ConfigProfile } from "./config_file.js";
 import {
   OAuthM2MCredentials,
@@ -330,10 +331,4 @@ function describeSources(
   else if (fileSkipped) file = "skipped (host or credentials already given, no profile requested)";
   else file = "no profile found";
   return `[Found: ${found}. Config file: ${file}.]`;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : trimmed;
 }

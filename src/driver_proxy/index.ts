@@ -13,7 +13,6 @@ export {
 } from "./server.js";
 export {
   RESERVED_CALL_OPTIONS,
-  cutAtStop,
   type DriverProxyModel,
   type DriverProxyModelFunction,
   type DriverProxyModelOptions,

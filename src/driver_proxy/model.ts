@@ -1,4 +1,4 @@
-export { cutAtStop } from "../utils/stop.js";
+import { describeShape } from "../utils/envelopes.js";
 /**
  * How the driver-proxy app calls the model it serves: a plain function (the seed's `llm(prompt,
  * stop=None, **kwargs)`) or any LangChain language model, and how the answer becomes one string.
@@ -70,7 +70,7 @@ export async function callDriverProxyModel(
     const options: DriverProxyModelOptions = stop ? { ...kwargs, stop } : { ...kwargs };
     const output: unknown = await model(prompt, options);
     if (typeof output !== "string") {
-      throw new TypeError(`the model function returned ${describeOutput(output)}, not a string`);
+      throw new TypeError(`the model function returned ${describeShape(output)}, not a string`);
     }
     return output;
   }
@@ -111,13 +111,6 @@ export function outputText(output: unknown): string {
     }
   }
   throw new TypeError(
-    `the model returned ${describeOutput(output)}, not a string or a chat message`,
+    `the model returned ${describeShape(output)}, not a string or a chat message`,
   );
-}
-
-function describeOutput(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -1,3 +1,4 @@
+import { isRecord } from "../utils/values.js";
 import { DatabricksConfigError } from "../errors.js";
 import { readFileSync } from "node:fs";
 import type { BackendSpec, EmulatorOptions, EndpointConfig, FaultSpec } from "./types.js";
@@ -63,10 +64,6 @@ export function defaultEmulatorOptions(): EmulatorOptions {
 
 function fail(path: string, where: string, message: string): never {
   throw new DatabricksConfigError(`Invalid emulator config ${path}: ${where}: ${message}`);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function checkBackend(path: string, where: string, value: unknown): BackendSpec {

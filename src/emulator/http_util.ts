@@ -137,7 +137,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function tooLarge(limit: number): HttpError {
+/** 413 for a body over an endpoint's limit (status and code are the emulator's choice). */
+export function tooLarge(limit: number): HttpError {
   return apiError(
     413,
     `Request payload size exceeds the limit of ${limit} bytes for this endpoint.`,

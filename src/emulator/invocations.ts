@@ -44,7 +44,7 @@ export function requireJsonObject(req: IncomingMessage, raw: Buffer): JsonObject
 }
 
 /** 503 for endpoints that are not READY (status and text are the emulator's choice). */
-export function assertReady(entry: EndpointEntry): void {
+function assertReady(entry: EndpointEntry): void {
   if ((entry.config.state ?? "READY") !== "READY") {
     throw apiError(
       503,
@@ -54,13 +54,27 @@ export function assertReady(entry: EndpointEntry): void {
   }
 }
 
-/** Run a handler, adding the `served-model-name` header to errors as well as to answers. */
-export async function withServedModel(
+/**
+ * Serve one call of an endpoint, the same for `/invocations` and the OpenAI-compatible routes:
+ * counted in the endpoint's stats; errors carry `served-model-name` like answers; 503 when not
+ * ready; then `read()` (the body and its limit), the endpoint's faults, and `handle`.
+ */
+export async function serveEndpoint<T>(
+  state: EmulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
   entry: EndpointEntry,
-  run: () => Promise<void>,
+  read: () => Promise<T> | T,
+  handle: (ctx: TaskContext, input: T) => Promise<void>,
 ): Promise<void> {
+  const done = state.stats.begin(entry.config.name);
   try {
-    await run();
+    assertReady(entry);
+    const input = await read();
+    const faults = await state.faults.apply(entry.config.name, req);
+    if (faults === null) return;
+    const headers = { "served-model-name": entry.servedModelName };
+    await handle({ entry, res, faults, headers, strict: entry.openAIStyle }, input);
   } catch (error) {
     if (error instanceof HttpError) {
       throw new HttpError(
@@ -71,6 +85,8 @@ export async function withServedModel(
       );
     }
     throw error;
+  } finally {
+    done();
   }
 }
 
@@ -103,20 +119,13 @@ export async function handleInvocation(
 ): Promise<void> {
   const entry = state.endpoints.get(name);
   if (entry === undefined) throw endpointNotFound(name);
-  const done = state.stats.begin(name);
-  try {
-    await withServedModel(entry, async () => {
-      assertReady(entry);
-      const raw = await readBody(req, entry.maxRequestBytes);
-      const faults = await state.faults.apply(name, req);
-      if (faults === null) return;
-      const ctx: TaskContext = {
-        entry,
-        res,
-        faults,
-        headers: { "served-model-name": entry.servedModelName },
-        strict: entry.openAIStyle,
-      };
+  await serveEndpoint(
+    state,
+    req,
+    res,
+    entry,
+    () => readBody(req, entry.maxRequestBytes),
+    (ctx, raw) => {
       const task = entry.config.task ?? "";
       if (entry.openAIStyle) return dispatchOpenAIStyle(ctx, requireJsonObject(req, raw));
       if (task === "agent/v2/chat") return handleChatAgent(ctx, requireJsonObject(req, raw));
@@ -124,8 +133,6 @@ export async function handleInvocation(
       if (task === "agent/v1/responses")
         return handleResponsesAgent(ctx, requireJsonObject(req, raw));
       return handleCustomModel(ctx, raw, req.headers["content-type"]);
-    });
-  } finally {
-    done();
-  }
+    },
+  );
 }

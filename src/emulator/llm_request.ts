@@ -1,3 +1,4 @@
+import { isJsonObject } from "./json.js";
 import { apiError } from "./http_util.js";
 import type {
   BackendMessage,
@@ -39,10 +40,6 @@ function invalid(message: string) {
   return apiError(400, message, "INVALID_PARAMETER_VALUE");
 }
 
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Flatten OpenAI message content (string, null, or content parts) to plain text. */
 export function contentText(content: JsonValue | undefined): string {
   if (typeof content === "string") return content;
@@ -50,7 +47,7 @@ export function contentText(content: JsonValue | undefined): string {
     return content
       .map((part) => {
         if (typeof part === "string") return part;
-        if (isObject(part) && typeof part["text"] === "string") return part["text"];
+        if (isJsonObject(part) && typeof part["text"] === "string") return part["text"];
         return "";
       })
       .filter((t) => t !== "")
@@ -67,7 +64,7 @@ export function parseMessages(value: JsonValue | undefined): BackendMessage[] {
     throw invalid("messages must be a non-empty array of chat messages.");
   }
   return value.map((raw, index) => {
-    if (!isObject(raw) || typeof raw["role"] !== "string" || !ROLES.has(raw["role"])) {
+    if (!isJsonObject(raw) || typeof raw["role"] !== "string" || !ROLES.has(raw["role"])) {
       throw invalid(
         `messages[${index}] must be an object with a role of system, user, assistant or tool.`,
       );
@@ -75,8 +72,8 @@ export function parseMessages(value: JsonValue | undefined): BackendMessage[] {
     const message: BackendMessage = { role: raw["role"], content: contentText(raw["content"]) };
     const calls = raw["tool_calls"];
     if (Array.isArray(calls)) {
-      message.toolCalls = calls.filter(isObject).map((c): BackendToolCall => {
-        const fn = isObject(c["function"]) ? c["function"] : {};
+      message.toolCalls = calls.filter(isJsonObject).map((c): BackendToolCall => {
+        const fn = isJsonObject(c["function"]) ? c["function"] : {};
         return {
           ...(typeof c["id"] === "string" ? { id: c["id"] } : {}),
           name: typeof fn["name"] === "string" ? fn["name"] : "",
@@ -116,14 +113,14 @@ function parseTools(body: JsonObject): Pick<BackendRequest, "tools" | "toolChoic
   if (raw === undefined || raw === null) return { tools: [] };
   if (!Array.isArray(raw)) throw invalid("tools must be an array of function tools.");
   const tools = raw.map((t, i): BackendTool => {
-    const fn = isObject(t) && isObject(t["function"]) ? t["function"] : undefined;
+    const fn = isJsonObject(t) && isJsonObject(t["function"]) ? t["function"] : undefined;
     if (fn === undefined || typeof fn["name"] !== "string" || fn["name"] === "") {
       throw invalid(`tools[${i}] must be {"type": "function", "function": {"name": ...}}.`);
     }
     return {
       name: fn["name"],
       ...(typeof fn["description"] === "string" ? { description: fn["description"] } : {}),
-      ...(isObject(fn["parameters"]) ? { parameters: fn["parameters"] } : {}),
+      ...(isJsonObject(fn["parameters"]) ? { parameters: fn["parameters"] } : {}),
     };
   });
   const choice = body["tool_choice"];
@@ -132,8 +129,8 @@ function parseTools(body: JsonObject): Pick<BackendRequest, "tools" | "toolChoic
   if (choice === "auto" || choice === "none" || choice === "required")
     return { tools, toolChoice: choice };
   if (
-    isObject(choice) &&
-    isObject(choice["function"]) &&
+    isJsonObject(choice) &&
+    isJsonObject(choice["function"]) &&
     typeof choice["function"]["name"] === "string"
   ) {
     const name = choice["function"]["name"];
@@ -148,7 +145,7 @@ function parseTools(body: JsonObject): Pick<BackendRequest, "tools" | "toolChoic
 function parseResponseFormat(body: JsonObject): BackendRequest["responseFormat"] | undefined {
   const format = body["response_format"];
   if (format === undefined || format === null) return undefined;
-  if (!isObject(format)) throw invalid("response_format must be an object.");
+  if (!isJsonObject(format)) throw invalid("response_format must be an object.");
   switch (format["type"]) {
     case "text":
       return undefined;
@@ -156,7 +153,7 @@ function parseResponseFormat(body: JsonObject): BackendRequest["responseFormat"]
       return { type: "json_object" };
     case "json_schema": {
       const spec = format["json_schema"];
-      if (!isObject(spec) || !isObject(spec["schema"])) {
+      if (!isJsonObject(spec) || !isJsonObject(spec["schema"])) {
         throw invalid("response_format.json_schema.schema must be a JSON schema object.");
       }
       return {

@@ -1,3 +1,4 @@
+import { isJsonObject } from "./json.js";
 import { embed, generate } from "./generation.js";
 import { HttpError, parseContentType } from "./http_util.js";
 import {
@@ -76,10 +77,6 @@ function pyType(value: JsonValue): string {
   return Array.isArray(value) ? "list" : "dict";
 }
 
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** The MLflow content-type checks; returns the accepted MIME type. */
 function checkContentType(header: string | undefined): "text/csv" | "application/json" {
   const { raw, mime, params } = parseContentType(header);
@@ -107,7 +104,7 @@ function decodeJson(text: string): JsonObject {
       `Invalid input. Ensure that input is a valid JSON formatted string. Error: 'JSONDecodeError(${pyRepr((error as Error).message)})'\nInput: \n${echo}\n`,
     );
   }
-  if (isObject(decoded)) return decoded;
+  if (isJsonObject(decoded)) return decoded;
   if (Array.isArray(decoded))
     throw badRequest(`Invalid input. ${REQUIRED_INPUT_FORMAT}. Received a list.`);
   // MLflow's own message lacks the closing quote; kept as is.
@@ -184,9 +181,11 @@ function columnsToRows(columns: JsonObject): JsonObject[] {
 }
 
 function tensorRows(value: JsonValue, format: string): JsonObject[] {
-  if (isObject(value)) return columnsToRows(value);
+  if (isJsonObject(value)) return columnsToRows(value);
   if (Array.isArray(value)) {
-    return value.map((item) => (isObject(item) ? item : { [TEXT_COLUMNS[0] ?? "prompt"]: item }));
+    return value.map((item) =>
+      isJsonObject(item) ? item : { [TEXT_COLUMNS[0] ?? "prompt"]: item },
+    );
   }
   if (typeof value === "string") return [{ prompt: value }];
   throw formatError(format, `expected a list or an object, got ${pyType(value)}.`);
@@ -195,11 +194,11 @@ function tensorRows(value: JsonValue, format: string): JsonObject[] {
 function toRows(format: (typeof SUPPORTED_FORMATS)[number], value: JsonValue): JsonObject[] {
   switch (format) {
     case "dataframe_records":
-      if (Array.isArray(value) && value.every(isObject)) return value;
-      if (isObject(value)) return columnsToRows(value);
+      if (Array.isArray(value) && value.every(isJsonObject)) return value;
+      if (isJsonObject(value)) return columnsToRows(value);
       throw formatError(format, "expected a list of records (objects).");
     case "dataframe_split": {
-      if (!isObject(value) || !Array.isArray(value["data"])) {
+      if (!isJsonObject(value) || !Array.isArray(value["data"])) {
         throw formatError(format, "expected an object with 'columns' and 'data'.");
       }
       const data = value["data"];
@@ -321,7 +320,7 @@ export async function handleCustomModel(
     }
     rows = toRows(format, body[format] ?? null);
     const p = body["params"];
-    if (isObject(p)) params = p;
+    if (isJsonObject(p)) params = p;
   }
   const predictions: JsonValue[] = [];
   for (const row of rows) predictions.push(await predictRow(ctx, row, params));

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { apiError, readBody } from "./http_util.js";
-import { assertReady, requireJsonObject, withServedModel } from "./invocations.js";
-import { handleChat, handleCompletions, handleEmbeddings, type TaskContext } from "./llm_tasks.js";
+import { apiError, readBody, tooLarge } from "./http_util.js";
+import { requireJsonObject, serveEndpoint } from "./invocations.js";
+import { handleChat, handleCompletions, handleEmbeddings } from "./llm_tasks.js";
 import type { EmulatorState } from "./state.js";
 import { endpointNotFound } from "./workspace_api.js";
 
@@ -33,31 +33,18 @@ export async function handleOpenAIRoute(
   }
   const entry = state.endpoints.get(model);
   if (entry === undefined) throw endpointNotFound(model);
-  const done = state.stats.begin(model);
-  try {
-    await withServedModel(entry, async () => {
-      if (raw.length > entry.maxRequestBytes) {
-        throw apiError(
-          413,
-          `Request payload size exceeds the limit of ${entry.maxRequestBytes} bytes for this endpoint.`,
-          "REQUEST_ENTITY_TOO_LARGE",
-        );
-      }
-      assertReady(entry);
-      const faults = await state.faults.apply(model, req);
-      if (faults === null) return;
-      const ctx: TaskContext = {
-        entry,
-        res,
-        faults,
-        headers: { "served-model-name": entry.servedModelName },
-        strict: entry.openAIStyle,
-      };
+  await serveEndpoint(
+    state,
+    req,
+    res,
+    entry,
+    () => {
+      if (raw.length > entry.maxRequestBytes) throw tooLarge(entry.maxRequestBytes);
+    },
+    (ctx) => {
       if (route === "chat") return handleChat(ctx, body);
       if (route === "completions") return handleCompletions(ctx, body);
       return handleEmbeddings(ctx, body);
-    });
-  } finally {
-    done();
-  }
+    },
+  );
 }

@@ -13,14 +13,7 @@ import {
 import type { ChatGeneration } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
 import { cutAtStop } from "./stop.js";
-
-/** A JSON object read from the wire. */
-export type JsonRecord = Record<string, unknown>;
-
-/** `true` for a plain JSON object. */
-export function isRecord(value: unknown): value is JsonRecord {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isRecord, type JsonRecord } from "./values.js";
 
 /**
  * OpenAI-style `usage` → LangChain `UsageMetadata`, or undefined when it carries no counts.

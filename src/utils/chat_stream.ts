@@ -13,13 +13,12 @@ import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
 import {
   aiMessageChunk,
-  isRecord,
   maxUsage,
   textOf,
   toLangChainContent,
   toUsageMetadata,
-  type JsonRecord,
 } from "./chat_outputs.js";
+import { isRecord, type JsonRecord } from "./values.js";
 import { StreamingStopCutter } from "./stop.js";
 
 /** Options of {@link ChatStreamAssembler}. */

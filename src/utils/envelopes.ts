@@ -1,4 +1,5 @@
 import { DatabricksResponseError } from "../errors.js";
+import { isRecord } from "./values.js";
 
 /**
  * How a serving endpoint wants its body and how its answer is read, decided as the Python class
@@ -80,7 +81,7 @@ export function wrapRequest(
  * and no `messages` is turned into a one-message conversation. A body a transform already shaped is
  * left alone.
  */
-export function promptToMessages(request: Record<string, unknown>): Record<string, unknown> {
+function promptToMessages(request: Record<string, unknown>): Record<string, unknown> {
   if ("messages" in request || typeof request["prompt"] !== "string") return request;
   const { prompt, ...rest } = request;
   return { messages: [{ role: "user", content: prompt }], ...rest };
@@ -169,9 +170,4 @@ export function describeShape(value: unknown): string {
     return `an object with keys [${keys.join(", ")}${Object.keys(value).length > 6 ? ", …" : ""}]`;
   }
   return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 60) ?? String(value)})`;
-}
-
-/** A plain JSON object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -59,3 +59,26 @@ export class StreamingStopCutter {
     return rest;
   }
 }
+
+/**
+ * The LLM's rule, as the Python class: a non-empty call-time list replaces the instance's; an empty
+ * one keeps it (Python's `if stop:`).
+ */
+export function llmStop(
+  call: string[] | undefined,
+  instance: string[] | undefined,
+): string[] | undefined {
+  return call && call.length > 0 ? call : instance;
+}
+
+/**
+ * The chat model's rule, LangChain.js's usual one: a call-time list, even empty, replaces the
+ * instance's (the Python successor does the opposite). Empty sequences are dropped.
+ */
+export function chatStop(
+  call: string[] | undefined,
+  instance: string[] | undefined,
+): string[] | undefined {
+  const stop = (call ?? instance)?.filter((s) => s !== "");
+  return stop && stop.length > 0 ? stop : undefined;
+}

@@ -7,7 +7,7 @@ import {
   SystemMessage,
   ToolMessage,
 } from "@langchain/core/messages";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ChatDatabricks } from "../../src/chat_models.js";
 import {
   DatabricksAbortError,
@@ -21,20 +21,12 @@ import {
   json,
   sleep,
   startTestServer,
+  useTestServer,
   TEST_TOKEN,
   toolCall,
-  type TestServer,
 } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.setHandler((_req, res) => json(res, chatCompletion("hello")));
-});
+const server = useTestServer(() => (_req, res) => json(res, chatCompletion("hello")));
 
 describe("ChatDatabricks: construction and identity", () => {
   it("needs a model, accepts the `endpoint` alias and a positional model", () => {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { Socket } from "node:net";
 /**
  * A loopback test server we control byte for byte: every request body is captured, and each test
@@ -35,6 +36,23 @@ export interface TestServer {
 }
 
 export const TEST_TOKEN = "dapi0123456789abcdef-test";
+
+/**
+ * One test server for a whole test file: started before its tests, closed after them, and before
+ * each test cleared of recorded requests and given `defaultHandler()` again.
+ */
+export function useTestServer(defaultHandler: () => Handler): TestServer {
+  const server = {} as TestServer;
+  beforeAll(async () => {
+    Object.assign(server, await startTestServer());
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    server.requests.length = 0;
+    server.setHandler(defaultHandler());
+  });
+  return server;
+}
 
 export async function startTestServer(initial?: Handler): Promise<TestServer> {
   let handler: Handler = initial ?? ((_req, res) => json(res, chatCompletion("ok")));

@@ -5,7 +5,7 @@
  */
 import { HumanMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ChatDatabricks } from "../../src/chat_models.js";
 import {
@@ -13,26 +13,18 @@ import {
   chatModel,
   json,
   sse,
-  startTestServer,
+  useTestServer,
   TEST_TOKEN,
   textChunks,
   toolCall,
-  type TestServer,
 } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.setHandler((req, res) =>
+const server = useTestServer(
+  () => (req, res) =>
     req.body["stream"]
       ? sse(res, textChunks(["Hello", " there"]))
       : json(res, chatCompletion("Hello there")),
-  );
-});
+);
 
 /** The suite's constructor arguments, with `stop` for its `stopSequences` and ms for `timeout`. */
 const standardArgs = () => ({

@@ -1,27 +1,10 @@
 import type { AIMessageChunk } from "@langchain/core/messages";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DatabricksAPIError } from "../../src/errors.js";
 import { DatabricksConnectionError, DatabricksServerError } from "../../src/errors.js";
-import {
-  chatModel,
-  chunk,
-  json,
-  sleep,
-  sse,
-  startTestServer,
-  textChunks,
-  type TestServer,
-} from "./helpers.js";
+import { chatModel, chunk, json, sleep, sse, useTestServer, textChunks } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.setHandler((_req, res) => sse(res, textChunks(["Hel", "lo", " world"])));
-});
+const server = useTestServer(() => (_req, res) => sse(res, textChunks(["Hel", "lo", " world"])));
 
 async function collect(stream: AsyncIterable<AIMessageChunk>): Promise<AIMessageChunk[]> {
   const out: AIMessageChunk[] = [];

@@ -1,23 +1,10 @@
 import { AIMessageChunk } from "@langchain/core/messages";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DatabricksConfigError } from "../../src/errors.js";
-import {
-  chatCompletion,
-  chatModel,
-  chunk,
-  json,
-  sse,
-  startTestServer,
-  toolCall,
-  type TestServer,
-} from "./helpers.js";
+import { chatCompletion, chatModel, chunk, json, sse, useTestServer, toolCall } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => server.close());
+const server = useTestServer(() => structuredHandler());
 
 const zodSchema = z.object({ city: z.string(), days: z.number() }).describe("A trip to plan");
 const jsonSchema = {
@@ -46,11 +33,6 @@ function structuredHandler(textAnswer = JSON.stringify(trip)) {
     return json(res, chatCompletion(textAnswer));
   };
 }
-
-beforeEach(() => {
-  server.requests.length = 0;
-  server.setHandler(structuredHandler());
-});
 
 const schemas: [string, Record<string, unknown> | typeof zodSchema, string][] = [
   ["zod", zodSchema, "extract"],

@@ -1,26 +1,13 @@
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DatabricksConfigError } from "../../src/errors.js";
-import {
-  chatCompletion,
-  chatModel,
-  json,
-  startTestServer,
-  toolCall,
-  type TestServer,
-} from "./helpers.js";
+import { chatCompletion, chatModel, json, useTestServer, toolCall } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.setHandler((_req, res) =>
+const server = useTestServer(
+  () => (_req, res) =>
     json(
       res,
       chatCompletion(null, {
@@ -28,8 +15,7 @@ beforeEach(() => {
         tool_calls: [toolCall("call_1", "get_weather", { city: "Paris" })],
       }),
     ),
-  );
-});
+);
 
 const weatherTool = tool(async ({ city }: { city: string }) => `sunny in ${city}`, {
   name: "get_weather",

@@ -364,7 +364,7 @@ describe("model failures", () => {
     const wrong = await postJson(wrongType.url, { prompt: "a" });
     expect(wrong.status).toBe(500);
     expect(JSON.parse(wrong.body)).toEqual({
-      error: "model failed: the model function returned a number, not a string",
+      error: "model failed: the model function returned a number (42), not a string",
     });
   });
 

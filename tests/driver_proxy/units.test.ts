@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DatabricksConfigError } from "../../src/errors.js";
 import {
-  cutAtStop,
   defaultDriverProxyHost,
   driverProxyHostWarning,
   driverProxyPortWarning,
@@ -55,25 +54,6 @@ describe("parseDriverProxyRequest", () => {
   });
 });
 
-describe("cutAtStop", () => {
-  it("cuts before the earliest stop sequence, whichever is listed first", () => {
-    expect(cutAtStop("Hello world. Bye!", [" Bye", "."])).toBe("Hello world");
-    expect(cutAtStop("abcabc", ["c"])).toBe("ab");
-  });
-
-  it("keeps the text when nothing matches, and ignores empty sequences", () => {
-    expect(cutAtStop("abc", ["x"])).toBe("abc");
-    expect(cutAtStop("abc", [""])).toBe("abc");
-    expect(cutAtStop("abc", [])).toBe("abc");
-    expect(cutAtStop("abc", undefined)).toBe("abc");
-  });
-
-  it("does not strip characters like Python's rstrip(matched) would", () => {
-    // rstrip("END") would also eat the trailing "D"/"N"/"E" characters of the answer itself.
-    expect(cutAtStop("ANSWER: DEN\nEND", ["\nEND"])).toBe("ANSWER: DEN");
-  });
-});
-
 describe("outputText", () => {
   it("accepts strings and chat messages with string or block content", () => {
     expect(outputText("x")).toBe("x");
@@ -92,7 +72,7 @@ describe("outputText", () => {
   });
 
   it("refuses anything else", () => {
-    expect(() => outputText(42)).toThrow(/a number, not a string or a chat message/);
+    expect(() => outputText(42)).toThrow(/a number \(42\), not a string or a chat message/);
     expect(() => outputText(undefined)).toThrow(/undefined/);
   });
 });

@@ -50,9 +50,13 @@ describe("Databricks: cancellation is per call and always a DatabricksError", ()
     await expect(llm.invoke("x", { signal: controller.signal })).rejects.toBeInstanceOf(
       DatabricksAbortError,
     );
+    const started = Date.now();
     const timedOut = await llm.invoke("x", { timeout: 50 }).catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(DatabricksAbortError);
     expect((timedOut as Error).message).toMatch(/timeout/i);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    // The already-aborted call never reached the server; the other two did, once each.
+    expect(server.requests).toHaveLength(2);
   });
 
   it("stream with an aborted signal rejects with an AbortError and sends nothing", async () => {

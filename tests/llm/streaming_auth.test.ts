@@ -78,22 +78,6 @@ describe("Databricks streaming", () => {
 });
 
 describe("Databricks cancellation", () => {
-  it("LangChain's timeout call option aborts a slow request", async () => {
-    server = await startLoopback((_req, res) => {
-      setTimeout(() => sendJson(res, 200, predictions("late")), 3_000);
-    });
-    const llm = new Databricks({
-      host: server.url,
-      token: TOKEN,
-      endpointName: "slow",
-      task: "custom",
-    });
-    const started = Date.now();
-    await expect(llm.invoke("x", { timeout: 100 })).rejects.toThrow(/abort|timeout/i);
-    expect(Date.now() - started).toBeLessThan(1_500);
-    expect(server.requests).toHaveLength(1);
-  });
-
   it("an AbortSignal stops at once, also during a retry wait", async () => {
     server = await startLoopback((_req, res) =>
       sendJson(
@@ -113,30 +97,11 @@ describe("Databricks cancellation", () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const started = Date.now();
-    await expect(llm.invoke("x", { signal: controller.signal })).rejects.toThrow(/abort/i);
+    await expect(llm.invoke("x", { signal: controller.signal })).rejects.toBeInstanceOf(
+      DatabricksAbortError,
+    );
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(server.requests).toHaveLength(1);
-  });
-
-  it("the transport's abort error is a DatabricksAbortError", async () => {
-    server = await startLoopback((_req, res) => {
-      setTimeout(() => sendJson(res, 200, predictions("late")), 2_000);
-    });
-    const llm = new Databricks({
-      host: server.url,
-      token: TOKEN,
-      endpointName: "e",
-      task: "custom",
-    });
-    const controller = new AbortController();
-    const pending = llm.client.requestJson(
-      "POST",
-      "/serving-endpoints/e/invocations",
-      {},
-      { signal: controller.signal },
-    );
-    controller.abort();
-    await expect(pending).rejects.toBeInstanceOf(DatabricksAbortError);
   });
 });
 

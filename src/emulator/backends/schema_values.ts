@@ -1,3 +1,4 @@
+import { isJsonObject } from "../json.js";
 import type { JsonObject, JsonValue } from "../types.js";
 
 /**
@@ -13,16 +14,12 @@ export interface SchemaValueSource {
 
 const MAX_DEPTH = 8;
 
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function resolveRef(ref: string, root: JsonObject): JsonValue | undefined {
   if (!ref.startsWith("#")) return undefined;
   let node: JsonValue | undefined = root;
   for (const raw of ref.slice(1).split("/").filter(Boolean)) {
     const part = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    node = isObject(node) ? node[part] : undefined;
+    node = isJsonObject(node) ? node[part] : undefined;
   }
   return node;
 }
@@ -34,7 +31,7 @@ function firstType(schema: JsonObject): string | undefined {
     const nonNull = type.find((t) => typeof t === "string" && t !== "null");
     return typeof nonNull === "string" ? nonNull : "null";
   }
-  if (isObject(schema["properties"])) return "object";
+  if (isJsonObject(schema["properties"])) return "object";
   if (schema["items"] !== undefined) return "array";
   return undefined;
 }
@@ -83,7 +80,7 @@ function build(
   depth: number,
 ): JsonValue {
   if (schema === true || schema === undefined) return source.text(key);
-  if (!isObject(schema) || depth > MAX_DEPTH) return null;
+  if (!isJsonObject(schema) || depth > MAX_DEPTH) return null;
   const ref = schema["$ref"];
   if (typeof ref === "string") return build(resolveRef(ref, root), key, root, source, depth + 1);
   if (schema["const"] !== undefined) return schema["const"];
@@ -92,7 +89,7 @@ function build(
   for (const combinator of ["anyOf", "oneOf"] as const) {
     const options = schema[combinator];
     if (Array.isArray(options) && options.length > 0) {
-      const pick = options.find((o) => !(isObject(o) && o["type"] === "null")) ?? options[0];
+      const pick = options.find((o) => !(isJsonObject(o) && o["type"] === "null")) ?? options[0];
       return build(pick, key, root, source, depth + 1);
     }
   }
@@ -101,7 +98,7 @@ function build(
     const merged: JsonObject = {};
     for (const part of allOf) {
       const value = build(part, key, root, source, depth + 1);
-      if (isObject(value)) Object.assign(merged, value);
+      if (isJsonObject(value)) Object.assign(merged, value);
       else return value;
     }
     return merged;
@@ -129,7 +126,7 @@ function build(
     case "object": {
       const out: JsonObject = {};
       const properties = schema["properties"];
-      if (isObject(properties)) {
+      if (isJsonObject(properties)) {
         for (const [name, sub] of Object.entries(properties)) {
           out[name] = build(sub, name, root, source, depth + 1);
         }
@@ -152,6 +149,6 @@ export function valueForSchema(
   schema: JsonValue | undefined,
   source: SchemaValueSource,
 ): JsonValue {
-  const root = isObject(schema) ? schema : {};
+  const root = isJsonObject(schema) ? schema : {};
   return build(schema ?? { type: "object" }, "", root, source, 0);
 }

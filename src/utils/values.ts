@@ -1,0 +1,28 @@
+/** Small value helpers shared by the classes and the wire converters. */
+
+/** A JSON object read from the wire. */
+export type JsonRecord = Record<string, unknown>;
+
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is JsonRecord {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The string without surrounding blanks, or `undefined` when nothing is left. */
+export function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
+}
+
+/** Set `key` unless `value` is `null` or `undefined`: the wire never gets a null field. */
+export function setIfDefined(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined && value !== null) target[key] = value;
+}
+
+/** `Object.assign` that skips `null` and `undefined` values. */
+export function assignDefined(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+): void {
+  for (const [key, value] of Object.entries(source)) setIfDefined(target, key, value);
+}
