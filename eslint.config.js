@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/"] },
+  { ignores: ["**/dist/", "**/node_modules/", "coverage/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,8 +21,60 @@ export default tseslint.config(
     },
   },
   {
-    // Scripts, examples and the CLI talk to a terminal on purpose.
-    files: ["scripts/**", "examples/**", "bench/**", "src/cli/**"],
+    // The library never depends on the emulator, and reaches nothing outside its own sources.
+    files: ["packages/langchain-databricks/src/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "databricks-serving-emulator",
+                "databricks-serving-emulator/*",
+                "**/databricks-serving-emulator/**",
+              ],
+              message: "The library must not depend on the emulator package.",
+            },
+            {
+              group: ["../../../*", "../../../../*"],
+              message: "Import only from inside packages/langchain-databricks/src.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The emulator is its own product: it may use the library only through the library's public
+    // exports (the package name), never through its sources.
+    files: ["packages/databricks-serving-emulator/src/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "**/langchain-databricks/src/**",
+                "langchain-databricks/src/**",
+                "langchain-databricks/dist/**",
+              ],
+              message:
+                "Use the public exports of `langchain-databricks` (its package name), not its files.",
+            },
+            {
+              group: ["../../../*", "../../../../*"],
+              message: "Import only from inside packages/databricks-serving-emulator/src.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Scripts, examples and the command-line tools talk to a terminal on purpose.
+    files: ["scripts/**", "examples/**", "bench/**", "packages/*/src/cli/**"],
     rules: { "no-console": "off" },
   },
 );

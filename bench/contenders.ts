@@ -12,8 +12,8 @@ import type { ChatResult } from "@langchain/core/outputs";
 import { ChatOpenAI } from "@langchain/openai";
 import OpenAI from "openai";
 import { request as undiciRequest } from "undici";
-import { ChatDatabricks, Databricks } from "../src/index.js";
-import { createDatabricksClient } from "../src/options.js";
+import { ChatDatabricks, Databricks } from "langchain-databricks";
+import { createDatabricksClient } from "../packages/langchain-databricks/src/options.js";
 
 export const ANSWER = "Hello from the bench server.";
 const TOKEN = "dapi-bench-0000";

@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ChatOpenAI } from "@langchain/openai";
 import OpenAI from "openai";
-import { ChatDatabricks, Databricks } from "../src/index.js";
+import { ChatDatabricks, Databricks } from "langchain-databricks";
 import {
   ANSWER,
   CALL_CONTENDERS,

@@ -5,7 +5,7 @@
  * running `npx tsx examples/seed_notebook.ts`.
  */
 import { pathToFileURL } from "node:url";
-import { Databricks } from "../src/index.js";
+import { Databricks } from "langchain-databricks";
 
 /** One executed cell: the Python it mirrors, the TypeScript that ran, and the model's answer. */
 export interface SeedCell {

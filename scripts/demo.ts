@@ -13,13 +13,15 @@
  */
 import { readFileSync } from "node:fs";
 import { runSeedNotebook, type SeedCell } from "../examples/seed_notebook.js";
-import { createDriverBackend } from "../src/cli/commands/driver_backends.js";
-import { serveDriverProxyApp } from "../src/driver_proxy/index.js";
-import { defaultEmulatorOptions, startEmulator } from "../src/emulator/index.js";
-import { ChatDatabricks, DatabricksEmbeddings } from "../src/index.js";
+import { createDriverBackend } from "../packages/langchain-databricks/src/cli/commands/driver_backends.js";
+import { serveDriverProxyApp } from "langchain-databricks/driver-proxy";
+import { defaultEmulatorOptions, startEmulator } from "databricks-serving-emulator";
+import { ChatDatabricks, DatabricksEmbeddings } from "langchain-databricks";
 
 // Builds inject the version; running the sources with tsx does not.
-const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+const pkg = JSON.parse(
+  readFileSync(new URL("../packages/langchain-databricks/package.json", import.meta.url), "utf8"),
+) as {
   version: string;
 };
 Object.assign(globalThis, { __PKG_VERSION__: pkg.version });

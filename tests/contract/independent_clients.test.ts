@@ -13,8 +13,8 @@ import {
   DEFAULT_OAUTH_CLIENT,
   startEmulator,
   type EmulatorHandle,
-} from "../../src/emulator/index.js";
-import { ChatDatabricks, Databricks } from "../../src/index.js";
+} from "databricks-serving-emulator";
+import { ChatDatabricks, Databricks } from "langchain-databricks";
 
 let emulator: EmulatorHandle;
 beforeAll(async () => {

@@ -5,15 +5,18 @@
  * to answer the same shapes.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { ChatDatabricks, Databricks } from "../../src/index.js";
-import { startEmulator, type EmulatorHandle } from "../../src/emulator/index.js";
+import { ChatDatabricks, Databricks } from "langchain-databricks";
+import { startEmulator, type EmulatorHandle } from "databricks-serving-emulator";
 import {
   DatabricksAuthenticationError,
   DatabricksNotFoundError,
   DatabricksPermissionDeniedError,
   DatabricksRateLimitError,
-} from "../../src/errors.js";
-import { startLoopback, type LoopbackServer } from "../helpers/loopback.js";
+} from "langchain-databricks";
+import {
+  startLoopback,
+  type LoopbackServer,
+} from "../../packages/langchain-databricks/tests/helpers/loopback.js";
 
 const TOKEN = "dapi-capture-test-000000";
 let server: LoopbackServer | undefined;

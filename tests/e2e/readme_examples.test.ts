@@ -6,14 +6,10 @@ import type { UsageMetadata } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { defaultEmulatorOptions, startEmulator } from "../../src/emulator/index.js";
-import type { EmulatorHandle } from "../../src/emulator/index.js";
-import {
-  ChatDatabricks,
-  Databricks,
-  DatabricksEmbeddings,
-  serveDriverProxyApp,
-} from "../../src/index.js";
+import { defaultEmulatorOptions, startEmulator } from "databricks-serving-emulator";
+import type { EmulatorHandle } from "databricks-serving-emulator";
+import { ChatDatabricks, Databricks, DatabricksEmbeddings } from "langchain-databricks";
+import { serveDriverProxyApp } from "langchain-databricks/driver-proxy";
 
 let emulator: EmulatorHandle;
 

@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runSeedNotebook, type SeedCell } from "../../examples/seed_notebook.js";
-import { serveDriverProxyApp, type DriverProxyApp } from "../../src/driver_proxy/index.js";
-import { defaultEmulatorOptions, startEmulator } from "../../src/emulator/index.js";
-import type { EmulatorHandle } from "../../src/emulator/index.js";
-import { Databricks } from "../../src/index.js";
+import { serveDriverProxyApp, type DriverProxyApp } from "langchain-databricks/driver-proxy";
+import { defaultEmulatorOptions, startEmulator } from "databricks-serving-emulator";
+import type { EmulatorHandle } from "databricks-serving-emulator";
+import { Databricks } from "langchain-databricks";
 
 let emulator: EmulatorHandle;
 let app: DriverProxyApp;

@@ -1,0 +1,199 @@
+import { isRecord } from "./json.js";
+import { EmulatorConfigError } from "./errors.js";
+import { readFileSync } from "node:fs";
+import type { BackendSpec, EmulatorOptions, EndpointConfig, FaultSpec } from "./types.js";
+
+/**
+ * A dummy personal access token accepted by default. It is not a secret: it only opens the local
+ * emulator, which binds to 127.0.0.1 unless told otherwise.
+ */
+export const DEFAULT_EMULATOR_TOKEN = "dapi-emulator-0000000000000000";
+
+/** The OAuth M2M client of {@link defaultEmulatorOptions} (documented dummy credentials). */
+export const DEFAULT_OAUTH_CLIENT = {
+  clientId: "emulator-client",
+  clientSecret: "emulator-secret-0000000000000000",
+} as const;
+
+/** Workspace id reported by default (the value Databricks' own CLI test server uses). */
+export const DEFAULT_WORKSPACE_ID = "900800700600";
+
+/**
+ * The demo workspace: the endpoints the docs notebook uses, plus one per LLM task.
+ *
+ * - `dolly`: custom MLflow pyfunc model (no task) answering `{"predictions": [...]}` with the
+ *   `ngram` backend, like the notebook's Dolly endpoint.
+ * - `databricks-llama`: `llm/v1/chat`, `FOUNDATION_MODEL_API`, ngram (tools, JSON, streaming).
+ * - `databricks-completions`: `llm/v1/completions`, `FOUNDATION_MODEL_API`, ngram.
+ * - `databricks-embeddings`: `llm/v1/embeddings`, `FOUNDATION_MODEL_API`, hashing embedder.
+ * - OAuth client {@link DEFAULT_OAUTH_CLIENT}, PAT {@link DEFAULT_EMULATOR_TOKEN}.
+ */
+export function defaultEmulatorOptions(): EmulatorOptions {
+  return {
+    host: "127.0.0.1",
+    port: 0,
+    tokens: [DEFAULT_EMULATOR_TOKEN],
+    oauthClients: [{ ...DEFAULT_OAUTH_CLIENT }],
+    tokenLifetimeSeconds: 3600,
+    workspaceId: DEFAULT_WORKSPACE_ID,
+    endpoints: [
+      { name: "dolly", backend: { type: "ngram" } },
+      {
+        name: "databricks-llama",
+        task: "llm/v1/chat",
+        endpointType: "FOUNDATION_MODEL_API",
+        backend: { type: "ngram" },
+      },
+      {
+        name: "databricks-completions",
+        task: "llm/v1/completions",
+        endpointType: "FOUNDATION_MODEL_API",
+        backend: { type: "ngram" },
+      },
+      {
+        name: "databricks-embeddings",
+        task: "llm/v1/embeddings",
+        endpointType: "FOUNDATION_MODEL_API",
+        backend: { type: "hashing-embedder" },
+      },
+    ],
+    driverApps: [],
+    faults: {},
+  };
+}
+
+function fail(path: string, where: string, message: string): never {
+  throw new EmulatorConfigError(`Invalid emulator config ${path}: ${where}: ${message}`);
+}
+
+function checkBackend(path: string, where: string, value: unknown): BackendSpec {
+  if (!isRecord(value)) fail(path, where, "must be an object with a `type`");
+  switch (value["type"]) {
+    case "ngram":
+    case "hashing-embedder":
+    case "echo":
+      return value as BackendSpec;
+    case "scripted":
+      if (!Array.isArray(value["answers"]) && !isRecord(value["answers"])) {
+        fail(path, where, "scripted backends need `answers` (a list or an object)");
+      }
+      return value as BackendSpec;
+    case "openai-upstream":
+      if (typeof value["baseUrl"] !== "string")
+        fail(path, where, "openai-upstream needs `baseUrl`");
+      if (
+        value["timeoutMs"] !== undefined &&
+        (typeof value["timeoutMs"] !== "number" ||
+          !Number.isFinite(value["timeoutMs"]) ||
+          value["timeoutMs"] <= 0)
+      ) {
+        fail(path, where, "openai-upstream `timeoutMs` must be a positive number");
+      }
+      return value as BackendSpec;
+    case "function":
+      return fail(path, where, "`function` backends cannot be configured from JSON");
+    default:
+      return fail(path, where, `unknown backend type ${JSON.stringify(value["type"])}`);
+  }
+}
+
+/**
+ * Read an emulator config file: JSON with the {@link EmulatorOptions} shape (except `log` and
+ * `function` backends). Missing fields keep the {@link startEmulator} defaults; pass the result
+ * to `startEmulator`, or merge it over {@link defaultEmulatorOptions} yourself.
+ */
+export function loadEmulatorConfig(path: string): EmulatorOptions {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new EmulatorConfigError(
+      `Cannot read emulator config ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (!isRecord(parsed)) fail(path, "root", "must be a JSON object");
+  const options: EmulatorOptions = {};
+  const c = parsed;
+  if (c["host"] !== undefined) {
+    if (typeof c["host"] !== "string") fail(path, "host", "must be a string");
+    options.host = c["host"];
+  }
+  if (c["port"] !== undefined) {
+    if (typeof c["port"] !== "number" || !Number.isInteger(c["port"]))
+      fail(path, "port", "must be an integer");
+    options.port = c["port"];
+  }
+  if (c["tokens"] !== undefined) {
+    if (
+      !Array.isArray(c["tokens"]) ||
+      !c["tokens"].every((t) => typeof t === "string" && t !== "")
+    ) {
+      fail(path, "tokens", "must be a list of non-empty strings");
+    }
+    options.tokens = c["tokens"] as string[];
+  }
+  if (c["oauthClients"] !== undefined) {
+    const clients = c["oauthClients"];
+    if (
+      !Array.isArray(clients) ||
+      !clients.every(
+        (x) =>
+          isRecord(x) && typeof x["clientId"] === "string" && typeof x["clientSecret"] === "string",
+      )
+    ) {
+      fail(path, "oauthClients", "must be a list of {clientId, clientSecret}");
+    }
+    options.oauthClients = clients as { clientId: string; clientSecret: string }[];
+  }
+  if (c["tokenLifetimeSeconds"] !== undefined) {
+    if (typeof c["tokenLifetimeSeconds"] !== "number" || c["tokenLifetimeSeconds"] <= 0) {
+      fail(path, "tokenLifetimeSeconds", "must be a positive number");
+    }
+    options.tokenLifetimeSeconds = c["tokenLifetimeSeconds"];
+  }
+  if (c["workspaceId"] !== undefined) options.workspaceId = String(c["workspaceId"]);
+  if (c["endpoints"] !== undefined) {
+    if (!Array.isArray(c["endpoints"])) fail(path, "endpoints", "must be a list");
+    options.endpoints = c["endpoints"].map((e: unknown, i: number): EndpointConfig => {
+      const where = `endpoints[${i}]`;
+      if (!isRecord(e) || typeof e["name"] !== "string" || e["name"] === "")
+        fail(path, where, "needs a `name`");
+      const endpoint: EndpointConfig = { name: e["name"] };
+      if (typeof e["task"] === "string") endpoint.task = e["task"];
+      if (typeof e["endpointType"] === "string") endpoint.endpointType = e["endpointType"];
+      if (e["state"] === "READY" || e["state"] === "NOT_READY") endpoint.state = e["state"];
+      if (typeof e["maxRequestBytes"] === "number") endpoint.maxRequestBytes = e["maxRequestBytes"];
+      if (e["backend"] !== undefined)
+        endpoint.backend = checkBackend(path, `${where}.backend`, e["backend"]);
+      return endpoint;
+    });
+  }
+  if (c["driverApps"] !== undefined) {
+    const apps = c["driverApps"];
+    if (
+      !Array.isArray(apps) ||
+      !apps.every(
+        (a) =>
+          isRecord(a) &&
+          typeof a["clusterId"] === "string" &&
+          a["port"] !== undefined &&
+          a["target"] !== undefined,
+      )
+    ) {
+      fail(path, "driverApps", "must be a list of {clusterId, port, target}");
+    }
+    options.driverApps = apps as {
+      clusterId: string;
+      port: number | string;
+      target: string | number;
+    }[];
+  }
+  if (c["faults"] !== undefined) {
+    if (!isRecord(c["faults"])) fail(path, "faults", "must be an object keyed by endpoint name");
+    options.faults = c["faults"] as Record<string, FaultSpec>;
+  }
+  return options;
+}

@@ -1,0 +1,171 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { errorCodeForStatus } from "./errors.js";
+
+/**
+ * Response helpers shared by every route: the Databricks JSON error shape, the common headers
+ * (`Server: databricks`, `X-Databricks-Reason-Phrase` on errors), and bounded body reading.
+ */
+
+/**
+ * The `error_code` name the emulator sends for a status that has no more specific code: the
+ * Databricks names ({@link errorCodeForStatus}). The one
+ * emulator-specific rule comes first: a non-error status, which only arrives here through an
+ * injected fault (`failNext.status`), gets `BAD_REQUEST` rather than the shared `UNKNOWN`.
+ */
+export function errorCodeFor(status: number): string {
+  return status < 400 ? "BAD_REQUEST" : errorCodeForStatus(status);
+}
+
+/**
+ * Thrown by route handlers to answer with an error. `body` is sent verbatim when it is a string
+ * (with `contentType`), else as JSON.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown> | string,
+    readonly headers: Record<string, string> = {},
+    readonly contentType = "application/json; charset=utf-8",
+  ) {
+    super(typeof body === "string" ? body : String(body["message"] ?? status));
+  }
+}
+
+/** A Databricks-style `{"error_code", "message"}` error. */
+export function apiError(
+  status: number,
+  message: string,
+  errorCode: string = errorCodeFor(status),
+  headers: Record<string, string> = {},
+): HttpError {
+  return new HttpError(status, { error_code: errorCode, message }, headers);
+}
+
+/** A header-safe reason phrase: printable ASCII, one line, bounded length. */
+function reasonPhrase(message: string): string {
+  const clean = message.replace(/[^\x20-\x7e]+/g, " ").trim();
+  return clean.length > 200 ? `${clean.slice(0, 197)}...` : clean;
+}
+
+/** Headers sent on every answer. */
+export function baseHeaders(): Record<string, string> {
+  return { Server: "databricks" };
+}
+
+/** Send a JSON answer. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...baseHeaders(),
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Send a raw body with an explicit content type. */
+export function sendRaw(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    ...baseHeaders(),
+    "Content-Type": contentType,
+    "Content-Length": Buffer.byteLength(body),
+    ...headers,
+  });
+  res.end(body);
+}
+
+/** Send an {@link HttpError}, adding `X-Databricks-Reason-Phrase` for error statuses. */
+export function sendError(res: ServerResponse, error: HttpError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = error.body;
+  const message =
+    typeof body === "string"
+      ? body
+      : String(body["message"] ?? body["error_description"] ?? body["error"] ?? error.status);
+  const headers: Record<string, string> = { ...error.headers };
+  if (error.status >= 400 && headers["X-Databricks-Reason-Phrase"] === undefined) {
+    headers["X-Databricks-Reason-Phrase"] = reasonPhrase(message);
+  }
+  if (typeof error.body === "string") {
+    sendRaw(res, error.status, error.body, error.contentType, headers);
+  } else {
+    sendJson(res, error.status, error.body, headers);
+  }
+}
+
+/**
+ * Read a request body, keeping at most `limit` bytes in memory. Past the limit the rest is read
+ * and discarded (so the client still receives our 413 instead of a reset), up to `limit * 4 + 1MiB`
+ * after which the socket is destroyed: the emulator never buffers unbounded data.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    const hardCap = limit * 4 + 1024 * 1024;
+    if (Number.isFinite(declared) && declared > hardCap) {
+      req.socket.destroy();
+      reject(tooLarge(limit));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > hardCap) req.socket.destroy();
+    });
+    req.on("end", () => (size > limit ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks))));
+    req.on("error", reject);
+    req.on("close", () => {
+      if (!req.complete) reject(new Error("request aborted"));
+    });
+  });
+}
+
+/** 413 for a body over an endpoint's limit (status and code are the emulator's choice). */
+export function tooLarge(limit: number): HttpError {
+  return apiError(
+    413,
+    `Request payload size exceeds the limit of ${limit} bytes for this endpoint.`,
+    "REQUEST_ENTITY_TOO_LARGE",
+  );
+}
+
+/** Parsed `Content-Type`: lower-cased MIME type and parameters (as MLflow splits them). */
+export function parseContentType(header: string | undefined): {
+  raw: string;
+  mime: string;
+  params: Map<string, string>;
+} {
+  const raw = header ?? "";
+  const parts = raw.split(";").map((p) => p.trim());
+  const params = new Map<string, string>();
+  for (const pair of parts.slice(1)) {
+    const at = pair.indexOf("=");
+    const key = at === -1 ? pair : pair.slice(0, at);
+    params.set(key, at === -1 ? "" : pair.slice(at + 1));
+  }
+  return { raw, mime: (parts[0] ?? "").toLowerCase(), params };
+}
+
+/** Drop the query string, so logs never carry `?token=`-style secrets. */
+export function pathOnly(url: string | undefined): string {
+  const value = url ?? "/";
+  const q = value.indexOf("?");
+  return q === -1 ? value : value.slice(0, q);
+}

@@ -1,0 +1,199 @@
+import { EmulatorConfigError } from "./errors.js";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { authenticate } from "./auth.js";
+import { DEFAULT_EMULATOR_TOKEN, DEFAULT_WORKSPACE_ID, defaultEmulatorOptions } from "./config.js";
+import { driverAppKey, forwardToDriverApp, parseDriverProxyPath } from "./driver_proxy.js";
+import { createEndpointEntry } from "./endpoints.js";
+import { FaultTable } from "./faults.js";
+import { apiError, HttpError, pathOnly, sendError, sendJson } from "./http_util.js";
+import { handleInvocation } from "./invocations.js";
+import { authorizationServerMetadata, handleTokenRequest, TokenStore } from "./oauth.js";
+import { handleOpenAIRoute } from "./openai_routes.js";
+import type { EmulatorState } from "./state.js";
+import { StatsTable } from "./stats.js";
+import type { EmulatorHandle, EmulatorOptions } from "./types.js";
+import { sendEndpoint, sendEndpointList, sendHostMetadata, sendMe } from "./workspace_api.js";
+
+function notFound(method: string, path: string): HttpError {
+  // Real workspaces quote the path without its `/api/<version>` prefix ("No API found for 'GET /repos'").
+  const shown = path.replace(/^\/api\/\d[^/]*(?=\/)/, "");
+  return apiError(404, `No API found for '${method} ${shown}'`, "ENDPOINT_NOT_FOUND");
+}
+
+function segment(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+async function route(
+  state: EmulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const url = req.url ?? "/";
+  const path = pathOnly(url);
+  const query = url.slice(path.length);
+
+  // Public documents: discovery must work before a client holds any credential.
+  if (path === "/.well-known/databricks-config" && method === "GET")
+    return sendHostMetadata(state, res);
+  if (path === "/oidc/.well-known/oauth-authorization-server" && method === "GET") {
+    return sendJson(res, 200, authorizationServerMetadata(state.base));
+  }
+  if (path === "/oidc/v1/token" && method === "POST") {
+    return handleTokenRequest(req, res, state.oauthClients, state.tokens);
+  }
+
+  const principal = authenticate(req, state.pats, state.tokens);
+
+  if (path === "/api/2.0/preview/scim/v2/Me" && method === "GET")
+    return sendMe(state, res, principal);
+  if (path === "/api/2.0/serving-endpoints" && method === "GET")
+    return sendEndpointList(state, res);
+  let match = /^\/api\/2\.0\/serving-endpoints\/([^/]+)$/.exec(path);
+  if (match !== null && method === "GET") return sendEndpoint(state, res, segment(match[1] ?? ""));
+
+  if (method === "POST") {
+    if (path === "/serving-endpoints/chat/completions")
+      return handleOpenAIRoute(state, req, res, "chat");
+    if (path === "/serving-endpoints/completions")
+      return handleOpenAIRoute(state, req, res, "completions");
+    if (path === "/serving-endpoints/embeddings")
+      return handleOpenAIRoute(state, req, res, "embeddings");
+    // The `/api/serving-endpoints/...` alias is what sdk-js calls (inferred; unknown #8).
+    match = /^\/(?:api\/)?serving-endpoints\/([^/]+)\/invocations$/.exec(path);
+    if (match !== null) return handleInvocation(state, req, res, segment(match[1] ?? ""));
+  }
+
+  const proxy = parseDriverProxyPath(path);
+  if (proxy !== undefined) {
+    // `o/0` means "the workspace of this host"; any other org must be this workspace (unknown #7).
+    if (proxy.org !== "0" && proxy.org !== state.workspaceId) {
+      throw apiError(403, `Org ${proxy.org} does not match this workspace.`, "PERMISSION_DENIED");
+    }
+    const key = driverAppKey(proxy.clusterId, proxy.port);
+    const done = state.stats.begin(key);
+    try {
+      const faults = await state.faults.apply(key, req);
+      if (faults === null) return;
+      return await forwardToDriverApp(req, res, proxy, state.driverApps.get(key), query);
+    } finally {
+      done();
+    }
+  }
+  throw notFound(method, path);
+}
+
+/**
+ * Start a local Databricks workspace emulator on `node:http` (default `127.0.0.1`, ephemeral
+ * port). It serves host metadata, OAuth M2M, SCIM `Me`, serving-endpoint metadata, invocations for
+ * every task, the OpenAI-compatible routes and the cluster driver proxy, with fault injection.
+ * Each module of `src/emulator` documents its part of the wire behaviour, including every detail
+ * the protocol reference leaves open and the choice made for it.
+ *
+ * @param options Called with no argument (`startEmulator()`), the emulator starts the demo
+ * workspace of {@link defaultEmulatorOptions}: the PAT {@link DEFAULT_EMULATOR_TOKEN}, the OAuth
+ * client `DEFAULT_OAUTH_CLIENT` and the endpoints `dolly`, `databricks-llama`,
+ * `databricks-completions` and `databricks-embeddings`. An explicit options object is taken as
+ * the whole configuration: each field it leaves out gets its own default (see
+ * {@link EmulatorOptions}), so `startEmulator({})` has the PAT only, no OAuth client and no
+ * endpoints. To change a few settings of the demo workspace, spread it:
+ * `startEmulator({ ...defaultEmulatorOptions(), port: 8080 })`.
+ */
+export async function startEmulator(
+  options: EmulatorOptions = defaultEmulatorOptions(),
+): Promise<EmulatorHandle> {
+  const pats = options.tokens ?? [DEFAULT_EMULATOR_TOKEN];
+  const log = options.log;
+  const state: EmulatorState = {
+    base: "",
+    workspaceId: options.workspaceId ?? DEFAULT_WORKSPACE_ID,
+    pats,
+    oauthClients: options.oauthClients ?? [],
+    tokens: new TokenStore(options.tokenLifetimeSeconds ?? 3600, () => `${state.base}/oidc`),
+    endpoints: new Map(),
+    driverApps: new Map(),
+    faults: new FaultTable(options.faults ?? {}),
+    stats: new StatsTable(),
+    startedAt: Date.now(),
+  };
+  for (const endpoint of options.endpoints ?? []) {
+    state.endpoints.set(endpoint.name, createEndpointEntry(endpoint, state.startedAt));
+  }
+  for (const app of options.driverApps ?? [])
+    state.driverApps.set(driverAppKey(app.clusterId, app.port), app);
+
+  const server = createServer((req, res) => {
+    state.stats.countRequest();
+    const started = Date.now();
+    if (log !== undefined) {
+      res.on("close", () => {
+        // Path only: queries may carry secrets (`?token=` on driver-proxy file servers).
+        log(
+          `${req.method ?? "GET"} ${pathOnly(req.url)} ${res.statusCode} ${Date.now() - started}ms`,
+        );
+      });
+    }
+    route(state, req, res).catch((error: unknown) => {
+      if (error instanceof HttpError) {
+        // Drain what is left of the body so keep-alive connections stay usable.
+        if (!req.complete) req.resume();
+        sendError(res, error);
+        return;
+      }
+      if (res.destroyed || req.destroyed) return;
+      sendError(
+        res,
+        apiError(500, `Internal emulator error: ${(error as Error).message}`, "INTERNAL_ERROR"),
+      );
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  state.base = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`;
+
+  return {
+    url: state.base,
+    port: address.port,
+    token: pats[0] ?? "",
+    workspaceId: state.workspaceId,
+    get requests() {
+      return state.stats.requests;
+    },
+    stats: () => state.stats.snapshot(),
+    resetStats: () => state.stats.reset(),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        server.closeAllConnections();
+      }),
+    setFault: (key, fault) => state.faults.set(key, fault),
+    clearFaults: (key) => state.faults.clear(key),
+    addEndpoint: (endpoint) => {
+      state.endpoints.set(endpoint.name, createEndpointEntry(endpoint));
+    },
+    removeEndpoint: (name) => state.endpoints.delete(name),
+    setEndpointState: (name, ready) => {
+      const entry = state.endpoints.get(name);
+      if (entry === undefined)
+        throw new EmulatorConfigError(`Unknown emulator endpoint '${name}'.`);
+      entry.config = { ...entry.config, state: ready };
+    },
+    addDriverApp: (app) => {
+      state.driverApps.set(driverAppKey(app.clusterId, app.port), app);
+    },
+  };
+}

@@ -1,0 +1,16 @@
+export { Databricks } from "./llms.js";
+export type {
+  DatabricksCallOptions,
+  DatabricksInput,
+  DatabricksRequest,
+  TransformInputFn,
+  TransformOutputFn,
+} from "./llms.js";
+export { ChatDatabricks } from "./chat_models.js";
+export type { ChatDatabricksCallOptions, ChatDatabricksInput } from "./chat_models.js";
+export { DatabricksEmbeddings, parseEmbeddingsResponse } from "./embeddings.js";
+export type { DatabricksEmbeddingsInput, DatabricksEmbeddingsInputFormat } from "./embeddings.js";
+export * from "./errors.js";
+export type { DatabricksConnectionOptions } from "./options.js";
+export type { CredentialsProvider } from "./auth/types.js";
+export type { CredentialsLike, DatabricksAuthOptions } from "./auth/resolve.js";
