@@ -1,0 +1,76 @@
+import { DatabricksTimeoutError } from "../errors.js";
+
+/** The caller's signal combined with a restartable timer; remembers whether the timer fired. */
+export class InactivityDeadline {
+  readonly signal: AbortSignal;
+  timedOut = false;
+  private readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    callerSignal: AbortSignal | undefined,
+    private readonly timeoutMs: number,
+  ) {
+    this.signal = callerSignal
+      ? AbortSignal.any([callerSignal, this.controller.signal])
+      : this.controller.signal;
+    this.restart();
+  }
+
+  restart(): void {
+    this.clear();
+    if (!(this.timeoutMs > 0 && Number.isFinite(this.timeoutMs))) return;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(timeoutError(this.timeoutMs));
+    }, this.timeoutMs);
+    this.timer.unref?.();
+  }
+
+  clear(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Await one read, reporting our own timer's abort as a timeout; the timer keeps running. */
+  async guardKeepRunning<T>(reading: Promise<T>): Promise<T> {
+    try {
+      return await reading;
+    } catch (error) {
+      throw this.timedOut ? timeoutError(this.timeoutMs) : error;
+    }
+  }
+
+  /** Await a body read, reporting our own timer's abort as a timeout; the timer stops after it. */
+  async guard<T>(reading: Promise<T>): Promise<T> {
+    try {
+      return await reading;
+    } catch (error) {
+      throw this.timedOut ? timeoutError(this.timeoutMs) : error;
+    } finally {
+      this.clear();
+    }
+  }
+}
+
+/** A body whose every piece re-arms the deadline: the timeout bounds each gap, not the whole stream. */
+export async function* guardedChunks(
+  chunks: AsyncIterable<Uint8Array>,
+  deadline: InactivityDeadline,
+): AsyncGenerator<Uint8Array> {
+  try {
+    const iterator = chunks[Symbol.asyncIterator]();
+    for (;;) {
+      const step = await deadline.guardKeepRunning(iterator.next());
+      if (step.done) return;
+      deadline.restart();
+      yield step.value;
+    }
+  } finally {
+    deadline.clear();
+  }
+}
+
+export function timeoutError(timeoutMs: number): DatabricksTimeoutError {
+  return new DatabricksTimeoutError(`Request timed out after ${timeoutMs} ms`);
+}
