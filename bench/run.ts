@@ -21,7 +21,7 @@ import { CHAT_BODY, COMPLETION_BODY } from "./fixtures.js";
 import { fmt, ratio, table } from "./stats.js";
 
 // Builds inject the version; running the sources with tsx does not (see scripts/demo.ts).
-const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+const pkg = JSON.parse(readFileSync(new URL("../packages/langchain-databricks/package.json", import.meta.url), "utf8")) as {
   version: string;
 };
 Object.assign(globalThis, { __PKG_VERSION__: pkg.version });
@@ -235,7 +235,7 @@ try {
 
   if (selected.has("s6")) {
     console.log(`\n## S6 — cold start: fresh \`node\` processes (median of ${counts.s6Runs})\n`);
-    const dist = new URL("../dist/index.mjs", import.meta.url);
+    const dist = new URL("../packages/langchain-databricks/dist/index.mjs", import.meta.url);
     if (!existsSync(dist)) throw new Error("S6 imports dist/index.mjs: run `npm run build` first");
     const built = statSync(dist).mtime;
     console.log(

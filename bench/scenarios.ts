@@ -331,7 +331,7 @@ interface ColdCase {
 /** S6: fresh `node` processes importing each package (and, for two, making a first call). */
 export async function s6ColdStart(server: BenchServer, runs: number): Promise<Row[]> {
   const root = fileURLToPath(new URL("..", import.meta.url));
-  const ours = new URL("../dist/index.mjs", import.meta.url).href;
+  const ours = new URL("../packages/langchain-databricks/dist/index.mjs", import.meta.url).href;
   const timed = (body: string): string =>
     `const t0 = performance.now(); ${body}; const t1 = performance.now(); ` +
     `process.stdout.write(JSON.stringify({ startMs: t0, workMs: t1 - t0 }));`;
