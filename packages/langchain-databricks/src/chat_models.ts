@@ -30,34 +30,27 @@ import {
 } from "@langchain/core/utils/standard_schema";
 import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/types";
 import { DatabricksConfigError } from "./errors.js";
+import { callExtraParams, settleGenerationOptions } from "./generation_options.js";
+import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
 import {
   CONNECTION_SECRETS,
-  callLimited,
-  createCaller,
-  limitedStream,
-  createDatabricksClient,
   markUnserializableKwargs,
   redactSecretKwargs,
-  type DatabricksConnectionOptions,
-} from "./options.js";
-import type { DatabricksClient } from "./transport/client.js";
+} from "./serialization.js";
+import type { DatabricksGenerationCallOptions, DatabricksLanguageModelOptions } from "./types.js";
 import { parseChatResponse } from "./utils/chat_outputs.js";
 import { invocationsPath } from "./utils/paths.js";
 import { chatStop } from "./utils/stop.js";
-import { isRecord, nonEmpty, setIfDefined, type JsonRecord } from "./utils/values.js";
+import { isRecord, setIfDefined, type JsonRecord } from "./utils/values.js";
 import { ChatStreamAssembler } from "./utils/chat_stream.js";
 import { toOpenAITools, toWireToolChoice } from "./utils/chat_tools.js";
 import { toWireMessages } from "./utils/messages.js";
-import { abortError, asDatabricksError, withAbortAsDatabricksError } from "./utils/abort.js";
+import type { DatabricksClient } from "./transport/client.js";
 import { packageVersion } from "./version.js";
 
 /** Options of one call (`invoke(messages, options)`), overriding the instance's for that call. */
-export interface ChatDatabricksCallOptions extends BaseChatModelCallOptions {
-  /**
-   * Stop sequences for this call. They replace the instance's `stop` (LangChain.js convention; the
-   * Python successor lets the instance win). Sent to the server and also cut client-side.
-   */
-  stop?: string[];
+export interface ChatDatabricksCallOptions
+  extends BaseChatModelCallOptions, DatabricksGenerationCallOptions {
   /** Tools the model may call: LangChain tools, `{name, description, schema}` or OpenAI tool dicts. */
   tools?: BindToolsInput[];
   /**
@@ -69,136 +62,114 @@ export interface ChatDatabricksCallOptions extends BaseChatModelCallOptions {
   strict?: boolean;
   /** OpenAI-style `response_format` (`{type: "json_object"}` or `{type: "json_schema", ...}`). */
   response_format?: Record<string, unknown>;
-  /** Sampling temperature for this call. */
-  temperature?: number;
-  /** Maximum completion tokens for this call (`max_tokens`). */
-  maxTokens?: number;
-  /** Extra top-level body fields for this call, merged over the instance's `extraParams`. */
-  extraParams?: Record<string, unknown>;
   /** Emit the final usage chunk when streaming (overrides the instance's `streamUsage`). */
   streamUsage?: boolean;
 }
 
-/** Constructor options of {@link ChatDatabricks}. */
-export interface ChatDatabricksInput extends BaseChatModelParams, DatabricksConnectionOptions {
-  /** Serving endpoint name (`POST /serving-endpoints/{model}/invocations`). Required (or `endpoint`). */
-  model?: string;
-  /** Alias of `model` (the older Python classes' name). */
-  endpoint?: string;
-  /** Sampling temperature; sent only when set. */
-  temperature?: number;
-  /** Maximum completion tokens, sent as `max_tokens` only when set. */
-  maxTokens?: number;
-  /** Number of choices; sent only when set and not 1. Streaming streams choice 0 only. */
-  n?: number;
-  /** Default stop sequences: sent when non-empty, and the answer is cut at the first one. */
-  stop?: string[];
-  /**
-   * Extra top-level body fields (e.g. `top_p`, `custom_inputs`), as the Python successor's
-   * `extra_params`. The named options above win over a same-named key here.
-   */
-  extraParams?: Record<string, unknown>;
+/** Options of `ChatDatabricks` that no other class has. */
+export interface ChatDatabricksOwnOptions {
   /**
    * When streaming, emit one final chunk with `usage_metadata` (the totals, however the server
    * reports them). @default true
    */
-  streamUsage?: boolean;
+  streamUsage?: boolean | undefined;
   /** Make `invoke` stream under the hood (LangChain convention). @default false */
-  streaming?: boolean;
+  streaming?: boolean | undefined;
   /**
    * Sent as `stream_options` on streaming requests only; not sent by default because custom and
    * agent endpoints may refuse unknown fields, and Foundation Model APIs report usage without it.
    * Set `{ include_usage: true }` for external OpenAI models, which otherwise report no usage.
    */
-  streamOptions?: Record<string, unknown>;
+  streamOptions?: Record<string, unknown> | undefined;
+}
+
+/** Constructor options of {@link ChatDatabricks}. */
+export interface ChatDatabricksInput
+  extends BaseChatModelParams, DatabricksLanguageModelOptions, ChatDatabricksOwnOptions {}
+
+/** Body fields the class owns: an `extraParams` key must not silently replace the conversation. */
+const RESERVED_BODY_KEYS = ["messages", "stream"] as const;
+
+function reservedKeyError(key: string, option: string): DatabricksConfigError {
+  return new DatabricksConfigError(
+    `${option} must not contain \`${key}\`: pass the conversation as the messages of invoke()/stream(), and use .stream() to stream.`,
+  );
+}
+
+/**
+ * The settings of a `ChatDatabricks` instance, read-only: what it was built with and uses on every
+ * call (declared once, in the option types). `extraParams` and `modelKwargs` both hold the merged
+ * extra fields.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields typed once, in the option interfaces
+export interface ChatDatabricks extends Readonly<
+  Pick<ChatDatabricksInput, "temperature" | "maxTokens" | "n" | "stop" | "streamOptions">
+> {
+  readonly endpoint: string;
+  /** Alias of `endpoint` (the LangChain.js name). */
+  readonly model: string;
+  /** The transport (host, auth, retries). */
+  readonly client: DatabricksClient;
+  readonly extraParams: Readonly<Record<string, unknown>>;
+  readonly modelKwargs: Readonly<Record<string, unknown>>;
+  readonly streamUsage: boolean;
+  readonly streaming: boolean;
 }
 
 /**
  * LangChain chat model for Databricks Model Serving chat endpoints (Foundation Model APIs,
  * external models, agents), sending OpenAI-style chat bodies to
- * `POST /serving-endpoints/{model}/invocations` through the package's one transport (auth,
+ * `POST /serving-endpoints/{endpoint}/invocations` through the package's one transport (auth,
  * retries, timeouts). Supports streaming, tool calling and structured output.
  *
  * Retries happen in the transport only (`maxRetries`, default 3); LangChain's `AsyncCaller` is kept
  * for `maxConcurrency`. A stream that fails after its first byte is never restarted.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIMessageChunk> {
   static override lc_name(): string {
     return "ChatDatabricks";
   }
 
-  override lc_serializable = true;
-
   override get lc_secrets(): Record<string, string> {
     return { ...CONNECTION_SECRETS };
   }
 
-  override get lc_aliases(): Record<string, string> {
-    return { endpoint: "model" };
-  }
+  private readonly support: ModelSupport;
 
-  /** Serving endpoint name. */
-  model: string;
-  /** Requests in flight at most (LangChain's `maxConcurrency`); unlimited when undefined. */
-  readonly maxConcurrency: number | undefined;
-  /** Sampling temperature, when set. */
-  temperature: number | undefined;
-  /** Maximum completion tokens (`max_tokens`), when set. */
-  maxTokens: number | undefined;
-  /** Number of choices, when set. */
-  n: number | undefined;
-  /** Default stop sequences (a call's `stop` replaces them). */
-  stop: string[] | undefined;
-  /** Extra top-level body fields. */
-  extraParams: Record<string, unknown>;
-  /** Whether streaming ends with one usage chunk. */
-  streamUsage: boolean;
-  /** Whether `invoke` streams under the hood. */
-  streaming: boolean;
-  /** `stream_options` sent on streaming requests, if any. */
-  streamOptions: Record<string, unknown> | undefined;
-
-  /** The shared transport (host, auth, retries). */
-  readonly client: DatabricksClient;
-
-  constructor(model: string, fields?: Omit<ChatDatabricksInput, "model">);
+  constructor(endpoint: string, fields?: Omit<ChatDatabricksInput, "endpoint" | "model">);
   constructor(fields: ChatDatabricksInput);
   constructor(
-    modelOrFields: string | ChatDatabricksInput,
-    maybeFields?: Omit<ChatDatabricksInput, "model">,
+    endpointOrFields: string | ChatDatabricksInput,
+    maybeFields?: Omit<ChatDatabricksInput, "endpoint" | "model">,
   ) {
     const fields: ChatDatabricksInput =
-      typeof modelOrFields === "string" ? { ...maybeFields, model: modelOrFields } : modelOrFields;
-    super(fields);
+      typeof endpointOrFields === "string"
+        ? { ...maybeFields, endpoint: endpointOrFields }
+        : endpointOrFields;
+    super(checkModelFields(fields, "ChatDatabricks"));
     this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
     this._addVersion("langchain-databricks", packageVersion());
-    const model = nonEmpty(fields.model) ?? nonEmpty(fields.endpoint);
-    if (model === undefined) {
+    const endpoint = resolveEndpoint(fields, "ChatDatabricks");
+    if (endpoint === undefined) {
       throw new DatabricksConfigError(
-        "ChatDatabricks needs `model`: the name of the serving endpoint to query (alias `endpoint`).",
+        "ChatDatabricks needs `endpoint`: the name of the serving endpoint to query (aliases `model`, `endpointName`).",
       );
     }
-    if (
-      fields.model !== undefined &&
-      fields.endpoint !== undefined &&
-      fields.model !== fields.endpoint
-    ) {
-      throw new DatabricksConfigError(
-        `Both \`model\` ("${fields.model}") and its alias \`endpoint\` ("${fields.endpoint}") were given; pass only \`model\`.`,
-      );
-    }
-    this.client = createDatabricksClient(fields).client;
-    this.caller = createCaller({ maxConcurrency: fields.maxConcurrency });
-    this.maxConcurrency = fields.maxConcurrency;
-    this.model = model;
-    this.temperature = fields.temperature;
-    this.maxTokens = fields.maxTokens;
-    this.n = fields.n;
-    this.stop = fields.stop;
-    this.extraParams = { ...rejectReservedKeys(fields.extraParams, "extraParams") };
-    this.streamUsage = fields.streamUsage ?? true;
-    this.streaming = fields.streaming ?? false;
-    this.streamOptions = fields.streamOptions;
+    const generation = settleGenerationOptions(
+      fields,
+      "the ChatDatabricks options",
+      RESERVED_BODY_KEYS,
+      reservedKeyError,
+    );
+    this.support = new ModelSupport(fields);
+    this.support.attach(this, endpoint, {
+      ...generation,
+      lc_serializable: true,
+      streamUsage: fields.streamUsage ?? true,
+      streaming: fields.streaming ?? false,
+      streamOptions: fields.streamOptions,
+    });
   }
 
   _llmType(): string {
@@ -208,7 +179,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
   override getLsParams(options: this["ParsedCallOptions"]): LangSmithParams {
     const params: LangSmithParams = {
       ls_provider: "databricks",
-      ls_model_name: this.model,
+      ls_model_name: this.endpoint,
       ls_model_type: "chat",
     };
     const temperature = options.temperature ?? this.temperature;
@@ -221,14 +192,16 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
   }
 
   /**
-   * The wire fields of a request besides `messages` and `stream`: the only place camelCase options
-   * become snake_case. Nothing is `null`, and `stop`/`tools` are never empty. Precedence: instance
+   * The wire fields of a request besides `messages` and `stream`: the only place options become
+   * wire names. Nothing is `null`, and `stop`/`tools` are never empty. Precedence: instance
    * `extraParams` < call `extraParams` < the named options (instance, then call).
    */
-  override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
+  override invocationParams(options?: Partial<this["ParsedCallOptions"]>): Record<string, unknown> {
     const params: Record<string, unknown> = {
       ...this.extraParams,
-      ...rejectReservedKeys(options?.extraParams, "the extraParams call option"),
+      ...callExtraParams(options ?? {}, RESERVED_BODY_KEYS, (key, option) =>
+        reservedKeyError(key, `${option} in the call options`),
+      ),
     };
     setIfDefined(params, "temperature", options?.temperature ?? this.temperature);
     setIfDefined(params, "max_tokens", options?.maxTokens ?? this.maxTokens);
@@ -246,7 +219,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
   }
 
   override _identifyingParams(): Record<string, unknown> {
-    return { model: this.model, host: this.client.host, ...this.invocationParams() };
+    return { endpoint: this.endpoint, host: this.client.host, ...this.invocationParams() };
   }
 
   /**
@@ -264,7 +237,6 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): Promise<ChatResult> {
-    if (options.signal?.aborted) throw abortError(options.signal, "Request");
     if (this.streaming) {
       let final: ChatGenerationChunk | undefined;
       for await (const chunk of this._streamResponseChunks(messages, options, runManager)) {
@@ -274,18 +246,12 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       return { generations: [generation], llmOutput: tokenUsageOutput(generation.message) };
     }
     const body = { messages: toWireMessages(messages), ...this.invocationParams(options) };
-    const { data, headers } = await callLimited(
-      this.caller,
-      this.maxConcurrency,
-      options.signal,
-      () =>
-        this.client.requestJson("POST", invocationsPath(this.model), body, {
-          signal: options.signal,
-          maxRetries: options.maxRetries,
-        }),
-    ).catch((error: unknown) => {
-      throw asDatabricksError(error, options.signal);
-    });
+    const { data, headers } = await this.support.requestJson(
+      "POST",
+      invocationsPath(this.endpoint),
+      body,
+      { signal: options.signal, maxRetries: options.maxRetries },
+    );
     const { generations } = parseChatResponse(data, {
       headers,
       stop: chatStop(options.stop, this.stop),
@@ -297,14 +263,14 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
   /**
    * @internal LangChain hook: SSE streaming. The request, its retries and the first event run
    * inside the concurrency limiter; after that, a failure is thrown and the stream never restarts.
-   * Usage and response metadata arrive once, in a final empty chunk.
+   * Usage and response metadata (with `served_model_name`) arrive once, in a final empty chunk.
    */
   override async *_streamResponseChunks(
     messages: BaseMessage[],
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    yield* withAbortAsDatabricksError(
+    yield* this.support.cancellable(
       this.streamChunks(messages, options, runManager),
       options.signal,
     );
@@ -315,28 +281,25 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    if (options.signal?.aborted) throw abortError(options.signal, "Request");
-    const stop = chatStop(options.stop, this.stop);
     const body: JsonRecord = {
       messages: toWireMessages(messages),
       ...this.invocationParams(options),
       stream: true,
     };
     if (this.streamOptions) body["stream_options"] = this.streamOptions;
+    // Filled when the response starts; the assembler reads it for the final metadata chunk.
+    const headers: Record<string, string> = {};
     const assembler = new ChatStreamAssembler({
-      stop,
+      stop: chatStop(options.stop, this.stop),
       streamUsage: options.streamUsage ?? this.streamUsage,
+      headers,
     });
-    const events = this.client.streamJson(invocationsPath(this.model), body, {
+    const events = this.support.streamJson(invocationsPath(this.endpoint), body, {
       signal: options.signal,
       maxRetries: options.maxRetries,
+      onResponseHeaders: (received) => Object.assign(headers, received),
     });
-    for await (const event of limitedStream(
-      this.caller,
-      this.maxConcurrency,
-      options.signal,
-      events,
-    )) {
+    for await (const event of events) {
       yield* emitChunks(assembler.push(event), runManager);
       // A stop sequence was seen: closing the connection spares the rest of the generation.
       if (assembler.done) break;
@@ -500,23 +463,6 @@ function tokenUsageOutput(message: BaseMessage): Record<string, unknown> {
       totalTokens: usage.total_tokens,
     },
   };
-}
-
-/** Body fields the class owns: an `extraParams` key must not silently replace the conversation. */
-const RESERVED_BODY_KEYS = ["messages", "stream"] as const;
-
-function rejectReservedKeys(
-  params: Record<string, unknown> | undefined,
-  where: string,
-): Record<string, unknown> | undefined {
-  for (const key of RESERVED_BODY_KEYS) {
-    if (params && key in params) {
-      throw new DatabricksConfigError(
-        `${where} must not contain \`${key}\`: pass the conversation as the messages of invoke()/stream(), and use .stream() to stream.`,
-      );
-    }
-  }
-  return params;
 }
 
 /** Yield each chunk and report it to the callbacks as a new token. */

@@ -1,13 +1,10 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
-import {
-  createCaller,
-  createDatabricksClient,
-  type DatabricksConnectionOptions,
-} from "./options.js";
+import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
+import type { DatabricksModelOptions, Settled } from "./types.js";
 import type { DatabricksClient } from "./transport/client.js";
 import { invocationsPath } from "./utils/paths.js";
-import { isRecord, nonEmpty } from "./utils/values.js";
+import { isRecord } from "./utils/values.js";
 
 /**
  * How texts are sent to the endpoint:
@@ -22,23 +19,23 @@ import { isRecord, nonEmpty } from "./utils/values.js";
 export type DatabricksEmbeddingsInputFormat =
   "input" | "inputs" | "instances" | "dataframe_records";
 
-/** Constructor options of {@link DatabricksEmbeddings}. */
-export interface DatabricksEmbeddingsInput extends EmbeddingsParams, DatabricksConnectionOptions {
-  /** Serving endpoint name (`POST /serving-endpoints/{endpoint}/invocations`). Required (or `model`). */
-  endpoint?: string;
-  /** Alias of `endpoint`. */
-  model?: string;
+/** Options of `DatabricksEmbeddings` that no other class has. */
+export interface DatabricksEmbeddingsOwnOptions {
   /** Extra body fields for `embedQuery` (e.g. `{instruction: "..."}`). @default {} */
-  queryParams?: Record<string, unknown>;
+  queryParams?: Record<string, unknown> | undefined;
   /** Extra body fields for `embedDocuments`. @default {} */
-  documentsParams?: Record<string, unknown>;
+  documentsParams?: Record<string, unknown> | undefined;
   /** Texts per request, as the Python classes send. @default 20 */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Request envelope; see {@link DatabricksEmbeddingsInputFormat}. @default "input" */
-  inputFormat?: DatabricksEmbeddingsInputFormat;
+  inputFormat?: DatabricksEmbeddingsInputFormat | undefined;
   /** Column name for `inputFormat: "dataframe_records"`. @default "input" */
-  inputColumn?: string;
+  inputColumn?: string | undefined;
 }
+
+/** Constructor options of {@link DatabricksEmbeddings}. */
+export interface DatabricksEmbeddingsInput
+  extends EmbeddingsParams, DatabricksModelOptions, DatabricksEmbeddingsOwnOptions {}
 
 const DEFAULT_BATCH_SIZE = 20;
 const FORMATS: readonly DatabricksEmbeddingsInputFormat[] = [
@@ -49,42 +46,33 @@ const FORMATS: readonly DatabricksEmbeddingsInputFormat[] = [
 ];
 
 /**
+ * The settings of a `DatabricksEmbeddings` instance, read-only: what it was built with and uses
+ * on every call, defaults applied (declared once, in the option types).
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields typed once, in the option interfaces
+export interface DatabricksEmbeddings extends Settled<DatabricksEmbeddingsOwnOptions> {
+  readonly endpoint: string;
+  /** Alias of `endpoint` (the LangChain.js name). */
+  readonly model: string;
+  /** The transport (host, auth, retries). */
+  readonly client: DatabricksClient;
+}
+
+/**
  * LangChain embeddings for Databricks Model Serving embedding endpoints. Texts are sent in batches
  * of `batchSize`, concurrently up to `maxConcurrency`, through the package's one transport (auth,
  * retries, timeouts); the result keeps the input order.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class DatabricksEmbeddings extends Embeddings {
-  /** Serving endpoint name. */
-  endpoint: string;
-  /** Extra body fields for `embedQuery`. */
-  queryParams: Record<string, unknown>;
-  /** Extra body fields for `embedDocuments`. */
-  documentsParams: Record<string, unknown>;
-  /** Texts per request. */
-  batchSize: number;
-  /** Request envelope. */
-  inputFormat: DatabricksEmbeddingsInputFormat;
-  /** Column name for `dataframe_records`. */
-  inputColumn: string;
-
-  /** The shared transport (host, auth, retries). */
-  readonly client: DatabricksClient;
+  private readonly support: ModelSupport;
 
   constructor(fields: DatabricksEmbeddingsInput) {
-    super(fields);
-    const endpoint = nonEmpty(fields.endpoint) ?? nonEmpty(fields.model);
+    super(checkModelFields(fields, "DatabricksEmbeddings"));
+    const endpoint = resolveEndpoint(fields, "DatabricksEmbeddings");
     if (endpoint === undefined) {
       throw new DatabricksConfigError(
-        "DatabricksEmbeddings needs `endpoint`: the name of the embedding serving endpoint (alias `model`).",
-      );
-    }
-    if (
-      fields.endpoint !== undefined &&
-      fields.model !== undefined &&
-      fields.endpoint !== fields.model
-    ) {
-      throw new DatabricksConfigError(
-        `Both \`endpoint\` ("${fields.endpoint}") and its alias \`model\` ("${fields.model}") were given; pass only \`endpoint\`.`,
+        "DatabricksEmbeddings needs `endpoint`: the name of the embedding serving endpoint (aliases `model`, `endpointName`).",
       );
     }
     const batchSize = fields.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -99,15 +87,14 @@ export class DatabricksEmbeddings extends Embeddings {
         `Invalid inputFormat: ${String(fields.inputFormat)}. Use one of ${FORMATS.map((f) => `"${f}"`).join(", ")}.`,
       );
     }
-    this.client = createDatabricksClient(fields).client;
-    // LangChain's caller only limits concurrency here; the transport is the one retry layer.
-    this.caller = createCaller({ maxConcurrency: fields.maxConcurrency });
-    this.endpoint = endpoint;
-    this.queryParams = { ...fields.queryParams };
-    this.documentsParams = { ...fields.documentsParams };
-    this.batchSize = batchSize;
-    this.inputFormat = inputFormat;
-    this.inputColumn = fields.inputColumn ?? "input";
+    this.support = new ModelSupport(fields);
+    this.support.attach(this, endpoint, {
+      queryParams: { ...fields.queryParams },
+      documentsParams: { ...fields.documentsParams },
+      batchSize,
+      inputFormat,
+      inputColumn: fields.inputColumn ?? "input",
+    });
   }
 
   /** Embed texts with `documentsParams`, `batchSize` per request; vectors in input order. */
@@ -128,9 +115,8 @@ export class DatabricksEmbeddings extends Embeddings {
     const batches: string[][] = [];
     for (let i = 0; i < texts.length; i += this.batchSize)
       batches.push(texts.slice(i, i + this.batchSize));
-    const results = await Promise.all(
-      batches.map((batch) => this.caller.call(() => this.embedBatch(batch, params))),
-    );
+    // Every batch is in flight at once, up to `maxConcurrency`; the order is kept.
+    const results = await Promise.all(batches.map((batch) => this.embedBatch(batch, params)));
     return results.flat();
   }
 
@@ -139,7 +125,12 @@ export class DatabricksEmbeddings extends Embeddings {
     params: Record<string, unknown>,
   ): Promise<number[][]> {
     const path = invocationsPath(this.endpoint);
-    const { data } = await this.client.requestJson("POST", path, this.requestBody(batch, params));
+    const { data } = await this.support.requestJson(
+      "POST",
+      path,
+      this.requestBody(batch, params),
+      {},
+    );
     return parseEmbeddingsResponse(data, batch.length);
   }
 

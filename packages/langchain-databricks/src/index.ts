@@ -2,15 +2,32 @@ export { Databricks } from "./llms.js";
 export type {
   DatabricksCallOptions,
   DatabricksInput,
+  DatabricksOwnOptions,
   DatabricksRequest,
   TransformInputFn,
   TransformOutputFn,
 } from "./llms.js";
 export { ChatDatabricks } from "./chat_models.js";
-export type { ChatDatabricksCallOptions, ChatDatabricksInput } from "./chat_models.js";
+export type {
+  ChatDatabricksCallOptions,
+  ChatDatabricksInput,
+  ChatDatabricksOwnOptions,
+} from "./chat_models.js";
 export { DatabricksEmbeddings, parseEmbeddingsResponse } from "./embeddings.js";
-export type { DatabricksEmbeddingsInput, DatabricksEmbeddingsInputFormat } from "./embeddings.js";
+export type {
+  DatabricksEmbeddingsInput,
+  DatabricksEmbeddingsInputFormat,
+  DatabricksEmbeddingsOwnOptions,
+} from "./embeddings.js";
 export * from "./errors.js";
 export type { DatabricksConnectionOptions } from "./options.js";
+export type {
+  DatabricksChoiceOptions,
+  DatabricksEndpointOptions,
+  DatabricksGenerationCallOptions,
+  DatabricksGenerationOptions,
+  DatabricksLanguageModelOptions,
+  DatabricksModelOptions,
+} from "./types.js";
 export type { CredentialsProvider } from "./auth/types.js";
 export type { CredentialsLike, DatabricksAuthOptions } from "./auth/resolve.js";

@@ -8,16 +8,17 @@ import type { Serialized } from "@langchain/core/load/serializable";
 import { GenerationChunk, type Generation, type LLMResult } from "@langchain/core/outputs";
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
 import {
+  callExtraParams,
+  settleGenerationOptions,
+  validateGenerationOptions,
+} from "./generation_options.js";
+import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
+import {
   CONNECTION_SECRETS,
-  callLimited,
-  createCaller,
-  limitedStream,
-  createDatabricksClient,
   markUnserializableKwargs,
   redactSecretKwargs,
-  type DatabricksConnectionOptions,
-} from "./options.js";
-import type { DatabricksClient } from "./transport/client.js";
+} from "./serialization.js";
+import type { DatabricksGenerationCallOptions, DatabricksLanguageModelOptions } from "./types.js";
 import {
   canStream,
   extractPrediction,
@@ -29,11 +30,13 @@ import {
   wrapRequest,
   type EndpointProfile,
 } from "./utils/envelopes.js";
-import { asDatabricksError, waitFor, withAbortAsDatabricksError } from "./utils/abort.js";
+import { waitFor } from "./utils/abort.js";
 import { readEnv } from "./utils/env.js";
 import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/paths.js";
 import { cutAtStop, llmStop, StreamingStopCutter } from "./utils/stop.js";
 import { assignDefined, isRecord, nonEmpty, setIfDefined } from "./utils/values.js";
+import type { DatabricksClient } from "./transport/client.js";
+import { packageVersion } from "./version.js";
 
 /** A request body as `Databricks` builds it: `{prompt, ...}` before the endpoint envelope. */
 export type DatabricksRequest = Record<string, unknown>;
@@ -46,188 +49,193 @@ export type TransformInputFn = (
 export type TransformOutputFn = (response: unknown) => string | Promise<string>;
 
 /** Options of one call (`invoke(prompt, options)`), overriding the instance's for that call. */
-export interface DatabricksCallOptions extends BaseLLMCallOptions {
-  /** Stop sequences for this call: sent to the server and applied to the answer. */
-  stop?: string[];
-  /** Extra request fields for this call, merged over the instance's `modelKwargs`/`extraParams`. */
-  modelKwargs?: Record<string, unknown>;
-  /** Sampling temperature for this call (sent to `llm/*` endpoints). */
-  temperature?: number;
-  /** Maximum tokens for this call (sent to `llm/*` endpoints as `max_tokens`). */
-  maxTokens?: number;
-}
+export interface DatabricksCallOptions
+  extends BaseLLMCallOptions, DatabricksGenerationCallOptions {}
 
-/** Constructor options of {@link Databricks}. */
-export interface DatabricksInput extends BaseLLMParams, DatabricksConnectionOptions {
-  /** Serving endpoint to query (`POST /serving-endpoints/{name}/invocations`). */
-  endpointName?: string;
+/** Options of `Databricks` that no other class has. */
+export interface DatabricksOwnOptions {
   /**
    * Cluster whose driver runs the app (driver proxy mode). Defaults to `DATABRICKS_CLUSTER_ID` or the
    * config profile's `cluster_id` when `clusterDriverPort` is given.
    */
-  clusterId?: string;
+  clusterId?: string | undefined;
   /** Port of the app on the cluster driver (driver proxy mode), e.g. `"7777"`. */
-  clusterDriverPort?: string | number;
-  /** Alias of `token` (the Python class's `api_token`). */
-  apiToken?: string;
-  /** Extra request fields merged into every request (the seed's name). Must not hold `prompt` or `stop`. */
-  modelKwargs?: Record<string, unknown>;
-  /** Extra request fields (the Python successor's name); merged with `modelKwargs`, which wins. */
-  extraParams?: Record<string, unknown>;
-  /** Sampling temperature, sent only when set and only to `llm/*` endpoints. */
-  temperature?: number;
-  /** Maximum tokens, sent as `max_tokens` only when set and only to `llm/*` endpoints. */
-  maxTokens?: number;
-  /** Number of choices, sent only when set and only to `llm/*` endpoints (the first is used). */
-  n?: number;
-  /** Default stop sequences: sent when non-empty and applied to every answer. */
-  stop?: string[];
+  clusterDriverPort?: string | number | undefined;
   /**
    * The endpoint's task. When set, the endpoint metadata request is skipped: `llm/v1/completions`
    * and `llm/v1/chat` mean an OpenAI-style body, `llama2/chat` and `custom` the custom-model
    * envelope.
    */
-  task?: string;
+  task?: string | undefined;
   /** Reshapes the request (`{prompt, stop?, ...}`) before it is sent. May be async. */
-  transformInputFn?: TransformInputFn;
+  transformInputFn?: TransformInputFn | undefined;
   /** Turns the raw answer into text. May be async. */
-  transformOutputFn?: TransformOutputFn;
+  transformOutputFn?: TransformOutputFn | undefined;
 }
+
+/** Constructor options of {@link Databricks}. */
+export interface DatabricksInput
+  extends BaseLLMParams, DatabricksLanguageModelOptions, DatabricksOwnOptions {}
 
 /** Where requests go, decided once at construction. */
 type Target =
-  | { kind: "serving"; endpointName: string; path: string }
+  | { kind: "serving"; endpoint: string; path: string }
   | { kind: "driver"; clusterId: string; port: string; path: string };
 
-const PROMPT_KWARG_HINT = "Use `transformInputFn` to shape the prompt instead.";
+/** Body fields the class owns, refused in `extraParams`/`modelKwargs` with Python's message (V6). */
+const RESERVED_BODY_KEYS = ["prompt", "stop"] as const;
+
+function reservedKeyError(key: string, option: string): DatabricksConfigError {
+  const hint =
+    key === "stop"
+      ? "Use the `stop` option."
+      : "Use `transformInputFn` to shape the prompt instead.";
+  return new DatabricksConfigError(
+    `model_kwargs must not contain key '${key}' (found in ${option}). ${hint}`,
+  );
+}
+
+/**
+ * The settings of a `Databricks` instance, read-only: what it was built with and uses on every
+ * call (declared once, in the option types). `extraParams` and `modelKwargs` both hold the merged
+ * extra fields; `clusterId`/`clusterDriverPort` are set in driver proxy mode only, `endpoint` in
+ * serving mode only.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields typed once, in the option interfaces
+export interface Databricks extends Readonly<
+  Pick<
+    DatabricksInput,
+    "temperature" | "maxTokens" | "n" | "stop" | "task" | "transformInputFn" | "transformOutputFn"
+  >
+> {
+  readonly endpoint: string | undefined;
+  /** Alias of `endpoint` (the LangChain.js name). */
+  readonly model: string | undefined;
+  /** Alias of `endpoint` (the Python class's `endpoint_name`). */
+  readonly endpointName: string | undefined;
+  /** The transport (host, auth, retries). */
+  readonly client: DatabricksClient;
+  readonly clusterId: string | undefined;
+  /** The driver app port as a string. */
+  readonly clusterDriverPort: string | undefined;
+  readonly extraParams: Readonly<Record<string, unknown>>;
+  readonly modelKwargs: Readonly<Record<string, unknown>>;
+}
 
 /**
  * LangChain LLM for Databricks Model Serving endpoints and cluster driver proxy apps, the TypeScript
  * counterpart of Python's `langchain_community.llms.Databricks`.
  *
- * Serving mode (`endpointName`) posts to `/serving-endpoints/{name}/invocations`, choosing the body
- * envelope from the endpoint's task (read once, lazily). Driver proxy mode (`clusterDriverPort`,
- * optionally `clusterId`) posts the same body to `/driver-proxy-api/o/0/{clusterId}/{port}`.
+ * Serving mode (`endpoint`, alias `endpointName`) posts to `/serving-endpoints/{name}/invocations`,
+ * choosing the body envelope from the endpoint's task (read once, lazily). Driver proxy mode
+ * (`clusterDriverPort`, optionally `clusterId`) posts the same body to
+ * `/driver-proxy-api/o/0/{clusterId}/{port}`.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Databricks extends LLM<DatabricksCallOptions> {
   static override lc_name(): string {
     return "Databricks";
   }
 
-  override lc_serializable = true;
-
   override get lc_secrets(): Record<string, string> {
     return { ...CONNECTION_SECRETS };
   }
 
-  /** Serving endpoint name (serving mode), else undefined. */
-  endpointName: string | undefined;
-  /** Resolved cluster id (driver proxy mode), else undefined. */
-  clusterId: string | undefined;
-  /** Driver app port as a string (driver proxy mode), else undefined. */
-  clusterDriverPort: string | undefined;
-  /** `extraParams` merged with `modelKwargs`: extra fields of every request. */
-  modelKwargs: Record<string, unknown>;
-  /** Sampling temperature, when set. */
-  temperature: number | undefined;
-  /** Maximum tokens (`max_tokens`), when set. */
-  maxTokens: number | undefined;
-  /** Number of choices, when set. */
-  n: number | undefined;
-  /** Default stop sequences. */
-  stop: string[] | undefined;
-  /** The endpoint task given by the user (the metadata request is skipped when set). */
-  task: string | undefined;
-  /** Request reshaping function, if any. */
-  transformInputFn: TransformInputFn | undefined;
-  /** Answer-to-text function, if any. */
-  transformOutputFn: TransformOutputFn | undefined;
-
-  /** The shared transport (host, auth, retries). */
-  readonly client: DatabricksClient;
-  /** Requests in flight at most (LangChain's `maxConcurrency`); unlimited when undefined. */
-  readonly maxConcurrency: number | undefined;
+  private readonly support: ModelSupport;
   private readonly target: Target;
   private profilePromise: Promise<EndpointProfile> | undefined;
 
   constructor(fields: DatabricksInput = {}) {
-    super(fields);
+    super(checkModelFields(fields, "Databricks"));
     this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
-    const target = validateTarget(fields);
-    let resolved: ReturnType<typeof createDatabricksClient>;
+    this._addVersion("langchain-databricks", packageVersion());
+    const endpoint = resolveEndpoint(fields, "Databricks");
+    const clusterId = nonEmpty(fields.clusterId);
+    const port = validateMode(endpoint, clusterId, fields.clusterDriverPort);
+    const generation = settleGenerationOptions(
+      fields,
+      "the Databricks options",
+      RESERVED_BODY_KEYS,
+      reservedKeyError,
+    );
     try {
-      resolved = createDatabricksClient({
-        ...fields,
-        ...(target.clusterId !== undefined ? { clusterId: target.clusterId } : {}),
-      });
+      this.support = new ModelSupport({ ...fields, clusterId });
     } catch (error) {
       // Python reports a missing endpoint or driver port before a missing host or token: keep
       // that order, so the first error names the real mistake.
-      if (
-        error instanceof DatabricksConfigError &&
-        target.endpointName === undefined &&
-        target.port === undefined
-      ) {
-        throw driverModeError(target.clusterId ?? readEnv("DATABRICKS_CLUSTER_ID"), undefined);
+      if (error instanceof DatabricksConfigError && endpoint === undefined && port === undefined) {
+        throw driverModeError(clusterId ?? readEnv("DATABRICKS_CLUSTER_ID"), undefined);
       }
       throw error;
     }
-    this.client = resolved.client;
-    this.caller = createCaller({ maxConcurrency: fields.maxConcurrency });
-    this.maxConcurrency = fields.maxConcurrency;
 
-    if (target.endpointName !== undefined) {
-      this.target = {
-        kind: "serving",
-        endpointName: target.endpointName,
-        path: invocationsPath(target.endpointName),
-      };
+    if (endpoint !== undefined) {
+      this.target = { kind: "serving", endpoint, path: invocationsPath(endpoint) };
     } else {
-      const clusterId = target.clusterId ?? resolved.clusterId;
-      if (clusterId === undefined || target.port === undefined) {
-        throw driverModeError(clusterId, target.port);
+      const resolvedCluster = clusterId ?? this.support.clusterId;
+      if (resolvedCluster === undefined || port === undefined) {
+        throw driverModeError(resolvedCluster, port);
       }
       this.target = {
         kind: "driver",
-        clusterId,
-        port: target.port,
-        path: driverProxyPath(clusterId, target.port),
+        clusterId: resolvedCluster,
+        port,
+        path: driverProxyPath(resolvedCluster, port),
       };
     }
-
-    this.endpointName = target.endpointName;
-    this.clusterId = this.target.kind === "driver" ? this.target.clusterId : undefined;
-    this.clusterDriverPort = this.target.kind === "driver" ? this.target.port : undefined;
-    this.modelKwargs = mergeKwargs(fields.extraParams, fields.modelKwargs, "modelKwargs");
-    this.temperature = fields.temperature;
-    this.maxTokens = fields.maxTokens;
-    this.n = fields.n;
-    this.stop = fields.stop;
-    this.task = fields.task;
-    this.transformInputFn = fields.transformInputFn;
-    this.transformOutputFn = fields.transformOutputFn;
+    const driver = this.target.kind === "driver" ? this.target : undefined;
+    this.support.attach(this, endpoint, {
+      ...generation,
+      lc_serializable: true,
+      clusterId: driver?.clusterId,
+      clusterDriverPort: driver?.port,
+      task: fields.task,
+      transformInputFn: fields.transformInputFn,
+      transformOutputFn: fields.transformOutputFn,
+    });
   }
 
   _llmType(): string {
     return "databricks";
   }
 
-  override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
-    return {
-      endpoint_name: this.endpointName,
-      cluster_id: this.clusterId,
-      cluster_driver_port: this.clusterDriverPort,
-      task: this.task,
-      temperature: options?.temperature ?? this.temperature,
-      max_tokens: options?.maxTokens ?? this.maxTokens,
-      n: this.n,
-      stop: llmStop(options?.stop, this.stop),
-      model_kwargs: { ...this.modelKwargs, ...options?.modelKwargs },
-    };
+  /**
+   * The request fields besides `prompt`, in the Python class's order, and the only place options
+   * become wire names: temperature, n; the instance stop; max_tokens; `extraParams`; this call's
+   * `extraParams`, temperature and max_tokens; this call's stop. Sampling fields go to `llm/*`
+   * endpoints and driver apps (which take extra fields as model kwargs), not to custom models,
+   * whose signatures define their columns (`sampling: false`). Nothing is `null`, no `stop` empty.
+   */
+  override invocationParams(
+    options?: Partial<this["ParsedCallOptions"]>,
+    sampling = true,
+  ): Record<string, unknown> {
+    const params: Record<string, unknown> = {};
+    if (sampling) {
+      setIfDefined(params, "temperature", this.temperature);
+      setIfDefined(params, "n", this.n);
+    }
+    if (this.stop && this.stop.length > 0) params["stop"] = this.stop;
+    if (sampling) setIfDefined(params, "max_tokens", this.maxTokens);
+    assignDefined(params, this.extraParams);
+    assignDefined(params, callExtraParams(options ?? {}, RESERVED_BODY_KEYS, reservedKeyError));
+    if (sampling) {
+      setIfDefined(params, "temperature", options?.temperature);
+      setIfDefined(params, "max_tokens", options?.maxTokens);
+    }
+    if (options?.stop && options.stop.length > 0) params["stop"] = options.stop;
+    return params;
   }
 
   override _identifyingParams(): Record<string, unknown> {
-    return { host: this.client.host, ...this.invocationParams() };
+    return {
+      host: this.client.host,
+      endpoint: this.endpoint,
+      cluster_id: this.clusterId,
+      cluster_driver_port: this.clusterDriverPort,
+      task: this.task,
+      ...this.invocationParams(),
+    };
   }
 
   /**
@@ -245,13 +253,13 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
     _runManager?: CallbackManagerForLLMRun,
   ): Promise<string> {
-    return (await this.completeLimited(prompt, options)).text;
+    return (await this.complete(prompt, options)).text;
   }
 
   /**
-   * @internal LangChain hook: every prompt of a `generate()` call, each through the concurrency
-   * limiter. Each generation's `generationInfo` carries the endpoint's raw answer (`response`) and
-   * the `served-model-name` header (`servedModelName`).
+   * @internal LangChain hook: every prompt of a `generate()` call, each request through the
+   * concurrency limiter. Each generation's `generationInfo` carries the endpoint's raw answer
+   * (`response`) and the `served-model-name` header (`served_model_name`).
    */
   override async _generate(
     prompts: string[],
@@ -259,9 +267,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     _runManager?: CallbackManagerForLLMRun,
   ): Promise<LLMResult> {
     const generations = await Promise.all(
-      prompts.map(async (prompt): Promise<Generation[]> => [
-        await this.completeLimited(prompt, options),
-      ]),
+      prompts.map(async (prompt): Promise<Generation[]> => [await this.complete(prompt, options)]),
     );
     return { generations };
   }
@@ -272,10 +278,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<GenerationChunk> {
-    yield* withAbortAsDatabricksError(
-      this.streamChunks(prompt, options, runManager),
-      options.signal,
-    );
+    yield* this.support.cancellable(this.streamChunks(prompt, options, runManager), options.signal);
   }
 
   private async *streamChunks(
@@ -283,13 +286,14 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<GenerationChunk> {
+    validateGenerationOptions(options, "the call options");
     const target = this.target;
     const profile =
       target.kind === "serving"
-        ? await this.endpointProfile(target.endpointName, options.signal)
+        ? await this.endpointProfile(target.endpoint, options.signal)
         : undefined;
     if (!profile || !canStream(profile) || this.transformOutputFn) {
-      const generation = await this.completeLimited(prompt, options);
+      const generation = await this.complete(prompt, options);
       yield new GenerationChunk(generation);
       await runManager?.handleLLMNewToken(generation.text);
       return;
@@ -297,60 +301,48 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     const request = await this.buildRequest(prompt, options, profile.task);
     const body = { ...wrapRequest(profile, request), stream: true };
     const cutter = new StreamingStopCutter(llmStop(options.stop, this.stop));
-    const events = this.client.streamJson(target.path, body, {
+    let servedModelName: string | undefined;
+    const events = this.support.streamJson(target.path, body, {
       signal: options.signal,
       maxRetries: options.maxRetries,
+      onResponseHeaders: (headers) => {
+        servedModelName = headers["served-model-name"];
+      },
     });
-    for await (const event of limitedStream(
-      this.caller,
-      this.maxConcurrency,
-      options.signal,
-      events,
-    )) {
-      const piece = cutter.push(streamedText(profile, event));
-      if (piece !== "") {
-        yield new GenerationChunk({ text: piece });
-        await runManager?.handleLLMNewToken(piece);
-      }
+    let first = true;
+    const emit = async function* (text: string): AsyncGenerator<GenerationChunk> {
+      if (text === "") return;
+      // The first chunk carries the served model name, as `invoke`'s generationInfo does.
+      const generationInfo =
+        first && servedModelName !== undefined ? { served_model_name: servedModelName } : undefined;
+      first = false;
+      yield new GenerationChunk(generationInfo ? { text, generationInfo } : { text });
+      await runManager?.handleLLMNewToken(text);
+    };
+    for await (const event of events) {
+      yield* emit(cutter.push(streamedText(profile, event)));
       // A stop sequence was seen: closing the connection spares the rest of the generation.
       if (cutter.done) break;
     }
-    const rest = cutter.flush();
-    if (rest !== "") {
-      yield new GenerationChunk({ text: rest });
-      await runManager?.handleLLMNewToken(rest);
-    }
+    yield* emit(cutter.flush());
   }
 
-  /** {@link complete} through the concurrency limiter, with cancellation as a DatabricksError. */
-  private async completeLimited(
-    prompt: string,
-    options: this["ParsedCallOptions"],
-  ): Promise<Generation> {
-    try {
-      return await callLimited(this.caller, this.maxConcurrency, options.signal, () =>
-        this.complete(prompt, options),
-      );
-    } catch (error) {
-      throw asDatabricksError(error, options.signal);
-    }
-  }
-
-  /** One request → text plus the raw answer. */
+  /** One request → text plus the raw answer, the request inside the concurrency limit. */
   private async complete(prompt: string, options: this["ParsedCallOptions"]): Promise<Generation> {
-    const requestOptions = { signal: options.signal, maxRetries: options.maxRetries };
+    validateGenerationOptions(options, "the call options");
+    const call = { signal: options.signal, maxRetries: options.maxRetries };
     const stop = llmStop(options.stop, this.stop);
     let text: string;
     let response: { data: unknown; headers: Record<string, string> };
     const target = this.target;
     if (target.kind === "serving") {
-      const profile = await this.endpointProfile(target.endpointName, options.signal);
+      const profile = await this.endpointProfile(target.endpoint, options.signal);
       const request = await this.buildRequest(prompt, options, profile.task);
-      response = await this.client.requestJson(
+      response = await this.support.requestJson(
         "POST",
         target.path,
         wrapRequest(profile, request),
-        requestOptions,
+        call,
       );
       const prediction = extractPrediction(profile, response.data);
       text = this.transformOutputFn
@@ -358,49 +350,25 @@ export class Databricks extends LLM<DatabricksCallOptions> {
         : textFromPrediction(profile, prediction);
     } else {
       const request = await this.buildRequest(prompt, options, undefined);
-      response = await this.client.requestJson("POST", target.path, request, requestOptions);
+      response = await this.support.requestJson("POST", target.path, request, call);
       text = this.transformOutputFn
         ? await this.transformedText(response.data)
         : requireText(response.data);
     }
     const generationInfo: Record<string, unknown> = { response: response.data };
     const servedModelName = response.headers["served-model-name"];
-    if (servedModelName !== undefined) generationInfo["servedModelName"] = servedModelName;
+    if (servedModelName !== undefined) generationInfo["served_model_name"] = servedModelName;
     return { text: cutAtStop(text, stop), generationInfo };
   }
 
-  /**
-   * The request body, in the Python class's order: prompt; temperature, n; the instance stop;
-   * max_tokens; `modelKwargs`/`extraParams`; this call's `modelKwargs`, temperature and max_tokens;
-   * this call's stop; finally `transformInputFn`. Sampling parameters go to `llm/*` endpoints and
-   * driver apps (which take extra fields as model kwargs), not to custom models, whose signatures
-   * define their columns. Nothing is sent as `null`, and never an empty `stop`.
-   */
+  /** `{prompt, ...invocationParams}`, then `transformInputFn`. */
   private async buildRequest(
     prompt: string,
     options: this["ParsedCallOptions"],
     task: string | undefined,
   ): Promise<DatabricksRequest> {
-    const request: DatabricksRequest = { prompt };
     const sampling = isLlmTask(task) || this.target.kind === "driver";
-    if (sampling) {
-      setIfDefined(request, "temperature", this.temperature);
-      setIfDefined(request, "n", this.n);
-    }
-    if (this.stop && this.stop.length > 0) request["stop"] = this.stop;
-    if (sampling) setIfDefined(request, "max_tokens", this.maxTokens);
-    assignDefined(request, this.modelKwargs);
-    if (options.modelKwargs) {
-      assignDefined(
-        request,
-        mergeKwargs(undefined, options.modelKwargs, "the modelKwargs call option"),
-      );
-    }
-    if (sampling) {
-      setIfDefined(request, "temperature", options.temperature);
-      setIfDefined(request, "max_tokens", options.maxTokens);
-    }
-    if (options.stop && options.stop.length > 0) request["stop"] = options.stop;
+    const request: DatabricksRequest = { prompt, ...this.invocationParams(options, sampling) };
     if (!this.transformInputFn) return request;
     const transformed = await this.transformInputFn({ ...request });
     if (!isRecord(transformed)) {
@@ -424,7 +392,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
 
   /** The endpoint's envelope, from `task` or one cached metadata request (retried if it failed). */
   private endpointProfile(
-    endpointName: string,
+    endpoint: string,
     signal: AbortSignal | undefined,
   ): Promise<EndpointProfile> {
     const explicit = this.task !== undefined ? profileFromTask(this.task) : undefined;
@@ -433,7 +401,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
       // Shared by every concurrent call, so it runs without any one caller's signal: each caller
       // stops waiting on its own abort, and the others still get the answer.
       const pending = this.client
-        .requestJson("GET", endpointMetadataPath(endpointName), undefined)
+        .requestJson("GET", endpointMetadataPath(endpoint), undefined)
         .then(({ data }) => profileFromMetadata(data, this.task));
       pending.catch(() => {
         if (this.profilePromise === pending) this.profilePromise = undefined;
@@ -442,6 +410,29 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     }
     return waitFor(this.profilePromise, signal, "Reading the endpoint metadata");
   }
+}
+
+/**
+ * Mode checks that need no environment, with the Python class's messages (V1, V3, V5); returns
+ * the validated driver port, if any.
+ */
+function validateMode(
+  endpoint: string | undefined,
+  clusterId: string | undefined,
+  rawPort: string | number | undefined,
+): string | undefined {
+  if (endpoint !== undefined && clusterId !== undefined) {
+    throw new DatabricksConfigError(
+      "Cannot set both endpoint_name and cluster_id. Use `endpoint` for a serving endpoint or `clusterId`/`clusterDriverPort` for a driver proxy app.",
+    );
+  }
+  const hasPort = rawPort !== undefined && rawPort !== "";
+  if (endpoint !== undefined && hasPort) {
+    throw new DatabricksConfigError(
+      "Cannot set both endpoint_name and cluster_driver_port. Use `endpoint` for a serving endpoint or `clusterDriverPort` for a driver proxy app.",
+    );
+  }
+  return hasPort ? validatePort(rawPort) : undefined;
 }
 
 /**
@@ -459,65 +450,11 @@ function driverModeError(
   }
   const reason =
     port === undefined
-      ? "no `endpointName`, `clusterId` or `clusterDriverPort` option was given."
+      ? "no `endpoint`, `clusterId` or `clusterDriverPort` option was given."
       : "DATABRICKS_CLUSTER_ID is not set and the config profile has no cluster_id. Set `clusterId`.";
   return new DatabricksConfigError(
     `Neither endpoint_name nor cluster_id was set. And the cluster_id cannot be automatically determined. Received error: ${reason}`,
   );
-}
-
-/** The Python class's keyword names, which a config ported from Python may still use. */
-const PYTHON_OPTION_NAMES: Readonly<Record<string, string>> = {
-  endpoint_name: "endpointName",
-  cluster_id: "clusterId",
-  cluster_driver_port: "clusterDriverPort",
-  api_token: "token",
-  model_kwargs: "modelKwargs",
-  extra_params: "extraParams",
-  max_tokens: "maxTokens",
-  transform_input_fn: "transformInputFn",
-  transform_output_fn: "transformOutputFn",
-  databricks_uri: "profile",
-  allow_dangerous_deserialization: "(nothing: functions are never deserialized)",
-};
-
-/** A Python keyword would be silently ignored and surface as a confusing error later. */
-function rejectPythonNames(fields: DatabricksInput): void {
-  for (const key of Object.keys(fields)) {
-    const camel = PYTHON_OPTION_NAMES[key];
-    if (camel !== undefined) {
-      throw new DatabricksConfigError(
-        `Unknown option \`${key}\` (the Python class's name): use \`${camel}\` instead.`,
-      );
-    }
-  }
-}
-
-/** Mode checks that need no environment, with the Python class's messages. */
-function validateTarget(fields: DatabricksInput): {
-  endpointName: string | undefined;
-  clusterId: string | undefined;
-  port: string | undefined;
-} {
-  rejectPythonNames(fields);
-  const endpointName = nonEmpty(fields.endpointName);
-  const clusterId = nonEmpty(fields.clusterId);
-  const rawPort = fields.clusterDriverPort;
-  if (endpointName !== undefined && clusterId !== undefined) {
-    throw new DatabricksConfigError(
-      "Cannot set both endpoint_name and cluster_id. Use `endpointName` for a serving endpoint or `clusterId`/`clusterDriverPort` for a driver proxy app.",
-    );
-  }
-  const hasPort = rawPort !== undefined && rawPort !== "";
-  if (endpointName !== undefined && hasPort) {
-    throw new DatabricksConfigError(
-      "Cannot set both endpoint_name and cluster_driver_port. Use `endpointName` for a serving endpoint or `clusterDriverPort` for a driver proxy app.",
-    );
-  }
-  const port = hasPort ? validatePort(rawPort) : undefined;
-  if (fields.modelKwargs) mergeKwargs(undefined, fields.modelKwargs, "modelKwargs");
-  if (fields.extraParams) mergeKwargs(undefined, fields.extraParams, "extraParams");
-  return { endpointName, clusterId, port };
 }
 
 function validatePort(raw: string | number): string {
@@ -529,24 +466,6 @@ function validatePort(raw: string | number): string {
     );
   }
   return String(port);
-}
-
-/** `extraParams` then `modelKwargs` (the seed's name wins), refusing the fields the class owns. */
-function mergeKwargs(
-  extraParams: Record<string, unknown> | undefined,
-  modelKwargs: Record<string, unknown> | undefined,
-  name: string,
-): Record<string, unknown> {
-  const merged = { ...extraParams, ...modelKwargs };
-  for (const key of ["prompt", "stop"]) {
-    if (key in merged) {
-      const which = modelKwargs && key in modelKwargs ? name : "extraParams";
-      throw new DatabricksConfigError(
-        `model_kwargs must not contain key '${key}' (found in ${which}). ${key === "stop" ? "Use the `stop` option." : PROMPT_KWARG_HINT}`,
-      );
-    }
-  }
-  return merged;
 }
 
 /** The text piece of one SSE event of an OpenAI-style stream. */

@@ -39,7 +39,7 @@ describe("ChatDatabricks: construction and identity", () => {
     expect(new ChatDatabricks("positional", { host: server.url, token: TEST_TOKEN }).model).toBe(
       "positional",
     );
-    expect(() => chatModel(server, { model: "a", endpoint: "b" })).toThrow(/only `model`/);
+    expect(() => chatModel(server, { model: "a", endpoint: "b" })).toThrow(/two endpoints: `endpoint` \("b"\) and `model` \("a"\)/);
   });
 
   it("has the LangChain identity and masks secrets when serialised", () => {
@@ -49,7 +49,7 @@ describe("ChatDatabricks: construction and identity", () => {
     const serialized = JSON.stringify(model.toJSON());
     expect(serialized).not.toContain(TEST_TOKEN);
     expect(serialized).toContain('"DATABRICKS_TOKEN"');
-    expect(model._identifyingParams()).toMatchObject({ model: "my-endpoint", temperature: 0.2 });
+    expect(model._identifyingParams()).toMatchObject({ endpoint: "my-endpoint", temperature: 0.2 });
   });
 
   it("serialises functions as not_implemented markers", () => {

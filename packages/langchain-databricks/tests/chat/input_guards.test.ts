@@ -29,7 +29,7 @@ describe("ChatDatabricks input guards", () => {
       chatModel(server).invoke("hi", {
         extraParams: { messages: [{ role: "user", content: "OVERRIDE" }] },
       }),
-    ).rejects.toThrow(/the extraParams call option must not contain `messages`/);
+    ).rejects.toThrow(/extraParams in the call options must not contain `messages`/);
     expect(server.requests).toHaveLength(0);
   });
 
@@ -57,6 +57,6 @@ describe("DatabricksEmbeddings input guards", () => {
           host: server.url,
           token: TEST_TOKEN,
         }),
-    ).toThrow(/Both `endpoint` \("a"\) and its alias `model` \("b"\)/);
+    ).toThrow(/two endpoints: `endpoint` \("a"\) and `model` \("b"\)/);
   });
 });

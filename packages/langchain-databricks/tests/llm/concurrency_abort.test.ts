@@ -94,7 +94,7 @@ describe("Databricks: generate() exposes the raw answer", () => {
     expect(result.generations.map((g) => g[0]?.text)).toEqual(["hi", "hi"]);
     expect(result.generations[0]?.[0]?.generationInfo).toEqual({
       response: { choices: [{ text: "hi" }], usage: { total_tokens: 4 } },
-      servedModelName: "model-1",
+      served_model_name: "model-1",
     });
   });
 });

@@ -78,7 +78,7 @@ describe("Databricks construction: Python reference messages", () => {
   it("names the camelCase option when a Python keyword is used", () => {
     const fields = { ...auth, endpoint_name: "dolly" } as Record<string, unknown>;
     expect(() => new Databricks(fields)).toThrow(
-      "Unknown option `endpoint_name` (the Python class's name): use `endpointName` instead.",
+      "Unknown option `endpoint_name` (the Python classes' name): use `endpoint` instead.",
     );
   });
 

@@ -185,7 +185,7 @@ function jsonOutput(generation: Generation | undefined): Record<string, unknown>
   const output: Record<string, unknown> = { text: generation?.text ?? "" };
   // `null` stands for an answer that did not come back (never the case for a 2xx JSON answer).
   output["response"] = info["response"] ?? null;
-  const servedModelName = info["servedModelName"];
+  const servedModelName = info["served_model_name"];
   if (typeof servedModelName === "string") output["servedModelName"] = servedModelName;
   return output;
 }

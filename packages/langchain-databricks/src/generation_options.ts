@@ -1,0 +1,92 @@
+/**
+ * Checks and merging for the generation settings `Databricks` and `ChatDatabricks` share
+ * (temperature, max tokens, n, stop, extra fields). Each class maps them to wire names itself, in
+ * its `invocationParams`.
+ */
+import { DatabricksConfigError } from "./errors.js";
+import type { DatabricksChoiceOptions, DatabricksGenerationOptions } from "./types.js";
+
+/**
+ * Check numeric generation settings where they are given (`where` names the constructor or the
+ * call), so a NaN or negative value is refused before any request instead of sent.
+ */
+export function validateGenerationOptions(
+  options: DatabricksGenerationOptions & DatabricksChoiceOptions,
+  where: string,
+): void {
+  const { temperature, maxTokens, n } = options;
+  if (temperature !== undefined && !(Number.isFinite(temperature) && temperature >= 0)) {
+    throw new DatabricksConfigError(
+      `Invalid temperature in ${where}: ${String(temperature)}. Use a finite number >= 0.`,
+    );
+  }
+  for (const [name, value] of [
+    ["maxTokens", maxTokens],
+    ["n", n],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+      throw new DatabricksConfigError(
+        `Invalid ${name} in ${where}: ${String(value)}. Use an integer >= 1.`,
+      );
+    }
+  }
+  if (options.stop !== undefined) {
+    if (!Array.isArray(options.stop) || !options.stop.every((s) => typeof s === "string")) {
+      throw new DatabricksConfigError(
+        `Invalid stop in ${where}: use a list of strings, e.g. stop: ["\\n"].`,
+      );
+    }
+  }
+}
+
+/**
+ * `extraParams` merged with its alias `modelKwargs` (which wins, as the seed's name). A key in
+ * `reserved` (a body field the class owns) is refused with the class's own message.
+ */
+export function mergeExtraParams(
+  options: Pick<DatabricksGenerationOptions, "extraParams" | "modelKwargs">,
+  reserved: readonly string[],
+  refuse: (key: string, option: "extraParams" | "modelKwargs") => DatabricksConfigError,
+): Record<string, unknown> {
+  const merged = { ...options.extraParams, ...options.modelKwargs };
+  for (const key of reserved) {
+    if (key in merged) {
+      throw refuse(
+        key,
+        options.modelKwargs && key in options.modelKwargs ? "modelKwargs" : "extraParams",
+      );
+    }
+  }
+  return merged;
+}
+
+/**
+ * The generation settings an instance keeps, from its constructor fields: checked, with
+ * `extraParams` and `modelKwargs` merged (both names then hold the merged fields).
+ */
+export function settleGenerationOptions(
+  fields: DatabricksGenerationOptions & DatabricksChoiceOptions,
+  where: string,
+  reserved: readonly string[],
+  refuse: (key: string, option: "extraParams" | "modelKwargs") => DatabricksConfigError,
+): Record<string, unknown> {
+  validateGenerationOptions(fields, where);
+  const extraParams = mergeExtraParams(fields, reserved, refuse);
+  const { temperature, maxTokens, n, stop } = fields;
+  return { temperature, maxTokens, n, stop, extraParams, modelKwargs: extraParams };
+}
+
+/**
+ * A call's generation overrides, checked (so a bad value fails before its request), and the
+ * call's extra fields merged as {@link mergeExtraParams} does.
+ */
+export function callExtraParams(
+  options: DatabricksGenerationOptions,
+  reserved: readonly string[],
+  refuse: (key: string, option: "extraParams" | "modelKwargs") => DatabricksConfigError,
+): Record<string, unknown> {
+  validateGenerationOptions(options, "the call options");
+  return options.extraParams || options.modelKwargs
+    ? mergeExtraParams(options, reserved, refuse)
+    : {};
+}

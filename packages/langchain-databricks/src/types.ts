@@ -1,0 +1,76 @@
+/**
+ * The options the model classes share, each declared once with its documentation. A class's own
+ * `Input` and `CallOptions` types extend these, and its instance exposes them read-only under the
+ * same names (see `docs/ARCHITECTURE.md`, "Option names", for the table of names and aliases).
+ */
+import type { DatabricksConnectionOptions } from "./options.js";
+
+/** Which serving endpoint a class queries. One name, two aliases, in every class. */
+export interface DatabricksEndpointOptions {
+  /**
+   * Name of the serving endpoint to query (`POST /serving-endpoints/{endpoint}/invocations`).
+   * Aliases: `model` (the LangChain.js and `databricks-langchain` name) and `endpointName` (the
+   * Python `Databricks` class's `endpoint_name`). Give one of the three.
+   */
+  endpoint?: string | undefined;
+  /** Alias of {@link DatabricksEndpointOptions.endpoint}. */
+  model?: string | undefined;
+  /** Alias of {@link DatabricksEndpointOptions.endpoint}. */
+  endpointName?: string | undefined;
+}
+
+/**
+ * Generation settings of `Databricks` and `ChatDatabricks`. Each may be set on the instance and
+ * overridden per call; nothing unset is sent.
+ */
+export interface DatabricksGenerationOptions {
+  /** Sampling temperature (`temperature`), a finite number >= 0. Sent only when set. */
+  temperature?: number | undefined;
+  /** Maximum tokens to generate (`max_tokens`), an integer >= 1. Sent only when set. */
+  maxTokens?: number | undefined;
+  /**
+   * Stop sequences (`stop`): sent when non-empty, and the answer is also cut at the first one on
+   * the client. A call's `stop` is added after the instance's by `Databricks` (as the Python class
+   * does) and replaces it in `ChatDatabricks` (the LangChain.js convention).
+   */
+  stop?: string[] | undefined;
+  /**
+   * Extra top-level request fields (`top_p`, `custom_inputs`, …), the Python successor's
+   * `extra_params`. A call's `extraParams` is merged over the instance's.
+   */
+  extraParams?: Record<string, unknown> | undefined;
+  /**
+   * Alias of {@link DatabricksGenerationOptions.extraParams} (the seed notebook's and the Python
+   * class's `model_kwargs`); merged over `extraParams` when both are given.
+   */
+  modelKwargs?: Record<string, unknown> | undefined;
+}
+
+/** Instance-only generation settings of `Databricks` and `ChatDatabricks`. */
+export interface DatabricksChoiceOptions {
+  /** Number of choices (`n`), an integer >= 1; only the first is returned. Sent only when set. */
+  n?: number | undefined;
+}
+
+/**
+ * Connection and endpoint options every class accepts (with LangChain's own `maxConcurrency`:
+ * requests in flight at most per instance; a stream's request counts until its first event).
+ */
+export interface DatabricksModelOptions
+  extends DatabricksConnectionOptions, DatabricksEndpointOptions {}
+
+/**
+ * `T`'s options as an instance exposes them once defaults are applied: read-only and defined
+ * (a homomorphic mapped type, so each keeps the documentation of its option).
+ */
+export type Settled<T> = { readonly [K in keyof T]-?: NonNullable<T[K]> };
+
+/** Everything `Databricks` and `ChatDatabricks` both accept: connection, endpoint, generation. */
+export interface DatabricksLanguageModelOptions
+  extends DatabricksModelOptions, DatabricksGenerationOptions, DatabricksChoiceOptions {}
+
+/** The generation settings a single call may override. */
+export type DatabricksGenerationCallOptions = Pick<
+  DatabricksGenerationOptions,
+  "temperature" | "maxTokens" | "extraParams" | "modelKwargs"
+>;
