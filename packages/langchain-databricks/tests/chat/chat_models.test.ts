@@ -39,7 +39,9 @@ describe("ChatDatabricks: construction and identity", () => {
     expect(new ChatDatabricks("positional", { host: server.url, token: TEST_TOKEN }).model).toBe(
       "positional",
     );
-    expect(() => chatModel(server, { model: "a", endpoint: "b" })).toThrow(/two endpoints: `endpoint` \("b"\) and `model` \("a"\)/);
+    expect(() => chatModel(server, { model: "a", endpoint: "b" })).toThrow(
+      /two endpoints: `endpoint` \("b"\) and `model` \("a"\)/,
+    );
   });
 
   it("has the LangChain identity and masks secrets when serialised", () => {
