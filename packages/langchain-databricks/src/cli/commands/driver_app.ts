@@ -79,7 +79,7 @@ export async function runDriverApp(io: CliIO, argv: readonly string[]): Promise<
   try {
     io.stdout.write(`${app.url}\n`);
     if (!values.quiet) {
-      const name = backend.type === "endpoint" ? `endpoint:${backend.endpointName}` : backend.type;
+      const name = backend.type === "endpoint" ? `endpoint:${backend.endpoint}` : backend.type;
       io.stderr.write(
         `# driver proxy app (${name} backend) listening on ${app.host}:${app.port}; Ctrl-C to stop\n`,
       );

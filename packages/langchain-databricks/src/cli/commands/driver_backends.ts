@@ -8,14 +8,14 @@ import { CliUsageError } from "../errors.js";
 
 /** A parsed `--backend` value. */
 export type DriverBackendSpec =
-  { type: "echo" } | { type: "ngram" } | { type: "endpoint"; endpointName: string };
+  { type: "echo" } | { type: "ngram" } | { type: "endpoint"; endpoint: string };
 
 /** Parse `echo`, `ngram` or `endpoint:<name>`. */
 export function parseDriverBackend(raw: string, command: string): DriverBackendSpec {
   if (raw === "echo" || raw === "ngram") return { type: raw };
   if (raw.startsWith("endpoint:")) {
-    const endpointName = raw.slice("endpoint:".length);
-    if (endpointName !== "") return { type: "endpoint", endpointName };
+    const endpoint = raw.slice("endpoint:".length);
+    if (endpoint !== "") return { type: "endpoint", endpoint };
   }
   throw new CliUsageError(
     `--backend must be echo, ngram or endpoint:<name>, got '${raw}'`,
@@ -38,7 +38,7 @@ export async function createDriverBackend(
       return ngramModel(await loadNgramBackend());
     case "endpoint": {
       const { Databricks } = await import("../../llms.js");
-      return endpointModel(new Databricks({ ...connection, endpointName: spec.endpointName }));
+      return endpointModel(new Databricks({ ...connection, endpoint: spec.endpoint }));
     }
   }
 }
@@ -96,7 +96,7 @@ function ngramModel(backend: NgramBackend): DriverProxyModelFunction {
 
 /**
  * A serving endpoint behind the app. The request's snake_case fields map onto the class's call
- * options (`temperature`, `max_tokens` → `maxTokens`); the rest go through `modelKwargs`.
+ * options (`temperature`, `max_tokens` → `maxTokens`); the rest go through `extraParams`.
  */
 function endpointModel(llm: Databricks): DriverProxyModelFunction {
   return (prompt, options) => {
@@ -107,7 +107,7 @@ function endpointModel(llm: Databricks): DriverProxyModelFunction {
     else if (temperature !== undefined) rest["temperature"] = temperature;
     if (typeof maxTokens === "number") callOptions.maxTokens = maxTokens;
     else if (maxTokens !== undefined) rest["max_tokens"] = maxTokens;
-    if (Object.keys(rest).length > 0) callOptions.modelKwargs = rest;
+    if (Object.keys(rest).length > 0) callOptions.extraParams = rest;
     return llm.invoke(prompt, callOptions);
   };
 }

@@ -124,7 +124,7 @@ export async function runInvoke(
 
   const options: DatabricksInput = {};
   if (endpoint !== undefined) {
-    options.endpointName = endpoint;
+    options.endpoint = endpoint;
     if (values.task !== undefined) options.task = values.task;
   } else {
     options.clusterDriverPort = integerOption(NAME, "port", values.port ?? "", 1, 65535);
