@@ -1,5 +1,5 @@
 /**
- * Wire captures quoted in the protocol reference (shared/reference/databricks-protocol.md), replayed
+ * Wire captures cited in docs/PROTOCOL.md (each with its public source), replayed
  * byte for byte by a loopback server, so the client is checked against what real Databricks
  * services sent rather than against our own emulator's idea of them. The emulator is then checked
  * to answer the same shapes.
@@ -48,7 +48,7 @@ const llmFor = (url: string, fields: Record<string, unknown> = {}) =>
   });
 
 describe("client against captured Databricks answers", () => {
-  it("§3.1 403 capture (databricks-sdk-go#873): integer error_code, reason-phrase header", async () => {
+  it("§6.1 403 capture (databricks-sdk-go#873): integer error_code, reason-phrase header", async () => {
     const s = await replay(
       403,
       {
@@ -69,7 +69,7 @@ describe("client against captured Databricks answers", () => {
     });
   });
 
-  it("§3.1 401 capture (pipedream#20701) with its [ReqId]", async () => {
+  it("§6.1 401 capture (pipedream#20701) with its [ReqId]", async () => {
     const s = await replay(
       401,
       { "Content-Type": "application/json" },
@@ -85,7 +85,7 @@ describe("client against captured Databricks answers", () => {
     });
   });
 
-  it('§3.1 API 1.2 style {"error": ...} (airflow#60444)', async () => {
+  it('§6.1 API 1.2 style {"error": ...} (airflow#60444)', async () => {
     const s = await replay(
       404,
       { "Content-Type": "application/json" },
@@ -98,7 +98,7 @@ describe("client against captured Databricks answers", () => {
     expect(error).toMatchObject({ serverMessage: "Bad Target: /api/2.2/sql/endpoints" });
   });
 
-  it("§3.1 unknown path (databricks-cli#383) and legacy HTML 403", async () => {
+  it("§6.1 unknown path (databricks-cli#383) and legacy HTML 403", async () => {
     let s = await replay(
       404,
       { "Content-Type": "application/json" },
@@ -129,7 +129,7 @@ describe("client against captured Databricks answers", () => {
     });
   });
 
-  it("§3.2 SDK fixture: 429 TOO_MANY_REQUESTS with Retry-After is retried after the wait", async () => {
+  it("§6.4 SDK fixture: 429 TOO_MANY_REQUESTS with Retry-After is retried after the wait", async () => {
     let calls = 0;
     server = await startLoopback((_req, res) => {
       calls++;
@@ -147,7 +147,7 @@ describe("client against captured Databricks answers", () => {
     expect(calls).toBe(2);
   });
 
-  it("§3.2 the same 429 without retries surfaces as a rate-limit error", async () => {
+  it("§6.2 the same 429 without retries surfaces as a rate-limit error", async () => {
     const s = await replay(
       429,
       { "Content-Type": "application/json" },
@@ -160,7 +160,7 @@ describe("client against captured Databricks answers", () => {
     ).toBeInstanceOf(DatabricksRateLimitError);
   });
 
-  it("§1.4 mlflow chat completion example, through the LLM and the chat model", async () => {
+  it("§2.5 mlflow chat completion example, through the LLM and the chat model", async () => {
     const body =
       '{"id":"chatcmpl-123","object":"chat.completion","created":1700814265,"model":"gpt-4-0613","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I assist you today?"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}';
     const s = await replay(
@@ -177,7 +177,7 @@ describe("client against captured Databricks answers", () => {
     expect(reply.response_metadata).toMatchObject({ model_name: "gpt-4-0613" });
   });
 
-  it('§1.4 "id": null and "finish_reason": null are accepted', async () => {
+  it('§2.5 "id": null and "finish_reason": null are accepted', async () => {
     const s = await replay(
       200,
       { "Content-Type": "application/json" },
@@ -187,7 +187,7 @@ describe("client against captured Databricks answers", () => {
     expect((await chat.invoke("Hi")).text).toBe("ok");
   });
 
-  it("§1.5 appkit SSE fixture streams through the chat model", async () => {
+  it("§3.1 appkit SSE fixture streams through the chat model", async () => {
     const s = await replay(
       200,
       { "Content-Type": "text/event-stream" },
@@ -199,7 +199,7 @@ describe("client against captured Databricks answers", () => {
     expect(pieces.join("")).toBe("Hi");
   });
 
-  it("§1.5 mlflow chat chunk with cumulative usage", async () => {
+  it("§3.2 mlflow chat chunk with cumulative usage", async () => {
     const chunk = (content: string, completion: number) =>
       `data: {"id":"x","object":"chat.completion.chunk","created":1712133837,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"${content}"},"finish_reason":null}],"usage":{"prompt_tokens":11,"completion_tokens":${completion},"total_tokens":${11 + completion}}}\n\n`;
     const s = await replay(
@@ -220,7 +220,7 @@ describe("client against captured Databricks answers", () => {
     ]);
   });
 
-  it("§5.6 token responses: expires_in as a string (cli testserver) and as a number", async () => {
+  it("§7.6 token responses: expires_in as a string (cli testserver) and as a number", async () => {
     for (const expiresIn of ['"3600"', "3600"]) {
       server = await startLoopback((req, res) => {
         if (req.url === "/oidc/v1/token") {

@@ -21,7 +21,7 @@ function matches(candidate: string, tokens: readonly string[]): boolean {
 }
 
 /**
- * Authenticate a workspace API request (protocol reference §3.1, §6): `Bearer <PAT>`,
+ * Authenticate a workspace API request (docs/PROTOCOL.md §2.1, §7.7): `Bearer <PAT>`,
  * `Bearer <issued OAuth token>`, or `Basic base64("token:<PAT>")`. Missing or other schemes →
  * 401 with the integer `error_code` real workspaces send; a wrong or expired token → 403
  * `Invalid access token.`. Tokens are never echoed.

@@ -52,7 +52,7 @@ const DROPPED = new Set([
 ]);
 
 function badGateway(clusterId: string, port: string, reason: string) {
-  // Unknown #6: the real proxy's error format is undocumented; this shape is the emulator's choice.
+  // The real proxy's error format is undocumented (docs/PROTOCOL.md §9.8); this shape is ours.
   return apiError(
     502,
     `Bad Gateway: could not reach the driver proxy app on cluster '${clusterId}' port ${port} (${reason}).`,

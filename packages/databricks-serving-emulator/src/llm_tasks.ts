@@ -19,7 +19,7 @@ import type { BackendMessage, BackendRequest, JsonObject, JsonValue } from "./ty
 
 /**
  * The LLM task handlers (chat, completions, embeddings, agents), shared by the invocations route
- * and the OpenAI-compatible routes. Shapes follow the protocol reference §1.4 / §1.5.
+ * and the OpenAI-compatible routes. Shapes follow docs/PROTOCOL.md §2.4–§2.6 and §3.
  */
 export interface TaskContext {
   entry: EndpointEntry;
@@ -202,7 +202,7 @@ export async function handleCompletions(ctx: TaskContext, body: JsonObject): Pro
     });
     return;
   }
-  // The completions chunk shape is undocumented (unknown #1); OpenAI's `choices[].text` is assumed.
+  // The completions chunk shape is undocumented (docs/PROTOCOL.md §9.2): OpenAI's is assumed.
   const sse = new SseWriter(ctx.res, ctx.faults, ctx.headers);
   const base = { id, object: "text_completion", created: created(), model };
   let emitted = 0;

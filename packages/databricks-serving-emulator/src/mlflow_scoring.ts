@@ -29,7 +29,7 @@ import type { BackendRequest, JsonObject, JsonValue } from "./types.js";
  */
 
 const SUPPORTED_FORMATS = ["dataframe_records", "dataframe_split", "instances", "inputs"] as const;
-/** Python prints a set in hash order; this is the order the protocol reference quotes. */
+/** Python prints a set in hash order; this is the order docs/PROTOCOL.md §2.3 quotes. */
 const REQUIRED_INPUT_FORMAT =
   "The input must be a JSON dictionary with exactly one of the input fields {'dataframe_records', 'dataframe_split', 'instances', 'inputs'}";
 const SCORING_PROTOCOL_CHANGE_INFO =

@@ -5,7 +5,7 @@ import type { OAuthClientConfig } from "./types.js";
 
 /**
  * OAuth machine-to-machine support: the RFC 8414 discovery document and the
- * `client_credentials` token endpoint (protocol reference §5.6). Issued tokens are JWT-shaped
+ * `client_credentials` token endpoint (docs/PROTOCOL.md §7.6). Issued tokens are JWT-shaped
  * (`header.payload.signature`, HS256 with a per-process random key) carrying `exp`, `iat`, `sub`
  * and `scope`, and are remembered until they expire.
  */
@@ -147,7 +147,7 @@ export async function handleTokenRequest(
       "The request must be application/x-www-form-urlencoded.",
     );
   }
-  // URLSearchParams parses any parameter order, as clients differ (protocol reference §5.6).
+  // URLSearchParams parses any parameter order, as clients differ (docs/PROTOCOL.md §7.6).
   const form = new URLSearchParams(raw.toString("utf8"));
   const credentials = clientCredentials(req, form);
   const client =

@@ -12,7 +12,7 @@ export type OpenAIRoute = "chat" | "completions" | "embeddings";
 
 /**
  * `POST /serving-endpoints/{chat/completions, completions, embeddings}`: the endpoint is named by
- * the body's `model` (protocol reference §1.6). Faults and counters use that endpoint's name, and
+ * the body's `model` (docs/PROTOCOL.md §4). Faults and counters use that endpoint's name, and
  * the endpoint's own body limit applies once it is known.
  */
 export async function handleOpenAIRoute(

@@ -65,14 +65,14 @@ async function route(
       return handleOpenAIRoute(state, req, res, "completions");
     if (path === "/serving-endpoints/embeddings")
       return handleOpenAIRoute(state, req, res, "embeddings");
-    // The `/api/serving-endpoints/...` alias is what sdk-js calls (inferred; unknown #8).
+    // The `/api/serving-endpoints/...` alias sdk-js calls (inferred; docs/PROTOCOL.md §9.10).
     match = /^\/(?:api\/)?serving-endpoints\/([^/]+)\/invocations$/.exec(path);
     if (match !== null) return handleInvocation(state, req, res, segment(match[1] ?? ""));
   }
 
   const proxy = parseDriverProxyPath(path);
   if (proxy !== undefined) {
-    // `o/0` means "the workspace of this host"; any other org must be this workspace (unknown #7).
+    // `o/0` is this host's workspace; another org must be this one (docs/PROTOCOL.md §9.9).
     if (proxy.org !== "0" && proxy.org !== state.workspaceId) {
       throw apiError(403, `Org ${proxy.org} does not match this workspace.`, "PERMISSION_DENIED");
     }
@@ -94,7 +94,7 @@ async function route(
  * port). It serves host metadata, OAuth M2M, SCIM `Me`, serving-endpoint metadata, invocations for
  * every task, the OpenAI-compatible routes and the cluster driver proxy, with fault injection.
  * Each module of `src/emulator` documents its part of the wire behaviour, including every detail
- * the protocol reference leaves open and the choice made for it.
+ * the protocol leaves open and the choice made for it (listed in docs/PROTOCOL.md §9).
  *
  * @param options Called with no argument (`startEmulator()`), the emulator starts the demo
  * workspace of {@link defaultEmulatorOptions}: the PAT {@link DEFAULT_EMULATOR_TOKEN}, the OAuth

@@ -12,8 +12,8 @@ export interface StreamFaults {
 /**
  * Server-Sent Events writer in the Databricks framing: every frame is `data: <json>\n\n`, the
  * stream ends with `data: [DONE]\n\n`, and no `event:` line is ever sent (the MLflow client
- * rejects any key other than `data`). Served as `text/event-stream` (unknown #1 in the protocol
- * reference: the real Content-Type is not documented).
+ * rejects any key other than `data`). Served as `text/event-stream` (docs/PROTOCOL.md §9.1: the
+ * real Content-Type is not documented).
  */
 export class SseWriter {
   private frames = 0;

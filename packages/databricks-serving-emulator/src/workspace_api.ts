@@ -7,7 +7,7 @@ import type { EmulatorState } from "./state.js";
 /** The user every PAT belongs to. */
 export const EMULATOR_USER = "emulator-user@example.com";
 
-/** `GET /.well-known/databricks-config` (host metadata, protocol reference §5.5). */
+/** `GET /.well-known/databricks-config` (host metadata, docs/PROTOCOL.md §7.6). */
 export function sendHostMetadata(state: EmulatorState, res: ServerResponse): void {
   sendJson(res, 200, { oidc_endpoint: `${state.base}/oidc`, workspace_id: state.workspaceId });
 }
@@ -52,7 +52,7 @@ export function sendEndpointList(state: EmulatorState, res: ServerResponse): voi
   sendJson(res, 200, { endpoints });
 }
 
-/** Unknown #2: the real 404 text is not documented; this wording is the emulator's guess. */
+/** The real 404 text is undocumented (docs/PROTOCOL.md §9.4); this wording is the emulator's. */
 export function endpointNotFound(name: string) {
   return apiError(404, `Endpoint with name '${name}' does not exist.`, "RESOURCE_DOES_NOT_EXIST");
 }

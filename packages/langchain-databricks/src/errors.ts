@@ -222,7 +222,7 @@ type APIErrorClass = new (
 
 /**
  * Error codes that pick the class whatever the status (the official SDKs' `error_code` mapping,
- * protocol reference §3.2).
+ * docs/PROTOCOL.md §6.2).
  */
 const CODE_CLASSES: Readonly<Record<string, APIErrorClass>> = {
   INVALID_PARAMETER_VALUE: DatabricksBadRequestError,
@@ -273,7 +273,7 @@ function hintFor(status: number, errorCode: string): string {
 const MAX_MESSAGE_CHARS = 2000;
 
 /**
- * Parse every error body shape seen from Databricks (protocol reference §3.1), in order:
+ * Parse every error body shape seen from Databricks (docs/PROTOCOL.md §6.1), in order:
  * JSON `{error_code, message}` (string or integer code), JSON `{error: string | {message, code}}`,
  * JSON `{detail}` (SCIM), plain text `CODE: message`, HTML (`<pre>`/`<title>`), empty (status text).
  */

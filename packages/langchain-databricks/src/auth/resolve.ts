@@ -123,7 +123,7 @@ interface Setting {
 }
 
 /**
- * Resolve Databricks unified auth synchronously, as the Databricks SDKs do (protocol reference §5):
+ * Resolve Databricks unified auth synchronously, as the Databricks SDKs do (docs/PROTOCOL.md §7):
  *
  * 1. explicit options, then environment variables, then a `~/.databrickscfg` profile; a later
  *    source never overwrites a value an earlier one set. Empty strings count as unset.

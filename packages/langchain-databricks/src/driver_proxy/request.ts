@@ -1,6 +1,6 @@
 /**
  * Validation of the driver-proxy app request body: the LangChain convention
- * `{"prompt": string, "stop"?: string[], ...kwargs}` (protocol reference §4).
+ * `{"prompt": string, "stop"?: string[], ...kwargs}` (docs/PROTOCOL.md §5.2).
  */
 
 /** A request the app refuses; `status` is the HTTP status to answer with. */

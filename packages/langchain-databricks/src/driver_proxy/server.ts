@@ -1,7 +1,7 @@
 /**
  * `serveDriverProxyApp`: the TypeScript counterpart of the seed notebook's Flask app, a local HTTP
- * server that a Databricks cluster driver proxy (`/driver-proxy-api/o/0/{cluster}/{port}`, protocol
- * reference §4) forwards to. Node-only (`node:http`).
+ * server that a Databricks cluster driver proxy (`/driver-proxy-api/o/0/{cluster}/{port}`,
+ * docs/PROTOCOL.md §5) forwards to. Node-only (`node:http`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { DatabricksConfigError, redactSecrets } from "../errors.js";
@@ -13,7 +13,7 @@ import { DriverProxyRequestError, parseDriverProxyRequest } from "./request.js";
 export const DEFAULT_DRIVER_PROXY_PORT = 7777;
 /** LangChain's recommended port range for driver proxy apps (inclusive). */
 export const RECOMMENDED_DRIVER_PROXY_PORTS: readonly [number, number] = [3000, 8000];
-/** Default request body limit: 16 MiB, the Model Serving payload limit (protocol reference §1.7). */
+/** Default request body limit: 16 MiB, the Model Serving payload limit (docs/PROTOCOL.md §2.9). */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** How long `close()` lets in-flight requests finish before cutting their connections. */
 const CLOSE_GRACE_MS = 2000;

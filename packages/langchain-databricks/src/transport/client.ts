@@ -174,7 +174,7 @@ export class DatabricksClient {
 
 /**
  * Whether the server refused the credential itself rather than the request: a 401, or the 403
- * Databricks answers for an invalid or expired token (protocol reference §3.1, §6).
+ * Databricks answers for an invalid or expired token (docs/PROTOCOL.md §7.7).
  */
 function isRejectedCredential(error: unknown): boolean {
   if (error instanceof DatabricksAuthenticationError) return true;

@@ -2,7 +2,7 @@
  * Server-sent events → parsed JSON payloads, for Model Serving streams (`"stream": true`).
  *
  * Databricks streams `data: <json>` frames separated by blank lines and ends with `data: [DONE]`
- * (protocol reference §1.5). The decoder follows the WHATWG SSE parsing rules that matter here:
+ * (docs/PROTOCOL.md §3.1). The decoder follows the WHATWG SSE parsing rules that matter here:
  * `\n`, `\r\n` and a lone `\r` all end a line, even when a chunk boundary falls between `\r` and
  * `\n`; lines starting with `:` are comments; several `data:` lines in one event are joined with
  * `\n`; one space after the colon is dropped; other fields are ignored. It works line by line with

@@ -1,4 +1,4 @@
-/** The workspace paths the classes call (protocol reference §1, §2, §4); names are URL-encoded. */
+/** Paths the classes call (docs/PROTOCOL.md §2.1, §2.2, §5.1); names are URL-encoded. */
 
 /** `POST` here to query a serving endpoint (no `/api/2.0` prefix). */
 export function invocationsPath(endpointName: string): string {
