@@ -27,12 +27,14 @@ export default defineConfig([
     format: ["esm", "cjs"],
     clean: true,
   },
-  // The bin runs as ESM only (package.json `bin`), so no CommonJS copy is shipped.
+  // The bin runs as ESM only (package.json `bin`), so no CommonJS copy is shipped. It imports the
+  // library by its own package name, so it runs on the built entries instead of a second copy.
   {
     ...shared,
     entry: { "cli/main": "src/cli/main.ts" },
     format: ["esm"],
     dts: false,
     clean: false,
+    external: [...shared.external, "langchain-databricks", "langchain-databricks/driver-proxy"],
   },
 ]);

@@ -24,10 +24,6 @@ import {
   type RunnableConfig,
 } from "@langchain/core/runnables";
 import { toJsonSchema } from "@langchain/core/utils/json_schema";
-import {
-  isSerializableSchema,
-  type SerializableSchema,
-} from "@langchain/core/utils/standard_schema";
 import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/types";
 import { DatabricksConfigError } from "./errors.js";
 import { callExtraParams, settleGenerationOptions } from "./generation_options.js";
@@ -45,8 +41,12 @@ import { isRecord, setIfDefined, type JsonRecord } from "./utils/values.js";
 import { ChatStreamAssembler } from "./utils/chat_stream.js";
 import { toOpenAITools, toWireToolChoice } from "./utils/chat_tools.js";
 import { toWireMessages } from "./utils/messages.js";
+import {
+  isSerializableSchema,
+  standardJsonSchema,
+  type SerializableSchema,
+} from "./utils/standard_schema.js";
 import type { DatabricksClient } from "./transport/client.js";
-import { packageVersion } from "./version.js";
 
 /** Options of one call (`invoke(messages, options)`), overriding the instance's for that call. */
 export interface ChatDatabricksCallOptions
@@ -149,7 +149,6 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
         : endpointOrFields;
     super(checkModelFields(fields, "ChatDatabricks"));
     this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
-    this._addVersion("langchain-databricks", packageVersion());
     const endpoint = resolveEndpoint(fields, "ChatDatabricks");
     if (endpoint === undefined) {
       throw new DatabricksConfigError(
@@ -423,7 +422,9 @@ function structuredSchema(
   zod: InteropZodType | undefined;
 } {
   if (isInteropZodSchema(schema) || isSerializableSchema(schema)) {
-    const jsonSchema = toJsonSchema(schema) as JsonRecord;
+    const jsonSchema = (
+      isInteropZodSchema(schema) ? toJsonSchema(schema) : standardJsonSchema(schema)
+    ) as JsonRecord;
     const description =
       typeof jsonSchema["description"] === "string" ? jsonSchema["description"] : undefined;
     // Standard (non-zod) schemas are converted to JSON schema but not validated after parsing.

@@ -36,7 +36,6 @@ import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/
 import { cutAtStop, llmStop, StreamingStopCutter } from "./utils/stop.js";
 import { assignDefined, isRecord, nonEmpty, setIfDefined } from "./utils/values.js";
 import type { DatabricksClient } from "./transport/client.js";
-import { packageVersion } from "./version.js";
 
 /** A request body as `Databricks` builds it: `{prompt, ...}` before the endpoint envelope. */
 export type DatabricksRequest = Record<string, unknown>;
@@ -148,7 +147,6 @@ export class Databricks extends LLM<DatabricksCallOptions> {
   constructor(fields: DatabricksInput = {}) {
     super(checkModelFields(fields, "Databricks"));
     this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
-    this._addVersion("langchain-databricks", packageVersion());
     const endpoint = resolveEndpoint(fields, "Databricks");
     const clusterId = nonEmpty(fields.clusterId);
     const port = validateMode(endpoint, clusterId, fields.clusterDriverPort);

@@ -10,6 +10,7 @@ import type { DatabricksClient } from "./transport/client.js";
 import type { DatabricksEndpointOptions } from "./types.js";
 import { asDatabricksError, withAbortAsDatabricksError } from "./utils/abort.js";
 import { nonEmpty } from "./utils/values.js";
+import { packageVersion } from "./version.js";
 
 /** The names of the three model classes, for messages. */
 export type ModelClassName = "Databricks" | "ChatDatabricks" | "DatabricksEmbeddings";
@@ -62,7 +63,8 @@ export class ModelSupport {
 
   /**
    * Give `model` what every class exposes, read-only: its `caller` (this limiter), `client`,
-   * `endpoint` with its aliases `model` and `endpointName`, and the class's own `settings`.
+   * `endpoint` with its aliases `model` and `endpointName`, and the class's own `settings`; and
+   * record the package version in a language model's LangChain metadata.
    */
   attach(
     model: { caller: AsyncCaller },
@@ -70,6 +72,7 @@ export class ModelSupport {
     settings: Record<string, unknown>,
   ): void {
     model.caller = this.caller;
+    addPackageVersion(model);
     Object.assign(
       model,
       { client: this.client, endpoint, model: endpoint, endpointName: endpoint },
@@ -245,4 +248,14 @@ function rejectForeignOptions(fields: object, className: ModelClassName): void {
       );
     }
   }
+}
+
+/**
+ * Record this package's version in a language model's LangChain metadata (`metadata.versions`,
+ * which LangSmith shows). `_addVersion` is protected and exists from `@langchain/core` 1.1.29
+ * only: on older cores there is nothing to record into, and nothing is lost.
+ */
+function addPackageVersion(model: object): void {
+  const add = (model as { _addVersion?: (pkg: string, version: string) => void })._addVersion;
+  if (typeof add === "function") add.call(model, "langchain-databricks", packageVersion());
 }

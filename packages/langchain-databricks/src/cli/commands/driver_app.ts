@@ -4,7 +4,7 @@ import {
   defaultDriverProxyHost,
   parseDriverProxyPort,
   serveDriverProxyApp,
-} from "../../driver_proxy/index.js";
+} from "langchain-databricks/driver-proxy";
 import { durationOption, parseCommand } from "../args.js";
 import { CliUsageError, EXIT_OK, PROGRAM } from "../errors.js";
 import type { CliIO } from "../io.js";

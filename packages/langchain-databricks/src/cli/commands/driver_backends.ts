@@ -2,8 +2,8 @@
 import type {
   DriverProxyModelFunction,
   DriverProxyModelOptions,
-} from "../../driver_proxy/index.js";
-import type { Databricks, DatabricksCallOptions, DatabricksInput } from "../../llms.js";
+} from "langchain-databricks/driver-proxy";
+import type { Databricks, DatabricksCallOptions, DatabricksInput } from "langchain-databricks";
 import { CliUsageError } from "../errors.js";
 
 /** A parsed `--backend` value. */
@@ -37,7 +37,7 @@ export async function createDriverBackend(
     case "ngram":
       return ngramModel(await loadNgramBackend());
     case "endpoint": {
-      const { Databricks } = await import("../../llms.js");
+      const { Databricks } = await import("langchain-databricks");
       return endpointModel(new Databricks({ ...connection, endpoint: spec.endpoint }));
     }
   }

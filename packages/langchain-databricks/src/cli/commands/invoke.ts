@@ -1,6 +1,6 @@
 /** `langchain-databricks invoke`: one prompt → one answer, through the package's `Databricks` LLM. */
 import type { Generation } from "@langchain/core/outputs";
-import type { Databricks, DatabricksCallOptions, DatabricksInput } from "../../llms.js";
+import type { Databricks, DatabricksCallOptions, DatabricksInput } from "langchain-databricks";
 import { durationOption, integerOption, numberOption, parseCommand } from "../args.js";
 import { CliInterruptedError, CliUsageError, EXIT_OK, PROGRAM } from "../errors.js";
 import type { CliInput, CliIO } from "../io.js";
@@ -53,7 +53,7 @@ export type CreateDatabricks = (options: DatabricksInput) => Databricks | Promis
 
 /** Loaded on use, so `--help` and the other commands do not pay for `@langchain/core`. */
 const defaultCreateLlm: CreateDatabricks = async (options) => {
-  const { Databricks } = await import("../../llms.js");
+  const { Databricks } = await import("langchain-databricks");
   return new Databricks(options);
 };
 
