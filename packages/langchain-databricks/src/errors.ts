@@ -10,33 +10,14 @@
  * Errors carry `status` and `headers` so LangChain's `AsyncCaller` and our retry layer can classify
  * them with `instanceof` and numbers, never by sniffing messages. Messages and `toJSON()` never contain
  * credentials: request headers are not stored, and {@link redactSecrets} scrubs bodies echoed back.
+ * Reading error bodies lives next to the transport (`transport/error_body.ts`), redaction in
+ * `redaction.ts`.
  */
 
-/** Canonical Databricks error-code names per HTTP status, used when a body has no string code. */
-const STATUS_ERROR_CODES: Readonly<Record<number, string>> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHENTICATED",
-  403: "PERMISSION_DENIED",
-  404: "NOT_FOUND",
-  409: "RESOURCE_CONFLICT",
-  413: "REQUEST_ENTITY_TOO_LARGE",
-  415: "UNSUPPORTED_MEDIA_TYPE",
-  429: "REQUEST_LIMIT_EXCEEDED",
-  499: "CANCELLED",
-  500: "INTERNAL_ERROR",
-  501: "NOT_IMPLEMENTED",
-  502: "BAD_GATEWAY",
-  503: "TEMPORARILY_UNAVAILABLE",
-  504: "DEADLINE_EXCEEDED",
-};
+import { redactSecrets } from "./redaction.js";
+import { readErrorAnswer, type APIErrorInit } from "./transport/error_body.js";
 
-/** The canonical error-code name for an HTTP status (`403` → `PERMISSION_DENIED`). */
-export function errorCodeForStatus(status: number): string {
-  return (
-    STATUS_ERROR_CODES[status] ??
-    (status >= 500 ? "INTERNAL_ERROR" : status >= 400 ? "BAD_REQUEST" : "UNKNOWN")
-  );
-}
+export type { APIErrorInit } from "./transport/error_body.js";
 
 /** Root of every error thrown by this package. */
 export class DatabricksError extends Error {
@@ -113,17 +94,6 @@ export class DatabricksCredentialsError extends DatabricksError {
   }
 }
 
-/** What {@link DatabricksAPIError.fromResponse} needs to know about an HTTP answer. */
-export interface APIErrorInit {
-  status: number;
-  /** Response headers, lower-case names. */
-  headers: Record<string, string>;
-  /** Raw response body text (may be empty, JSON, plain text or HTML). */
-  body: string;
-  /** Method and path, for the message (`POST /serving-endpoints/x/invocations`). */
-  request?: string;
-}
-
 /** The server answered with a non-2xx status. */
 export class DatabricksAPIError extends DatabricksError {
   override name = "DatabricksAPIError";
@@ -157,21 +127,17 @@ export class DatabricksAPIError extends DatabricksError {
 
   /** Build the subclass matching the status and the body's error code. */
   static fromResponse(init: APIErrorInit): DatabricksAPIError {
-    const parsed = parseErrorBody(init.body, init.status, init.headers);
-    const errorCode = parsed.errorCode ?? errorCodeForStatus(init.status);
-    const requestId =
-      init.headers["x-request-id"] ??
-      init.headers["x-databricks-request-id"] ??
-      /\[ReqId: ([^\]]+)\]/.exec(parsed.message)?.[1];
-    const where = init.request ? ` on ${init.request}` : "";
-    const message = `HTTP ${init.status} ${errorCode}${where}: ${parsed.message}${hintFor(init.status, errorCode)}`;
-    const Subclass = subclassFor(init.status, errorCode);
+    const answer = readErrorAnswer(init);
+    const { status, errorCode, serverMessage } = answer;
+    const where = answer.request ? ` on ${answer.request}` : "";
+    const message = `HTTP ${status} ${errorCode}${where}: ${serverMessage}${hintFor(status, errorCode)}`;
+    const Subclass = subclassFor(status, errorCode);
     return new Subclass(message, {
-      status: init.status,
+      status,
       errorCode,
-      headers: init.headers,
-      serverMessage: parsed.message,
-      requestId,
+      headers: answer.headers,
+      serverMessage,
+      requestId: answer.requestId,
     });
   }
 
@@ -268,135 +234,4 @@ function hintFor(status: number, errorCode: string): string {
     return " (check the endpoint name and the workspace host)";
   }
   return "";
-}
-
-const MAX_MESSAGE_CHARS = 2000;
-
-/**
- * Parse every error body shape seen from Databricks (protocol reference §3.1), in order:
- * JSON `{error_code, message}` (string or integer code), JSON `{error: string | {message, code}}`,
- * JSON `{detail}` (SCIM), plain text `CODE: message`, HTML (`<pre>`/`<title>`), empty (status text).
- */
-export function parseErrorBody(
-  body: string,
-  status: number,
-  headers: Record<string, string> = {},
-): { errorCode: string | undefined; message: string } {
-  const text = body.trim();
-  const fallback = headers["x-databricks-reason-phrase"] ?? statusText(status);
-  if (text === "") return { errorCode: undefined, message: fallback };
-  if (text.startsWith("{") || text.startsWith("[") || text.startsWith('"')) {
-    try {
-      return fromJson(JSON.parse(text) as unknown, fallback);
-    } catch {
-      // not JSON after all: fall through to text handling
-    }
-  }
-  if (/^\s*<(!doctype|html|head|body)/i.test(text)) {
-    const pre = /<pre>([\s\S]*?)<\/pre>/i.exec(text)?.[1];
-    const title = /<title>([\s\S]*?)<\/title>/i.exec(text)?.[1];
-    const message = decodeEntities((pre ?? title ?? fallback).trim());
-    return { errorCode: undefined, message: truncate(message) };
-  }
-  const coded = /^([A-Z][A-Z0-9_]{2,}):\s*([\s\S]*)$/.exec(text);
-  if (coded?.[1] && coded[2] !== undefined) {
-    return { errorCode: coded[1], message: truncate(coded[2].trim()) };
-  }
-  return { errorCode: undefined, message: truncate(text) };
-}
-
-function fromJson(
-  value: unknown,
-  fallback: string,
-): { errorCode: string | undefined; message: string } {
-  if (typeof value === "string") return { errorCode: undefined, message: truncate(value) };
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
-    return { errorCode: undefined, message: truncate(JSON.stringify(value)) };
-  }
-  const obj = value as Record<string, unknown>;
-  const code = obj["error_code"] ?? obj["errorCode"];
-  // Integer codes ("error_code": 403) are HTTP statuses in disguise: let the status name them.
-  const errorCode = typeof code === "string" && code !== "" ? code : undefined;
-  let message: unknown = obj["message"];
-  const error = obj["error"];
-  if (message === undefined && error !== undefined) {
-    if (typeof error === "string") message = error;
-    else if (error && typeof error === "object") {
-      const inner = error as Record<string, unknown>;
-      message = inner["message"];
-      const innerCode = inner["code"] ?? inner["type"];
-      if (errorCode === undefined && typeof innerCode === "string" && innerCode !== "") {
-        return { errorCode: innerCode, message: truncate(String(message ?? fallback)) };
-      }
-    }
-    const description = obj["error_description"];
-    if (typeof description === "string" && typeof message === "string") {
-      // The OAuth shape (RFC 6749 §5.2): `error` is a code such as `invalid_client`.
-      return { errorCode: errorCode ?? message, message: truncate(`${message} (${description})`) };
-    }
-  }
-  if (message === undefined && obj["detail"] !== undefined) message = obj["detail"];
-  if (message === undefined) message = fallback;
-  return {
-    errorCode,
-    message: truncate(typeof message === "string" ? message : JSON.stringify(message)),
-  };
-}
-
-function statusText(status: number): string {
-  const names: Record<number, string> = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    413: "Payload Too Large",
-    415: "Unsupported Media Type",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-  };
-  return names[status] ?? `HTTP ${status}`;
-}
-
-function decodeEntities(text: string): string {
-  return text
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, "&");
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
-}
-
-/**
- * Shorter strings are not treated as secrets: scrubbing every "ab" from messages would mangle
- * them, and no real PAT, client secret or OAuth token is that short.
- */
-const MIN_SECRET_LENGTH = 4;
-
-/** Secrets registered by the auth layer, scrubbed from every message we build. */
-const knownSecrets = new Set<string>();
-
-/**
- * Remember a secret (PAT, client secret, access token) so that no error message can echo it back,
- * even when a server reflects the request.
- */
-export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= MIN_SECRET_LENGTH) knownSecrets.add(secret);
-}
-
-/** Replace every registered secret and every bearer/basic credential in `text` with `***`. */
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const secret of knownSecrets) {
-    if (out.includes(secret)) out = out.split(secret).join("***");
-  }
-  return out
-    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, "$1 ***")
-    .replace(/\bdapi[0-9a-f]{16,}(-\d+)?\b/g, "***");
 }

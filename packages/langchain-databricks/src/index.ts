@@ -11,6 +11,8 @@ export type { ChatDatabricksCallOptions, ChatDatabricksInput } from "./chat_mode
 export { DatabricksEmbeddings, parseEmbeddingsResponse } from "./embeddings.js";
 export type { DatabricksEmbeddingsInput, DatabricksEmbeddingsInputFormat } from "./embeddings.js";
 export * from "./errors.js";
+export { errorCodeForStatus, parseErrorBody } from "./transport/error_body.js";
+export { redactSecrets, registerSecret } from "./redaction.js";
 export type { DatabricksConnectionOptions } from "./options.js";
 export type { CredentialsProvider } from "./auth/types.js";
 export type { CredentialsLike, DatabricksAuthOptions } from "./auth/resolve.js";

@@ -5,8 +5,8 @@ import {
   DatabricksCredentialsError,
   DatabricksError,
   DatabricksResponseError,
-  registerSecret,
 } from "../errors.js";
+import { registerSecret } from "../redaction.js";
 import { sendJsonOnce } from "../transport/http.js";
 import { isRetryable, withRetry, type RetryOptions } from "../transport/retry.js";
 import type { HttpSender } from "../transport/types.js";

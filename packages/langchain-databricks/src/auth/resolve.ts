@@ -1,4 +1,5 @@
-import { DatabricksConfigError, registerSecret } from "../errors.js";
+import { DatabricksConfigError } from "../errors.js";
+import { registerSecret } from "../redaction.js";
 import type { RetryOptions } from "../transport/retry.js";
 import type { HttpSender } from "../transport/types.js";
 import { processEnv, readEnv, type Env } from "../utils/env.js";

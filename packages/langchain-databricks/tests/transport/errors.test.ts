@@ -9,11 +9,9 @@ import {
   DatabricksPermissionDeniedError,
   DatabricksRateLimitError,
   DatabricksServerError,
-  errorCodeForStatus,
-  parseErrorBody,
-  redactSecrets,
-  registerSecret,
 } from "../../src/errors.js";
+import { redactSecrets, registerSecret } from "../../src/redaction.js";
+import { errorCodeForStatus, parseErrorBody } from "../../src/transport/error_body.js";
 
 const make = (status: number, body: string, headers: Record<string, string> = {}) =>
   DatabricksAPIError.fromResponse({
