@@ -8,7 +8,9 @@
  * - {@link DatabricksResponseError}: a 2xx answer whose body is not what the endpoint promised.
  *
  * Errors carry `status` and `headers` so LangChain's `AsyncCaller` and our retry layer can classify
- * them with `instanceof` and numbers, never by sniffing messages. Messages and `toJSON()` never contain
+ * them with `instanceof` (or the `isDatabricks…Error` guards, which also recognise errors from
+ * another copy of this package) and numbers, never by sniffing messages. Where LangChain has an
+ * error code for a failure, the error carries it as `lc_error_code` (see {@link LangChainErrorCode}). Messages and `toJSON()` never contain
  * credentials: request headers are not stored, and {@link redactSecrets} scrubs bodies echoed back.
  * Reading error bodies lives next to the transport (`transport/error_body.ts`), redaction in
  * `redaction.ts`.
@@ -19,43 +21,125 @@ import { readErrorAnswer, type APIErrorInit } from "./transport/error_body.js";
 
 export type { APIErrorInit } from "./transport/error_body.js";
 
+/**
+ * The `lc_error_code` values this package sets: the codes of `@langchain/core`'s
+ * `LangChainErrorCodes` for which LangChain has a troubleshooting page and we can tell the case.
+ *
+ * | Error | `lc_error_code` |
+ * | --- | --- |
+ * | {@link DatabricksRateLimitError}, or any API error with status 429 | `MODEL_RATE_LIMIT` |
+ * | {@link DatabricksAuthenticationError} (401), and the workspace's `403 Invalid access token.` | `MODEL_AUTHENTICATION` |
+ * | {@link DatabricksCredentialsError}, unless the token endpoint was unreachable, throttled or failing (5xx) | `MODEL_AUTHENTICATION` |
+ * | {@link DatabricksNotFoundError} (404, `RESOURCE_DOES_NOT_EXIST`, `ENDPOINT_NOT_FOUND`) | `MODEL_NOT_FOUND` |
+ * | {@link DatabricksContextOverflowError} | `CONTEXT_OVERFLOW` |
+ */
+export type LangChainErrorCode =
+  "MODEL_RATE_LIMIT" | "MODEL_AUTHENTICATION" | "MODEL_NOT_FOUND" | "CONTEXT_OVERFLOW";
+
+/**
+ * Each class's brand: a `Symbol.for` key on its prototype, inherited by subclasses. Registered
+ * keys are shared by every copy of this package in a process (its ESM and CommonJS builds, two
+ * installed versions), where `instanceof` fails.
+ */
+// Declared before the classes: their static blocks call `brand` while the module loads.
+const BRANDS = new WeakMap<object, symbol>();
+
+function brand(errorClass: { prototype: object }, className: string): void {
+  const key = Symbol.for(`langchain-databricks.${className}`);
+  Object.defineProperty(errorClass.prototype, key, { value: true });
+  BRANDS.set(errorClass, key);
+}
+
+function isBranded(value: unknown, errorClass: abstract new (...args: never[]) => Error): boolean {
+  if (value instanceof errorClass) return true;
+  const key = BRANDS.get(errorClass);
+  return (
+    key !== undefined &&
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[key] === true
+  );
+}
+
 /** Root of every error thrown by this package. */
 export class DatabricksError extends Error {
+  static {
+    brand(this, "DatabricksError");
+  }
   override name = "DatabricksError";
-  /** Marker that survives realms where `instanceof` fails. */
+  /**
+   * LangChain's code for this failure, when it has one ({@link LangChainErrorCode}); the message
+   * then ends with LangChain's troubleshooting link for it.
+   */
+  declare lc_error_code?: LangChainErrorCode;
+  /** Marker that survives realms where `instanceof` fails (see also {@link isDatabricksError}). */
   get isDatabricksError(): true {
     return true;
   }
   constructor(message: string, options?: { cause?: unknown }) {
     super(redactSecrets(message), options);
   }
+
+  /**
+   * Set `lc_error_code` and append LangChain's troubleshooting link to the message, exactly as
+   * `@langchain/core`'s `addLangChainErrorFields` does (not imported: `@langchain/core/errors` is not
+   * an export of every core version this package supports).
+   */
+  protected useLangChainErrorCode(code: LangChainErrorCode | undefined): void {
+    if (code === undefined) return;
+    this.lc_error_code = code;
+    this.message = `${this.message}\n\nTroubleshooting URL: ${LANGCHAIN_ERRORS_URL}${code}/\n`;
+  }
+
   toJSON(): Record<string, unknown> {
-    return { name: this.name, message: this.message };
+    return {
+      name: this.name,
+      message: this.message,
+      ...(this.lc_error_code !== undefined ? { lc_error_code: this.lc_error_code } : {}),
+    };
   }
 }
 
+/** Where LangChain's troubleshooting page for each `lc_error_code` lives. */
+const LANGCHAIN_ERRORS_URL = "https://docs.langchain.com/oss/javascript/langchain/errors/";
+
 /** Invalid options, environment or config file. Thrown at construction, before any request. */
 export class DatabricksConfigError extends DatabricksError {
+  static {
+    brand(this, "DatabricksConfigError");
+  }
   override name = "DatabricksConfigError";
 }
 
 /** A 2xx answer that cannot be turned into what the caller asked for (wrong shape, bad JSON). */
 export class DatabricksResponseError extends DatabricksError {
+  static {
+    brand(this, "DatabricksResponseError");
+  }
   override name = "DatabricksResponseError";
 }
 
 /** The request never got an HTTP answer (refused, reset, DNS, TLS). Retried. */
 export class DatabricksConnectionError extends DatabricksError {
+  static {
+    brand(this, "DatabricksConnectionError");
+  }
   override name = "DatabricksConnectionError";
 }
 
 /** One attempt exceeded the per-request `timeout`. Retried like a connection failure. */
 export class DatabricksTimeoutError extends DatabricksConnectionError {
+  static {
+    brand(this, "DatabricksTimeoutError");
+  }
   override name = "DatabricksTimeoutError";
 }
 
 /** The caller's `AbortSignal` fired. Never retried. */
 export class DatabricksAbortError extends DatabricksError {
+  static {
+    brand(this, "DatabricksAbortError");
+  }
   override name = "AbortError";
 }
 
@@ -69,6 +153,9 @@ export class DatabricksAbortError extends DatabricksError {
  * The underlying error is the `cause`.
  */
 export class DatabricksCredentialsError extends DatabricksError {
+  static {
+    brand(this, "DatabricksCredentialsError");
+  }
   override name = "DatabricksCredentialsError";
   /** HTTP status of the token endpoint's answer, when there was one. */
   readonly status: number | undefined;
@@ -82,20 +169,19 @@ export class DatabricksCredentialsError extends DatabricksError {
     super(message, { cause: init.cause });
     this.status = init.status;
     this.errorCode = init.errorCode;
+    this.useLangChainErrorCode(langChainErrorCodeOf(this));
   }
 
   override toJSON(): Record<string, unknown> {
-    return {
-      name: this.name,
-      message: this.message,
-      status: this.status,
-      errorCode: this.errorCode,
-    };
+    return { ...super.toJSON(), status: this.status, errorCode: this.errorCode };
   }
 }
 
 /** The server answered with a non-2xx status. */
 export class DatabricksAPIError extends DatabricksError {
+  static {
+    brand(this, "DatabricksAPIError");
+  }
   override name = "DatabricksAPIError";
   readonly status: number;
   /** The body's error code (`RESOURCE_DOES_NOT_EXIST`), or the canonical name for the status. */
@@ -123,16 +209,17 @@ export class DatabricksAPIError extends DatabricksError {
     this.headers = init.headers;
     this.serverMessage = redactSecrets(init.serverMessage);
     this.requestId = init.requestId;
+    this.useLangChainErrorCode(langChainErrorCodeOf(this));
   }
 
-  /** Build the subclass matching the status and the body's error code. */
+  /** Build the subclass matching the status, the body's error code and, for a 400, its message. */
   static fromResponse(init: APIErrorInit): DatabricksAPIError {
     const answer = readErrorAnswer(init);
     const { status, errorCode, serverMessage } = answer;
+    const Subclass = subclassFor(status, errorCode, serverMessage);
     const where = answer.request ? ` on ${answer.request}` : "";
-    const message = `HTTP ${status} ${errorCode}${where}: ${serverMessage}${hintFor(status, errorCode)}`;
-    const Subclass = subclassFor(status, errorCode);
-    return new Subclass(message, {
+    const hint = hintFor(Subclass, status, errorCode);
+    return new Subclass(`HTTP ${status} ${errorCode}${where}: ${serverMessage}${hint}`, {
       status,
       errorCode,
       headers: answer.headers,
@@ -143,8 +230,7 @@ export class DatabricksAPIError extends DatabricksError {
 
   override toJSON(): Record<string, unknown> {
     return {
-      name: this.name,
-      message: this.message,
+      ...super.toJSON(),
       status: this.status,
       errorCode: this.errorCode,
       requestId: this.requestId,
@@ -154,30 +240,70 @@ export class DatabricksAPIError extends DatabricksError {
 
 /** 400 (and `INVALID_PARAMETER_VALUE`, `INVALID_STATE`): the request body was refused. */
 export class DatabricksBadRequestError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksBadRequestError");
+  }
   override name = "DatabricksBadRequestError";
+}
+/**
+ * A 400 saying the input (messages or prompt, plus the room reserved for `maxTokens`) does not fit
+ * the model's context window. LangChain recognises it as its own `ContextOverflowError`
+ * (`ContextOverflowError.isInstance(error)` and `instanceof ContextOverflowError` are true with
+ * `@langchain/core` versions that have that class), as `@langchain/openai` and `@langchain/anthropic`
+ * report context overflow, while it stays a {@link DatabricksBadRequestError}.
+ */
+export class DatabricksContextOverflowError extends DatabricksBadRequestError {
+  static {
+    brand(this, "DatabricksContextOverflowError");
+    // `@langchain/core`'s namespace brands (`Symbol.for` keys, so every copy of core agrees):
+    // LangChainError and its `context-overflow` subclass. Not imported, for the same reason as
+    // `useLangChainErrorCode`.
+    for (const key of ["langchain.error", "langchain.error.context-overflow"]) {
+      Object.defineProperty(this.prototype, Symbol.for(key), { value: true });
+    }
+  }
+  override name = "DatabricksContextOverflowError";
 }
 /** 401: no valid credential was sent. */
 export class DatabricksAuthenticationError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksAuthenticationError");
+  }
   override name = "DatabricksAuthenticationError";
 }
 /** 403: the credential is invalid or lacks permission (e.g. "Can Query"). */
 export class DatabricksPermissionDeniedError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksPermissionDeniedError");
+  }
   override name = "DatabricksPermissionDeniedError";
 }
 /** 404: unknown endpoint, route or resource. */
 export class DatabricksNotFoundError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksNotFoundError");
+  }
   override name = "DatabricksNotFoundError";
 }
 /** 409 (and `ABORTED`, `ALREADY_EXISTS`, `RESOURCE_ALREADY_EXISTS`): conflicts with the resource's state. */
 export class DatabricksConflictError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksConflictError");
+  }
   override name = "DatabricksConflictError";
 }
 /** 429 (and `REQUEST_LIMIT_EXCEEDED`, `RESOURCE_EXHAUSTED`): throttled. Retried. */
 export class DatabricksRateLimitError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksRateLimitError");
+  }
   override name = "DatabricksRateLimitError";
 }
 /** 5xx: the server or the model failed. 500/502/503/504 are retried. */
 export class DatabricksServerError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksServerError");
+  }
   override name = "DatabricksServerError";
 }
 
@@ -215,15 +341,36 @@ const STATUS_CLASSES: Readonly<Record<number, APIErrorClass>> = {
   429: DatabricksRateLimitError,
 };
 
-function subclassFor(status: number, errorCode: string): APIErrorClass {
+/**
+ * How servers word "the input does not fit the context window", as `@langchain/openai` and
+ * `@langchain/anthropic` recognise it: OpenAI's `context_length_exceeded` code and "maximum context
+ * length" / "exceeds the context window" / "Input tokens exceed the configured limit" messages
+ * (also vLLM's), Anthropic's "prompt is too long" and "input length and `max_tokens` exceed context
+ * limit". Databricks passes the model's own message through inside its `BAD_REQUEST` body.
+ */
+const CONTEXT_OVERFLOW_WORDINGS =
+  /context_length_exceeded|maximum context length|exceeds the context window|input tokens exceed the configured limit|prompt is too long|exceed context limit/i;
+
+function subclassFor(status: number, errorCode: string, serverMessage: string): APIErrorClass {
   // An error_code mapping overrides the status mapping, as in the official SDKs.
   const byCode = Object.hasOwn(CODE_CLASSES, errorCode) ? CODE_CLASSES[errorCode] : undefined;
-  return (
-    byCode ?? STATUS_CLASSES[status] ?? (status >= 500 ? DatabricksServerError : DatabricksAPIError)
-  );
+  const chosen =
+    byCode ??
+    STATUS_CLASSES[status] ??
+    (status >= 500 ? DatabricksServerError : DatabricksAPIError);
+  if (
+    chosen === DatabricksBadRequestError &&
+    CONTEXT_OVERFLOW_WORDINGS.test(`${errorCode} ${serverMessage}`)
+  ) {
+    return DatabricksContextOverflowError;
+  }
+  return chosen;
 }
 
-function hintFor(status: number, errorCode: string): string {
+function hintFor(errorClass: APIErrorClass, status: number, errorCode: string): string {
+  if (errorClass === DatabricksContextOverflowError) {
+    return " (the input does not fit the model's context window: send fewer or shorter messages, or lower `maxTokens`)";
+  }
   if (status === 401) {
     return " (check DATABRICKS_TOKEN / the `token` option, or the OAuth client id and secret)";
   }
@@ -235,3 +382,82 @@ function hintFor(status: number, errorCode: string): string {
   }
   return "";
 }
+
+/**
+ * Whether the server refused the credential itself rather than the request: a 401, or the 403
+ * Databricks answers for an invalid or expired token (protocol reference §3.1, §6). The transport
+ * refreshes OAuth credentials once on such an answer.
+ */
+export function isRejectedCredential(error: unknown): error is DatabricksAPIError {
+  return (
+    isDatabricksAuthenticationError(error) ||
+    (isDatabricksPermissionDeniedError(error) && /invalid access token/i.test(error.serverMessage))
+  );
+}
+
+/** LangChain's code for `error`: the table of {@link LangChainErrorCode}. */
+function langChainErrorCodeOf(error: DatabricksError): LangChainErrorCode | undefined {
+  if (error instanceof DatabricksContextOverflowError) return "CONTEXT_OVERFLOW";
+  if (error instanceof DatabricksRateLimitError) return "MODEL_RATE_LIMIT";
+  if (error instanceof DatabricksAPIError && error.status === 429) return "MODEL_RATE_LIMIT";
+  if (isRejectedCredential(error)) return "MODEL_AUTHENTICATION";
+  if (error instanceof DatabricksNotFoundError) return "MODEL_NOT_FOUND";
+  if (error instanceof DatabricksCredentialsError) {
+    // An outage of the token endpoint says nothing about the credentials: LangChain's page
+    // ("check your API key") would mislead.
+    const status = error.status;
+    const outage =
+      error.cause instanceof DatabricksConnectionError ||
+      (status !== undefined && (status === 429 || status >= 500));
+    return outage ? undefined : "MODEL_AUTHENTICATION";
+  }
+  return undefined;
+}
+
+/** A type guard for `errorClass` that also recognises instances from another copy of this package. */
+function guardFor<T extends Error>(
+  errorClass: abstract new (...args: never[]) => T,
+): (value: unknown) => value is T {
+  return (value: unknown): value is T => isBranded(value, errorClass);
+}
+
+/** Whether `value` is a {@link DatabricksError}, also one from another copy of this package. */
+export function isDatabricksError(value: unknown): value is DatabricksError {
+  return (
+    isBranded(value, DatabricksError) ||
+    // Copies of this package older than the brands have only the marker getter.
+    (typeof value === "object" &&
+      value !== null &&
+      (value as { isDatabricksError?: unknown }).isDatabricksError === true)
+  );
+}
+/** Whether `value` is a {@link DatabricksConfigError}, also one from another copy of this package. */
+export const isDatabricksConfigError = guardFor(DatabricksConfigError);
+/** Whether `value` is a {@link DatabricksResponseError}, also one from another copy of this package. */
+export const isDatabricksResponseError = guardFor(DatabricksResponseError);
+/** Whether `value` is a {@link DatabricksConnectionError} (or a timeout), also from another copy. */
+export const isDatabricksConnectionError = guardFor(DatabricksConnectionError);
+/** Whether `value` is a {@link DatabricksTimeoutError}, also one from another copy of this package. */
+export const isDatabricksTimeoutError = guardFor(DatabricksTimeoutError);
+/** Whether `value` is a {@link DatabricksAbortError}, also one from another copy of this package. */
+export const isDatabricksAbortError = guardFor(DatabricksAbortError);
+/** Whether `value` is a {@link DatabricksCredentialsError}, also one from another copy. */
+export const isDatabricksCredentialsError = guardFor(DatabricksCredentialsError);
+/** Whether `value` is a {@link DatabricksAPIError} (any status), also one from another copy. */
+export const isDatabricksAPIError = guardFor(DatabricksAPIError);
+/** Whether `value` is a {@link DatabricksBadRequestError}, also one from another copy. */
+export const isDatabricksBadRequestError = guardFor(DatabricksBadRequestError);
+/** Whether `value` is a {@link DatabricksContextOverflowError}, also one from another copy. */
+export const isDatabricksContextOverflowError = guardFor(DatabricksContextOverflowError);
+/** Whether `value` is a {@link DatabricksAuthenticationError}, also one from another copy. */
+export const isDatabricksAuthenticationError = guardFor(DatabricksAuthenticationError);
+/** Whether `value` is a {@link DatabricksPermissionDeniedError}, also one from another copy. */
+export const isDatabricksPermissionDeniedError = guardFor(DatabricksPermissionDeniedError);
+/** Whether `value` is a {@link DatabricksNotFoundError}, also one from another copy. */
+export const isDatabricksNotFoundError = guardFor(DatabricksNotFoundError);
+/** Whether `value` is a {@link DatabricksConflictError}, also one from another copy. */
+export const isDatabricksConflictError = guardFor(DatabricksConflictError);
+/** Whether `value` is a {@link DatabricksRateLimitError}, also one from another copy. */
+export const isDatabricksRateLimitError = guardFor(DatabricksRateLimitError);
+/** Whether `value` is a {@link DatabricksServerError}, also one from another copy. */
+export const isDatabricksServerError = guardFor(DatabricksServerError);

@@ -1,9 +1,5 @@
 import type { CredentialsProvider } from "../auth/types.js";
-import {
-  DatabricksAPIError,
-  DatabricksAuthenticationError,
-  DatabricksPermissionDeniedError,
-} from "../errors.js";
+import { DatabricksAPIError, isRejectedCredential } from "../errors.js";
 import { classifyTransportError, describeRequest, sendJsonOnce } from "./http.js";
 import { withRetry } from "./retry.js";
 import { sseEvents } from "./sse.js";
@@ -170,16 +166,4 @@ export class DatabricksClient {
       },
     );
   }
-}
-
-/**
- * Whether the server refused the credential itself rather than the request: a 401, or the 403
- * Databricks answers for an invalid or expired token (protocol reference §3.1, §6).
- */
-function isRejectedCredential(error: unknown): boolean {
-  if (error instanceof DatabricksAuthenticationError) return true;
-  return (
-    error instanceof DatabricksPermissionDeniedError &&
-    /invalid access token/i.test(error.serverMessage)
-  );
 }

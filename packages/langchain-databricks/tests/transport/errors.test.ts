@@ -121,6 +121,7 @@ describe("DatabricksAPIError.fromResponse", () => {
     expect(JSON.parse(JSON.stringify(error))).toEqual({
       name: "DatabricksRateLimitError",
       message: error.message,
+      lc_error_code: "MODEL_RATE_LIMIT",
       status: 429,
       errorCode: "REQUEST_LIMIT_EXCEEDED",
       requestId: "abc",
