@@ -14,5 +14,9 @@ export * from "./errors.js";
 export { errorCodeForStatus, parseErrorBody } from "./transport/error_body.js";
 export { redactSecrets, registerSecret } from "./redaction.js";
 export type { DatabricksConnectionOptions } from "./options.js";
-export type { CredentialsProvider } from "./auth/types.js";
+export type {
+  CredentialsProvider,
+  CredentialsRequest,
+  CredentialsTransport,
+} from "./credentials_provider.js";
 export type { CredentialsLike, DatabricksAuthOptions } from "./auth/resolve.js";

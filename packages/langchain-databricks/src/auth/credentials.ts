@@ -1,19 +1,18 @@
+import type { CredentialsProvider, CredentialsTransport } from "../credentials_provider.js";
 import {
   DatabricksAbortError,
   DatabricksAPIError,
+  DatabricksConfigError,
   DatabricksConnectionError,
   DatabricksCredentialsError,
   DatabricksError,
+  DatabricksRateLimitError,
   DatabricksResponseError,
+  DatabricksServerError,
 } from "../errors.js";
 import { registerSecret } from "../redaction.js";
-import { sendJsonOnce } from "../transport/http.js";
-import { isRetryable, withRetry, type RetryOptions } from "../transport/retry.js";
-import type { HttpSender } from "../transport/types.js";
-import { buildUserAgent } from "../transport/user_agent.js";
 import { isLoopbackHost } from "../utils/host.js";
 import { TokenCache } from "./token_cache.js";
-import type { CredentialsProvider } from "./types.js";
 
 /**
  * Personal access token auth (`pat`): `authorization: Bearer <token>` on every request.
@@ -46,12 +45,6 @@ export interface OAuthM2MCredentialsOptions {
   clientId: string;
   /** The service principal's OAuth secret. */
   clientSecret: string;
-  /** Sends the discovery and token requests. */
-  sender: HttpSender;
-  /** Per-attempt timeout of each request, in ms. */
-  timeoutMs: number;
-  /** Retries of each discovery or token request (same policy as every request). */
-  maxRetries: number;
   /** OAuth scopes, sent space-separated. @default ["all-apis"] */
   scopes?: readonly string[] | undefined;
   /** Use this token endpoint and skip discovery. */
@@ -60,10 +53,6 @@ export interface OAuthM2MCredentialsOptions {
   allowInsecureHttp?: boolean | undefined;
   /** Clock in ms since the epoch (tests). @default Date.now */
   now?: (() => number) | undefined;
-  /** Backoff timer (tests). */
-  sleep?: RetryOptions["sleep"];
-  /** Base of the exponential backoff. @default 500 */
-  retryBaseDelayMs?: number | undefined;
 }
 
 /** Lifetime assumed when the token endpoint omits `expires_in` (Databricks tokens live 1 h). */
@@ -79,7 +68,10 @@ const DEFAULT_EXPIRES_IN_S = 3600;
  *   discovery (404, not JSON, missing fields) falls back to `{host}/oidc/v1/token`. An unreachable
  *   host is an error and is not cached.
  * - **Token request**: `POST` with `authorization: Basic base64(urlencode(id):urlencode(secret))`
- *   and the form body `grant_type=client_credentials&scope=all-apis`, retried like every request.
+ *   and the form body `grant_type=client_credentials&scope=all-apis`.
+ * - **Transport**: discovery and token requests go through the {@link CredentialsTransport} the
+ *   client passes to {@link OAuthM2MCredentials.headers}: the client's sender, User-Agent, timeout
+ *   and retry layer (so they are retried like every request, and only there).
  * - **Header**: `authorization: <token_type> <access_token>`, `token_type` used verbatim.
  * - **Cache**: see {@link TokenCache} (40 s early expiry, background refresh within
  *   `min(TTL/2, 20 min)` of expiry, one shared in-flight refresh).
@@ -95,6 +87,11 @@ export class OAuthM2MCredentials implements CredentialsProvider {
   readonly #options: OAuthM2MCredentialsOptions;
   readonly #cache: TokenCache;
   #endpoint: Promise<string> | undefined;
+  /**
+   * The transport of the latest caller: the token cache's refresh sends through it. A provider
+   * shared by several clients refreshes through whichever asked.
+   */
+  #transport: CredentialsTransport | undefined;
 
   constructor(options: OAuthM2MCredentialsOptions) {
     registerSecret(options.clientSecret);
@@ -114,7 +111,16 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     this.#cache = new TokenCache({ fetch: () => this.#fetchToken(), now: options.now });
   }
 
-  async headers(signal?: AbortSignal): Promise<Record<string, string>> {
+  /**
+   * `authorization: <token_type> <access_token>`, from the cache or fetched through `transport`.
+   * @throws DatabricksConfigError without a transport (use the provider through a model or a
+   *   `DatabricksClient`, which pass their own).
+   */
+  async headers(
+    signal?: AbortSignal,
+    transport?: CredentialsTransport,
+  ): Promise<Record<string, string>> {
+    this.#transport = transport ?? this.#transport;
     return { authorization: await this.#cache.get(signal) };
   }
 
@@ -124,10 +130,10 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     return true;
   }
 
-  /** The token endpoint, discovered on first use and cached. */
-  tokenEndpoint(): Promise<string> {
+  /** The token endpoint, discovered (through `transport`) on first use and cached. */
+  tokenEndpoint(transport: CredentialsTransport): Promise<string> {
     if (!this.#endpoint) {
-      const discovery = this.#discover();
+      const discovery = this.#discover(transport);
       this.#endpoint = discovery.then(({ endpoint }) => endpoint);
       // Transient failures (a 5xx after retries, an unreachable host) must not stick.
       discovery.then(
@@ -142,30 +148,30 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     return this.#endpoint;
   }
 
-  async #discover(): Promise<{ endpoint: string; cache: boolean }> {
+  async #discover(transport: CredentialsTransport): Promise<{ endpoint: string; cache: boolean }> {
     const fallback = `${this.host}/oidc/v1/token`;
     // Without host metadata, the Go SDK's default for a workspace: `{host}/oidc`.
     let oidc = `${this.host}/oidc`;
     let cache = true;
     try {
-      const metadata = await this.#getJson(`${this.host}/.well-known/databricks-config`);
+      const metadata = await getMetadata(transport, `${this.host}/.well-known/databricks-config`);
       const advertised = stringField(metadata, "oidc_endpoint");
       if (advertised !== undefined && this.#acceptableUrl(advertised)) {
         oidc = advertised.replace(/\/+$/, "");
       }
     } catch (error) {
       rethrowIfNoAnswer(error);
-      cache = !isRetryable(error);
+      cache = !isTransientFailure(error);
     }
     try {
-      const server = await this.#getJson(`${oidc}/.well-known/oauth-authorization-server`);
+      const server = await getMetadata(transport, `${oidc}/.well-known/oauth-authorization-server`);
       const endpoint = stringField(server, "token_endpoint");
       if (endpoint !== undefined && this.#acceptableUrl(endpoint)) return { endpoint, cache: true };
       return { endpoint: fallback, cache };
     } catch (error) {
       rethrowIfNoAnswer(error);
       // An older or private workspace without discovery: the classic workspace endpoint.
-      return { endpoint: fallback, cache: cache && !isRetryable(error) };
+      return { endpoint: fallback, cache: cache && !isTransientFailure(error) };
     }
   }
 
@@ -183,48 +189,26 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     }
   }
 
-  async #getJson(url: string): Promise<unknown> {
-    const { sender, timeoutMs } = this.#options;
-    const headers = { accept: "application/json", "user-agent": buildUserAgent(this.authType) };
-    return withRetry(async () => {
-      try {
-        return (await sendJsonOnce(sender, { method: "GET", url, headers, timeoutMs })).data;
-      } catch (error) {
-        // A 2xx that is not JSON (a login page, a proxy) means "no discovery here": fall back at
-        // once instead of retrying it like a truncated answer.
-        if (error instanceof DatabricksResponseError) return undefined;
-        throw error;
-      }
-    }, this.#retryOptions());
-  }
-
-  #retryOptions(): RetryOptions {
-    return {
-      maxRetries: this.#options.maxRetries,
-      sleep: this.#options.sleep,
-      baseDelayMs: this.#options.retryBaseDelayMs,
-    };
-  }
-
   async #fetchToken(): Promise<{ value: string; expiresInMs: number }> {
+    const transport = this.#transport;
+    if (transport === undefined) {
+      throw new DatabricksConfigError(
+        "OAuthM2MCredentials sends its token requests through the client's transport: call headers(signal, transport) with a DatabricksClient, or use the credentials through a model.",
+      );
+    }
     let endpoint: string | undefined;
     try {
-      endpoint = await this.tokenEndpoint();
-      const { sender, timeoutMs } = this.#options;
-      const request = {
-        method: "POST" as const,
+      endpoint = await this.tokenEndpoint(transport);
+      const answer = await transport.requestWithoutCredentials({
+        method: "POST",
         url: endpoint,
         headers: {
           authorization: this.#basic,
           "content-type": "application/x-www-form-urlencoded",
-          accept: "application/json",
-          "user-agent": buildUserAgent(this.authType),
         },
         body: this.#body,
-        timeoutMs,
-      };
-      const response = await withRetry(() => sendJsonOnce(sender, request), this.#retryOptions());
-      return parseTokenResponse(response.data);
+      });
+      return parseTokenResponse(answer);
     } catch (error) {
       throw this.#describeFailure(error, endpoint);
     }
@@ -391,6 +375,22 @@ function toHeaderRecord(value: unknown): Record<string, string> {
 /** The provider for a `credentials` option: used as is when it is one, adapted otherwise. */
 export function toCredentialsProvider(credentials: CredentialsLike): CredentialsProvider {
   return isCredentialsProvider(credentials) ? credentials : new CustomCredentials(credentials);
+}
+
+/**
+ * Discovery metadata: JSON, or `undefined` when a 2xx answer is not JSON (a login page, a proxy),
+ * which means "no discovery here" and falls back at once instead of being retried.
+ */
+function getMetadata(transport: CredentialsTransport, url: string): Promise<unknown> {
+  return transport.requestWithoutCredentials({ method: "GET", url, onInvalidJson: "undefined" });
+}
+
+/**
+ * The workspace failed or throttled (a 5xx or 429, after retries): worth discovering again next
+ * time rather than caching the fallback endpoint.
+ */
+function isTransientFailure(error: unknown): boolean {
+  return error instanceof DatabricksServerError || error instanceof DatabricksRateLimitError;
 }
 
 /** No answer at all: the token endpoint on the same host would not answer either. */

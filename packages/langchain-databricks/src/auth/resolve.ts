@@ -1,7 +1,6 @@
 import { DatabricksConfigError } from "../errors.js";
 import { registerSecret } from "../redaction.js";
-import type { RetryOptions } from "../transport/retry.js";
-import type { HttpSender } from "../transport/types.js";
+import type { CredentialsProvider } from "../credentials_provider.js";
 import { processEnv, readEnv, type Env } from "../utils/env.js";
 import { normalizeHost } from "../utils/host.js";
 import { nonEmpty } from "../utils/values.js";
@@ -12,7 +11,6 @@ import {
   toCredentialsProvider,
   type CredentialsLike,
 } from "./credentials.js";
-import type { CredentialsProvider } from "./types.js";
 
 export type { CredentialsLike } from "./credentials.js";
 
@@ -70,22 +68,16 @@ export interface ResolvedDatabricksConfig {
   credentials: CredentialsProvider;
 }
 
-/** What {@link resolveDatabricksConfig} needs besides the options. */
+/**
+ * What {@link resolveDatabricksConfig} needs besides the options. How OAuth requests are sent
+ * (sender, timeout, retries) is not among them: they go through the client that uses the
+ * credentials.
+ */
 export interface ResolveDeps {
   /** The environment; `process.env` by default. */
   env?: Env | undefined;
-  /** Sends the OAuth discovery and token requests. */
-  sender: HttpSender;
-  /** Per-attempt timeout of OAuth requests, in ms. */
-  timeoutMs: number;
-  /** Retries of OAuth requests. */
-  maxRetries: number;
-  /** Clock for token expiry (tests). */
+  /** Clock for token expiry (tests). @default Date.now */
   now?: (() => number) | undefined;
-  /** Backoff timer for OAuth retries (tests). */
-  sleep?: RetryOptions["sleep"];
-  /** Base of the OAuth retry backoff, in ms. */
-  retryBaseDelayMs?: number | undefined;
 }
 
 /** The `authType` values this package implements itself. */
@@ -142,7 +134,7 @@ interface Setting {
  */
 export function resolveDatabricksConfig(
   options: DatabricksAuthOptions,
-  deps: ResolveDeps,
+  deps: ResolveDeps = {},
 ): ResolvedDatabricksConfig {
   const env = deps.env ?? processEnv();
   const token = nonEmpty(options.token);
@@ -254,13 +246,8 @@ function chooseCredentials(
       host,
       clientId: clientId as string,
       clientSecret: clientSecret as string,
-      sender: deps.sender,
-      timeoutMs: deps.timeoutMs,
-      maxRetries: deps.maxRetries,
       allowInsecureHttp: options.allowInsecureHttp,
       now: deps.now,
-      sleep: deps.sleep,
-      retryBaseDelayMs: deps.retryBaseDelayMs,
     });
   const missingOAuth = (): string[] => [
     ...(clientId === undefined ? ["`clientId` / DATABRICKS_CLIENT_ID"] : []),

@@ -1,7 +1,11 @@
-import type { CredentialsProvider } from "../auth/types.js";
-import { DatabricksAPIError, isRejectedCredential } from "../errors.js";
+import type {
+  CredentialsProvider,
+  CredentialsRequest,
+  CredentialsTransport,
+} from "../credentials_provider.js";
+import { DatabricksAPIError, DatabricksResponseError, isRejectedCredential } from "../errors.js";
 import { classifyTransportError, describeRequest, sendJsonOnce } from "./http.js";
-import { withRetry } from "./retry.js";
+import { withRetry, type RetryOptions } from "./retry.js";
 import { sseEvents } from "./sse.js";
 import type { HttpRequest, HttpResponse, HttpSender } from "./types.js";
 import { buildUserAgent } from "./user_agent.js";
@@ -18,6 +22,8 @@ export interface DatabricksClientConfig {
   maxRetries: number;
   /** Base of the exponential backoff. @default 500 */
   retryBaseDelayMs?: number | undefined;
+  /** Test hook: replaces the backoff timer. */
+  sleep?: RetryOptions["sleep"];
 }
 
 /** Per-request options. */
@@ -34,8 +40,11 @@ export interface RequestOptions {
  * A rejected credential (401, or the workspace's `403 Invalid access token.`) invalidates cached
  * credentials and is retried once (OAuth tokens can be revoked or expire early); it does not count
  * against `maxRetries`, and a PAT, which cannot be refreshed, is not retried.
+ *
+ * Credentials providers send their own requests (OAuth discovery and token) through the same client,
+ * as a {@link CredentialsTransport}: one sender, one User-Agent, one retry layer.
  */
-export class DatabricksClient {
+export class DatabricksClient implements CredentialsTransport {
   readonly host: string;
   readonly authType: string;
   private readonly credentials: CredentialsProvider;
@@ -43,6 +52,7 @@ export class DatabricksClient {
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly retryBaseDelayMs: number | undefined;
+  private readonly sleep: RetryOptions["sleep"];
   private readonly baseHeaders: Record<string, string>;
 
   constructor(config: DatabricksClientConfig) {
@@ -53,6 +63,7 @@ export class DatabricksClient {
     this.timeoutMs = config.timeoutMs;
     this.maxRetries = config.maxRetries;
     this.retryBaseDelayMs = config.retryBaseDelayMs;
+    this.sleep = config.sleep;
     this.baseHeaders = { "user-agent": buildUserAgent(this.authType) };
   }
 
@@ -116,6 +127,30 @@ export class DatabricksClient {
     }
   }
 
+  /**
+   * {@link CredentialsTransport}: a credentials provider's own request, with this client's sender,
+   * User-Agent, timeout and retries but not its credentials (nor the 401 → refresh rule: a token
+   * request cannot be fixed by refreshing the token).
+   */
+  async requestWithoutCredentials(request: CredentialsRequest): Promise<unknown> {
+    const http: HttpRequest = {
+      method: request.method,
+      url: request.url,
+      headers: { ...this.baseHeaders, accept: "application/json", ...request.headers },
+      timeoutMs: this.timeoutMs,
+    };
+    if (request.body !== undefined) http.body = request.body;
+    return withRetry(async () => {
+      try {
+        return (await sendJsonOnce(this.sender, http)).data;
+      } catch (error) {
+        const notJson = error instanceof DatabricksResponseError && error.cause === "invalid-json";
+        if (notJson && request.onInvalidJson === "undefined") return undefined;
+        throw error;
+      }
+    }, this.retryOptions({}));
+  }
+
   private request(
     method: "GET" | "POST",
     path: string,
@@ -140,30 +175,32 @@ export class DatabricksClient {
 
   /** The request with the current credentials (fetched per attempt: a 401 may have refreshed them). */
   private async authenticated(request: HttpRequest): Promise<HttpRequest> {
-    const auth = await this.credentials.headers(request.signal);
+    const auth = await this.credentials.headers(request.signal, this);
     return { ...request, headers: { ...request.headers, ...auth } };
   }
 
   /** The retry loop plus the one-shot 401 → refresh credentials → retry rule. */
   private retrying<T>(options: RequestOptions, attempt: () => Promise<T>): Promise<T> {
     let refreshedAfter401 = false;
-    return withRetry(
-      async () => {
-        try {
-          return await attempt();
-        } catch (error) {
-          if (isRejectedCredential(error) && !refreshedAfter401 && this.credentials.invalidate()) {
-            refreshedAfter401 = true;
-            return attempt();
-          }
-          throw error;
+    return withRetry(async () => {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (isRejectedCredential(error) && !refreshedAfter401 && this.credentials.invalidate()) {
+          refreshedAfter401 = true;
+          return attempt();
         }
-      },
-      {
-        maxRetries: options.maxRetries ?? this.maxRetries,
-        signal: options.signal,
-        baseDelayMs: this.retryBaseDelayMs,
-      },
-    );
+        throw error;
+      }
+    }, this.retryOptions(options));
+  }
+
+  private retryOptions(options: RequestOptions): RetryOptions {
+    return {
+      maxRetries: options.maxRetries ?? this.maxRetries,
+      signal: options.signal,
+      baseDelayMs: this.retryBaseDelayMs,
+      sleep: this.sleep,
+    };
   }
 }

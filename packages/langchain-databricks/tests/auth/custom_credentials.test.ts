@@ -7,7 +7,7 @@ import {
   type HeadersAuthenticator,
 } from "../../src/auth/credentials.js";
 import { DatabricksCredentialsError } from "../../src/errors.js";
-import type { CredentialsProvider } from "../../src/auth/types.js";
+import type { CredentialsProvider } from "../../src/credentials_provider.js";
 import { DatabricksAPIError, DatabricksError } from "../../src/errors.js";
 
 describe("PatCredentials", () => {
