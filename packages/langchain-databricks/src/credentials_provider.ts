@@ -53,4 +53,11 @@ export interface CredentialsProvider {
    * succeed (OAuth), so the transport retries once; `false` when nothing would change (PAT).
    */
   invalidate(): boolean;
+  /**
+   * The secrets this provider holds right now: a PAT, a client secret, the access token in use (and
+   * the one before it, which requests still in flight carry). The client scrubs them from every
+   * error it throws. A refresh replaces tokens rather than adding them, so the list stays small.
+   * Optional: without it, only credential-shaped text (`Bearer …`, `dapi…`, JWTs) is scrubbed.
+   */
+  secrets?(): readonly string[];
 }

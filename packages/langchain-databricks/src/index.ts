@@ -12,7 +12,7 @@ export { DatabricksEmbeddings, parseEmbeddingsResponse } from "./embeddings.js";
 export type { DatabricksEmbeddingsInput, DatabricksEmbeddingsInputFormat } from "./embeddings.js";
 export * from "./errors.js";
 export { errorCodeForStatus, parseErrorBody } from "./transport/error_body.js";
-export { redactSecrets, registerSecret } from "./redaction.js";
+export { redactSecrets } from "./redaction.js";
 export type { DatabricksConnectionOptions } from "./options.js";
 export type {
   CredentialsProvider,

@@ -10,7 +10,6 @@ import {
   DatabricksResponseError,
   DatabricksServerError,
 } from "../errors.js";
-import { registerSecret } from "../redaction.js";
 import { isLoopbackHost } from "../utils/host.js";
 import { TokenCache } from "./token_cache.js";
 
@@ -20,11 +19,12 @@ import { TokenCache } from "./token_cache.js";
  */
 export class PatCredentials implements CredentialsProvider {
   readonly authType = "pat";
+  readonly #token: string;
   readonly #authorization: string;
 
-  /** @param token - The PAT (`dapi…`); registered as a secret so no error message can echo it. */
+  /** @param token - The PAT (`dapi…`). */
   constructor(token: string) {
-    registerSecret(token);
+    this.#token = token;
     this.#authorization = `Bearer ${token}`;
   }
 
@@ -34,6 +34,11 @@ export class PatCredentials implements CredentialsProvider {
 
   invalidate(): boolean {
     return false;
+  }
+
+  /** The PAT, for the client to scrub from errors. */
+  secrets(): readonly string[] {
+    return [this.#token];
   }
 }
 
@@ -82,6 +87,7 @@ export class OAuthM2MCredentials implements CredentialsProvider {
   readonly host: string;
   /** The client id (not a secret; shown in error messages). */
   readonly clientId: string;
+  readonly #clientSecret: string;
   readonly #basic: string;
   readonly #body: string;
   readonly #options: OAuthM2MCredentialsOptions;
@@ -92,15 +98,16 @@ export class OAuthM2MCredentials implements CredentialsProvider {
    * shared by several clients refreshes through whichever asked.
    */
   #transport: CredentialsTransport | undefined;
+  /** The latest access token and the one before it (requests in flight may still carry it). */
+  #accessTokens: readonly string[] = [];
 
   constructor(options: OAuthM2MCredentialsOptions) {
-    registerSecret(options.clientSecret);
     this.host = options.host;
     this.clientId = options.clientId;
     this.#options = options;
+    this.#clientSecret = options.clientSecret;
     // URL-encode before base64, as golang.org/x/oauth2 and sdk-js do (RFC 6749 §2.3.1).
     this.#basic = `Basic ${btoa(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`)}`;
-    registerSecret(this.#basic.slice("Basic ".length));
     const scopes = options.scopes && options.scopes.length > 0 ? options.scopes : ["all-apis"];
     this.#body = new URLSearchParams({
       grant_type: "client_credentials",
@@ -128,6 +135,11 @@ export class OAuthM2MCredentials implements CredentialsProvider {
   invalidate(): boolean {
     this.#cache.invalidate();
     return true;
+  }
+
+  /** The client secret, its Basic credential, and the latest two access tokens. */
+  secrets(): readonly string[] {
+    return [this.#clientSecret, this.#basic.slice("Basic ".length), ...this.#accessTokens];
   }
 
   /** The token endpoint, discovered (through `transport`) on first use and cached. */
@@ -208,7 +220,9 @@ export class OAuthM2MCredentials implements CredentialsProvider {
         },
         body: this.#body,
       });
-      return parseTokenResponse(answer);
+      const token = parseTokenResponse(answer);
+      this.#accessTokens = [token.accessToken, ...this.#accessTokens.slice(0, 1)];
+      return token;
     } catch (error) {
       throw this.#describeFailure(error, endpoint);
     }
@@ -246,12 +260,15 @@ function stringField(data: unknown, key: string): string | undefined {
  * is otherwise used verbatim; `expires_in` may be a number or a numeric string (Databricks' own
  * test server sends `"3600"`) and defaults to one hour.
  */
-export function parseTokenResponse(data: unknown): { value: string; expiresInMs: number } {
+export function parseTokenResponse(data: unknown): {
+  value: string;
+  expiresInMs: number;
+  accessToken: string;
+} {
   const accessToken = stringField(data, "access_token");
   if (accessToken === undefined) {
     throw new DatabricksResponseError("the token response has no access_token.");
   }
-  registerSecret(accessToken);
   const tokenType = stringField(data, "token_type") ?? "Bearer";
   const raw = (data as Record<string, unknown>)["expires_in"];
   let expiresIn: number;
@@ -266,7 +283,7 @@ export function parseTokenResponse(data: unknown): { value: string; expiresInMs:
       `the token response has an invalid expires_in (${JSON.stringify(raw)}); expected seconds as a number.`,
     );
   }
-  return { value: `${tokenType} ${accessToken}`, expiresInMs: expiresIn * 1000 };
+  return { value: `${tokenType} ${accessToken}`, expiresInMs: expiresIn * 1000, accessToken };
 }
 
 /** A function returning headers for each request, e.g. `async () => ({ authorization: … })`. */
@@ -319,7 +336,8 @@ export class CustomCredentials implements CredentialsProvider {
       options.authType ?? (typeof own === "string" && own.trim() !== "" ? own.trim() : "custom");
   }
 
-  #lastRegistered: string | undefined;
+  /** Credential header values of the latest call and of the one before (requests in flight). */
+  #credentials: [readonly string[], readonly string[]] = [[], []];
 
   async headers(signal?: AbortSignal): Promise<Record<string, string>> {
     const source = this.#source;
@@ -331,13 +349,18 @@ export class CustomCredentials implements CredentialsProvider {
       await source.authenticate(collected);
       headers = toHeaderRecord(collected);
     }
-    // Whatever credential the provider hands out must never be echoed in an error message.
-    const authorization = headers["authorization"];
-    if (authorization !== undefined && authorization !== this.#lastRegistered) {
-      this.#lastRegistered = authorization;
-      registerSecret(authorization.replace(/^\S+\s+/, ""));
+    const credentials = Object.entries(headers)
+      .filter(([name]) => CREDENTIAL_HEADER.test(name))
+      .map(([, value]) => value.replace(/^\S+\s+/, ""));
+    if (credentials.join("\n") !== this.#credentials[0].join("\n")) {
+      this.#credentials = [credentials, this.#credentials[0]];
     }
     return headers;
+  }
+
+  /** The credentials the source handed out last time and the time before (scheme stripped). */
+  secrets(): readonly string[] {
+    return [...this.#credentials[0], ...this.#credentials[1]];
   }
 
   /** Delegates to the source's own `invalidate()` when it has one; otherwise `false`. */
@@ -346,6 +369,9 @@ export class CustomCredentials implements CredentialsProvider {
     return typeof invalidate === "function" ? invalidate.call(this.#source) === true : false;
   }
 }
+
+/** Header names whose values are credentials (others, such as a workspace id, stay readable). */
+const CREDENTIAL_HEADER = /authorization|token|secret|key|cookie/i;
 
 function toHeaderRecord(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,5 +1,4 @@
 import { DatabricksConfigError } from "../errors.js";
-import { registerSecret } from "../redaction.js";
 import type { CredentialsProvider } from "../credentials_provider.js";
 import { processEnv, readEnv, type Env } from "../utils/env.js";
 import { normalizeHost } from "../utils/host.js";
@@ -126,8 +125,8 @@ interface Setting {
  *    `DATABRICKS_AUTH_TYPE`) picks `pat` or `oauth-m2m`; without it, a token means `pat` and a
  *    client id + secret mean `oauth-m2m`, and having both is an error.
  *
- * Secrets are registered with `registerSecret` so no error message can echo them. Performs no I/O
- * except reading the config file; OAuth discovery happens on the first request.
+ * Performs no I/O except reading the config file; OAuth discovery happens on the first request.
+ * Messages name where each setting came from, never a secret's value.
  *
  * @throws DatabricksConfigError saying what to change when the host or credentials are missing,
  *   ambiguous or invalid.
@@ -139,8 +138,6 @@ export function resolveDatabricksConfig(
   const env = deps.env ?? processEnv();
   const token = nonEmpty(options.token);
   const apiToken = nonEmpty(options.apiToken);
-  registerSecret(token);
-  registerSecret(apiToken);
   if (token !== undefined && apiToken !== undefined && token !== apiToken) {
     throw new DatabricksConfigError(
       "Both `token` and `apiToken` are set to different values. They are aliases: set only one.",
@@ -166,8 +163,6 @@ export function resolveDatabricksConfig(
       settings.set(key, { value: fromEnv, source: ENV_NAMES[key] });
     }
   }
-  registerSecret(settings.get("token")?.value);
-  registerSecret(settings.get("clientSecret")?.value);
 
   const requestedProfile =
     nonEmpty(options.profile) ?? nonEmpty(readEnv("DATABRICKS_CONFIG_PROFILE", env));
@@ -191,8 +186,6 @@ export function resolveDatabricksConfig(
       if (custom !== undefined && (AUTH_KEYS.includes(key) || key === "authType")) continue;
       settings.set(key, { value, source });
     }
-    registerSecret(settings.get("token")?.value);
-    registerSecret(settings.get("clientSecret")?.value);
   }
 
   const describe = (): string => describeSources(settings, profile, fileSkipped);

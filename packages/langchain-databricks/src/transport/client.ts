@@ -4,6 +4,7 @@ import type {
   CredentialsTransport,
 } from "../credentials_provider.js";
 import { DatabricksAPIError, DatabricksResponseError, isRejectedCredential } from "../errors.js";
+import { SecretRedactor } from "../redaction.js";
 import { classifyTransportError, describeRequest, sendJsonOnce } from "./http.js";
 import { withRetry, type RetryOptions } from "./retry.js";
 import { sseEvents } from "./sse.js";
@@ -43,6 +44,10 @@ export interface RequestOptions {
  *
  * Credentials providers send their own requests (OAuth discovery and token) through the same client,
  * as a {@link CredentialsTransport}: one sender, one User-Agent, one retry layer.
+ *
+ * Every error the client throws is scrubbed of the secrets its credentials provider holds
+ * (`CredentialsProvider.secrets()`), wherever a server echoed them: message, `serverMessage`,
+ * headers, `toJSON()`, stack and `cause` chain.
  */
 export class DatabricksClient implements CredentialsTransport {
   readonly host: string;
@@ -54,6 +59,7 @@ export class DatabricksClient implements CredentialsTransport {
   private readonly retryBaseDelayMs: number | undefined;
   private readonly sleep: RetryOptions["sleep"];
   private readonly baseHeaders: Record<string, string>;
+  private readonly redactor: SecretRedactor;
 
   constructor(config: DatabricksClientConfig) {
     this.host = config.host;
@@ -65,6 +71,8 @@ export class DatabricksClient implements CredentialsTransport {
     this.retryBaseDelayMs = config.retryBaseDelayMs;
     this.sleep = config.sleep;
     this.baseHeaders = { "user-agent": buildUserAgent(this.authType) };
+    const credentials = config.credentials;
+    this.redactor = new SecretRedactor(() => credentials.secrets?.() ?? []);
   }
 
   /** Absolute URL for a path that starts with `/`. */
@@ -121,7 +129,7 @@ export class DatabricksClient implements CredentialsTransport {
       options.onResponseHeaders?.(res.headers);
       yield* sseEvents(res.body, { request: describeRequest(request), headers: res.headers });
     } catch (error) {
-      throw classifyTransportError(error, request);
+      throw this.redactor.redactError(classifyTransportError(error, request));
     } finally {
       await res.discard();
     }
@@ -140,7 +148,7 @@ export class DatabricksClient implements CredentialsTransport {
       timeoutMs: this.timeoutMs,
     };
     if (request.body !== undefined) http.body = request.body;
-    return withRetry(async () => {
+    return this.withRetries({}, async () => {
       try {
         return (await sendJsonOnce(this.sender, http)).data;
       } catch (error) {
@@ -148,7 +156,7 @@ export class DatabricksClient implements CredentialsTransport {
         if (notJson && request.onInvalidJson === "undefined") return undefined;
         throw error;
       }
-    }, this.retryOptions({}));
+    });
   }
 
   private request(
@@ -182,7 +190,7 @@ export class DatabricksClient implements CredentialsTransport {
   /** The retry loop plus the one-shot 401 → refresh credentials → retry rule. */
   private retrying<T>(options: RequestOptions, attempt: () => Promise<T>): Promise<T> {
     let refreshedAfter401 = false;
-    return withRetry(async () => {
+    return this.withRetries(options, async () => {
       try {
         return await attempt();
       } catch (error) {
@@ -192,15 +200,20 @@ export class DatabricksClient implements CredentialsTransport {
         }
         throw error;
       }
-    }, this.retryOptions(options));
+    });
   }
 
-  private retryOptions(options: RequestOptions): RetryOptions {
-    return {
-      maxRetries: options.maxRetries ?? this.maxRetries,
-      signal: options.signal,
-      baseDelayMs: this.retryBaseDelayMs,
-      sleep: this.sleep,
-    };
+  /** The retry layer; what finally fails leaves without this client's secrets. */
+  private async withRetries<T>(options: RequestOptions, attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(attempt, {
+        maxRetries: options.maxRetries ?? this.maxRetries,
+        signal: options.signal,
+        baseDelayMs: this.retryBaseDelayMs,
+        sleep: this.sleep,
+      });
+    } catch (error) {
+      throw this.redactor.redactError(error);
+    }
   }
 }
