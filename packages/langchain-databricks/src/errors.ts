@@ -6,14 +6,17 @@
  * - {@link DatabricksConnectionError} / {@link DatabricksTimeoutError}: no usable answer arrived.
  * - {@link DatabricksAbortError}: the caller cancelled; never retried.
  * - {@link DatabricksResponseError}: a 2xx answer whose body is not what the endpoint promised.
+ * - {@link DatabricksCredentialsError}: getting credentials (an OAuth token) failed.
  *
  * Errors carry `status` and `headers` so LangChain's `AsyncCaller` and our retry layer can classify
  * them with `instanceof` (or the `isDatabricks…Error` guards, which also recognise errors from
  * another copy of this package) and numbers, never by sniffing messages. Where LangChain has an
- * error code for a failure, the error carries it as `lc_error_code` (see {@link LangChainErrorCode}). Messages and `toJSON()` never contain
- * credentials: request headers are not stored, and {@link redactSecrets} scrubs bodies echoed back.
- * Reading error bodies lives next to the transport (`transport/error_body.ts`), redaction in
- * `redaction.ts`.
+ * error code for a failure, the error carries it as `lc_error_code` ({@link LangChainErrorCode}).
+ *
+ * Messages and `toJSON()` never contain credentials: request headers are not stored, every message
+ * goes through `redactSecrets` (credential-shaped text), and the client that threw an error has
+ * scrubbed its own secrets from it (`redaction.ts`). Reading error bodies lives next to the
+ * transport (`transport/error_body.ts`); the class each status and error code maps to lives here.
  */
 
 import { redactSecrets } from "./redaction.js";

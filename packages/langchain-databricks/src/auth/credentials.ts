@@ -120,8 +120,8 @@ export class OAuthM2MCredentials implements CredentialsProvider {
 
   /**
    * `authorization: <token_type> <access_token>`, from the cache or fetched through `transport`.
-   * @throws DatabricksConfigError without a transport (use the provider through a model or a
-   *   `DatabricksClient`, which pass their own).
+   * @throws DatabricksConfigError when a token must be fetched and no transport was ever passed
+   *   (use the provider through a model or a `DatabricksClient`, which pass themselves).
    */
   async headers(
     signal?: AbortSignal,
