@@ -33,6 +33,14 @@ describe("langchain-databricks (built dist; `npm test` builds first)", () => {
     expect(out).toBe("function function");
   });
 
+  it("the isDatabricks…Error guards recognise errors of the other build (dual-package copies)", () => {
+    const out = runNode(
+      'import { createRequire } from "node:module"; import * as esm from "langchain-databricks"; const cjs = createRequire(import.meta.url)("langchain-databricks"); const error = cjs.DatabricksAPIError.fromResponse({ status: 429, headers: {}, body: "" }); console.log(error instanceof esm.DatabricksAPIError, esm.isDatabricksAPIError(error), esm.isDatabricksRateLimitError(error), esm.isDatabricksServerError(error), error.lc_error_code);',
+      "module",
+    );
+    expect(out).toBe("false true true false MODEL_RATE_LIMIT");
+  });
+
   it("langchain-databricks/driver-proxy serves an app under import and require", () => {
     const esm = runNode(
       'import { serveDriverProxyApp } from "langchain-databricks/driver-proxy"; const app = await serveDriverProxyApp({ model: (p) => p, port: 0, host: "127.0.0.1", log: () => {}, warn: () => {} }); console.log(app.url.startsWith("http://127.0.0.1:")); await app.close();',

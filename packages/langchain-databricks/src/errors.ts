@@ -6,75 +6,143 @@
  * - {@link DatabricksConnectionError} / {@link DatabricksTimeoutError}: no usable answer arrived.
  * - {@link DatabricksAbortError}: the caller cancelled; never retried.
  * - {@link DatabricksResponseError}: a 2xx answer whose body is not what the endpoint promised.
+ * - {@link DatabricksCredentialsError}: getting credentials (an OAuth token) failed.
  *
  * Errors carry `status` and `headers` so LangChain's `AsyncCaller` and our retry layer can classify
- * them with `instanceof` and numbers, never by sniffing messages. Messages and `toJSON()` never contain
- * credentials: request headers are not stored, and {@link redactSecrets} scrubs bodies echoed back.
+ * them with `instanceof` (or the `isDatabricks…Error` guards, which also recognise errors from
+ * another copy of this package) and numbers, never by sniffing messages. Where LangChain has an
+ * error code for a failure, the error carries it as `lc_error_code` ({@link LangChainErrorCode}).
+ *
+ * Messages and `toJSON()` never contain credentials: request headers are not stored, every message
+ * goes through `redactSecrets` (credential-shaped text), and the client that threw an error has
+ * scrubbed its own secrets from it (`redaction.ts`). Reading error bodies lives next to the
+ * transport (`transport/error_body.ts`); the class each status and error code maps to lives here.
  */
 
-/** Canonical Databricks error-code names per HTTP status, used when a body has no string code. */
-const STATUS_ERROR_CODES: Readonly<Record<number, string>> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHENTICATED",
-  403: "PERMISSION_DENIED",
-  404: "NOT_FOUND",
-  409: "RESOURCE_CONFLICT",
-  413: "REQUEST_ENTITY_TOO_LARGE",
-  415: "UNSUPPORTED_MEDIA_TYPE",
-  429: "REQUEST_LIMIT_EXCEEDED",
-  499: "CANCELLED",
-  500: "INTERNAL_ERROR",
-  501: "NOT_IMPLEMENTED",
-  502: "BAD_GATEWAY",
-  503: "TEMPORARILY_UNAVAILABLE",
-  504: "DEADLINE_EXCEEDED",
-};
+import { redactSecrets } from "./redaction.js";
+import { readErrorAnswer, type APIErrorInit } from "./transport/error_body.js";
 
-/** The canonical error-code name for an HTTP status (`403` → `PERMISSION_DENIED`). */
-export function errorCodeForStatus(status: number): string {
+export type { APIErrorInit } from "./transport/error_body.js";
+
+/**
+ * The `lc_error_code` values this package sets: the codes of `@langchain/core`'s
+ * `LangChainErrorCodes` for which LangChain has a troubleshooting page and we can tell the case.
+ *
+ * | Error | `lc_error_code` |
+ * | --- | --- |
+ * | {@link DatabricksRateLimitError}, or any API error with status 429 | `MODEL_RATE_LIMIT` |
+ * | {@link DatabricksAuthenticationError} (401), and the workspace's `403 Invalid access token.` | `MODEL_AUTHENTICATION` |
+ * | {@link DatabricksCredentialsError}, unless the token endpoint was unreachable, throttled or failing (5xx) | `MODEL_AUTHENTICATION` |
+ * | {@link DatabricksNotFoundError} (404, `RESOURCE_DOES_NOT_EXIST`, `ENDPOINT_NOT_FOUND`) | `MODEL_NOT_FOUND` |
+ * | {@link DatabricksContextOverflowError} | `CONTEXT_OVERFLOW` |
+ */
+export type LangChainErrorCode =
+  "MODEL_RATE_LIMIT" | "MODEL_AUTHENTICATION" | "MODEL_NOT_FOUND" | "CONTEXT_OVERFLOW";
+
+/**
+ * Each class's brand: a `Symbol.for` key on its prototype, inherited by subclasses. Registered
+ * keys are shared by every copy of this package in a process (its ESM and CommonJS builds, two
+ * installed versions), where `instanceof` fails.
+ */
+// Declared before the classes: their static blocks call `brand` while the module loads.
+const BRANDS = new WeakMap<object, symbol>();
+
+function brand(errorClass: { prototype: object }, className: string): void {
+  const key = Symbol.for(`langchain-databricks.${className}`);
+  Object.defineProperty(errorClass.prototype, key, { value: true });
+  BRANDS.set(errorClass, key);
+}
+
+function isBranded(value: unknown, errorClass: abstract new (...args: never[]) => Error): boolean {
+  if (value instanceof errorClass) return true;
+  const key = BRANDS.get(errorClass);
   return (
-    STATUS_ERROR_CODES[status] ??
-    (status >= 500 ? "INTERNAL_ERROR" : status >= 400 ? "BAD_REQUEST" : "UNKNOWN")
+    key !== undefined &&
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[key] === true
   );
 }
 
 /** Root of every error thrown by this package. */
 export class DatabricksError extends Error {
+  static {
+    brand(this, "DatabricksError");
+  }
   override name = "DatabricksError";
-  /** Marker that survives realms where `instanceof` fails. */
+  /**
+   * LangChain's code for this failure, when it has one ({@link LangChainErrorCode}); the message
+   * then ends with LangChain's troubleshooting link for it.
+   */
+  declare lc_error_code?: LangChainErrorCode;
+  /** Marker that survives realms where `instanceof` fails (see also {@link isDatabricksError}). */
   get isDatabricksError(): true {
     return true;
   }
   constructor(message: string, options?: { cause?: unknown }) {
     super(redactSecrets(message), options);
   }
+
+  /**
+   * Set `lc_error_code` and append LangChain's troubleshooting link to the message, exactly as
+   * `@langchain/core`'s `addLangChainErrorFields` does (not imported: `@langchain/core/errors` is not
+   * an export of every core version this package supports).
+   */
+  protected useLangChainErrorCode(code: LangChainErrorCode | undefined): void {
+    if (code === undefined) return;
+    this.lc_error_code = code;
+    this.message = `${this.message}\n\nTroubleshooting URL: ${LANGCHAIN_ERRORS_URL}${code}/\n`;
+  }
+
   toJSON(): Record<string, unknown> {
-    return { name: this.name, message: this.message };
+    return {
+      name: this.name,
+      message: this.message,
+      ...(this.lc_error_code !== undefined ? { lc_error_code: this.lc_error_code } : {}),
+    };
   }
 }
 
+/** Where LangChain's troubleshooting page for each `lc_error_code` lives. */
+const LANGCHAIN_ERRORS_URL = "https://docs.langchain.com/oss/javascript/langchain/errors/";
+
 /** Invalid options, environment or config file. Thrown at construction, before any request. */
 export class DatabricksConfigError extends DatabricksError {
+  static {
+    brand(this, "DatabricksConfigError");
+  }
   override name = "DatabricksConfigError";
 }
 
 /** A 2xx answer that cannot be turned into what the caller asked for (wrong shape, bad JSON). */
 export class DatabricksResponseError extends DatabricksError {
+  static {
+    brand(this, "DatabricksResponseError");
+  }
   override name = "DatabricksResponseError";
 }
 
 /** The request never got an HTTP answer (refused, reset, DNS, TLS). Retried. */
 export class DatabricksConnectionError extends DatabricksError {
+  static {
+    brand(this, "DatabricksConnectionError");
+  }
   override name = "DatabricksConnectionError";
 }
 
 /** One attempt exceeded the per-request `timeout`. Retried like a connection failure. */
 export class DatabricksTimeoutError extends DatabricksConnectionError {
+  static {
+    brand(this, "DatabricksTimeoutError");
+  }
   override name = "DatabricksTimeoutError";
 }
 
 /** The caller's `AbortSignal` fired. Never retried. */
 export class DatabricksAbortError extends DatabricksError {
+  static {
+    brand(this, "DatabricksAbortError");
+  }
   override name = "AbortError";
 }
 
@@ -88,6 +156,9 @@ export class DatabricksAbortError extends DatabricksError {
  * The underlying error is the `cause`.
  */
 export class DatabricksCredentialsError extends DatabricksError {
+  static {
+    brand(this, "DatabricksCredentialsError");
+  }
   override name = "DatabricksCredentialsError";
   /** HTTP status of the token endpoint's answer, when there was one. */
   readonly status: number | undefined;
@@ -101,31 +172,19 @@ export class DatabricksCredentialsError extends DatabricksError {
     super(message, { cause: init.cause });
     this.status = init.status;
     this.errorCode = init.errorCode;
+    this.useLangChainErrorCode(langChainErrorCodeOf(this));
   }
 
   override toJSON(): Record<string, unknown> {
-    return {
-      name: this.name,
-      message: this.message,
-      status: this.status,
-      errorCode: this.errorCode,
-    };
+    return { ...super.toJSON(), status: this.status, errorCode: this.errorCode };
   }
-}
-
-/** What {@link DatabricksAPIError.fromResponse} needs to know about an HTTP answer. */
-export interface APIErrorInit {
-  status: number;
-  /** Response headers, lower-case names. */
-  headers: Record<string, string>;
-  /** Raw response body text (may be empty, JSON, plain text or HTML). */
-  body: string;
-  /** Method and path, for the message (`POST /serving-endpoints/x/invocations`). */
-  request?: string;
 }
 
 /** The server answered with a non-2xx status. */
 export class DatabricksAPIError extends DatabricksError {
+  static {
+    brand(this, "DatabricksAPIError");
+  }
   override name = "DatabricksAPIError";
   readonly status: number;
   /** The body's error code (`RESOURCE_DOES_NOT_EXIST`), or the canonical name for the status. */
@@ -153,32 +212,28 @@ export class DatabricksAPIError extends DatabricksError {
     this.headers = init.headers;
     this.serverMessage = redactSecrets(init.serverMessage);
     this.requestId = init.requestId;
+    this.useLangChainErrorCode(langChainErrorCodeOf(this));
   }
 
-  /** Build the subclass matching the status and the body's error code. */
+  /** Build the subclass matching the status, the body's error code and, for a 400, its message. */
   static fromResponse(init: APIErrorInit): DatabricksAPIError {
-    const parsed = parseErrorBody(init.body, init.status, init.headers);
-    const errorCode = parsed.errorCode ?? errorCodeForStatus(init.status);
-    const requestId =
-      init.headers["x-request-id"] ??
-      init.headers["x-databricks-request-id"] ??
-      /\[ReqId: ([^\]]+)\]/.exec(parsed.message)?.[1];
-    const where = init.request ? ` on ${init.request}` : "";
-    const message = `HTTP ${init.status} ${errorCode}${where}: ${parsed.message}${hintFor(init.status, errorCode)}`;
-    const Subclass = subclassFor(init.status, errorCode);
-    return new Subclass(message, {
-      status: init.status,
+    const answer = readErrorAnswer(init);
+    const { status, errorCode, serverMessage } = answer;
+    const Subclass = subclassFor(status, errorCode, serverMessage);
+    const where = answer.request ? ` on ${answer.request}` : "";
+    const hint = hintFor(Subclass, status, errorCode);
+    return new Subclass(`HTTP ${status} ${errorCode}${where}: ${serverMessage}${hint}`, {
+      status,
       errorCode,
-      headers: init.headers,
-      serverMessage: parsed.message,
-      requestId,
+      headers: answer.headers,
+      serverMessage,
+      requestId: answer.requestId,
     });
   }
 
   override toJSON(): Record<string, unknown> {
     return {
-      name: this.name,
-      message: this.message,
+      ...super.toJSON(),
       status: this.status,
       errorCode: this.errorCode,
       requestId: this.requestId,
@@ -188,30 +243,70 @@ export class DatabricksAPIError extends DatabricksError {
 
 /** 400 (and `INVALID_PARAMETER_VALUE`, `INVALID_STATE`): the request body was refused. */
 export class DatabricksBadRequestError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksBadRequestError");
+  }
   override name = "DatabricksBadRequestError";
+}
+/**
+ * A 400 saying the input (messages or prompt, plus the room reserved for `maxTokens`) does not fit
+ * the model's context window. LangChain recognises it as its own `ContextOverflowError`
+ * (`ContextOverflowError.isInstance(error)` and `instanceof ContextOverflowError` are true with
+ * `@langchain/core` versions that have that class), as `@langchain/openai` and `@langchain/anthropic`
+ * report context overflow, while it stays a {@link DatabricksBadRequestError}.
+ */
+export class DatabricksContextOverflowError extends DatabricksBadRequestError {
+  static {
+    brand(this, "DatabricksContextOverflowError");
+    // `@langchain/core`'s namespace brands (`Symbol.for` keys, so every copy of core agrees):
+    // LangChainError and its `context-overflow` subclass. Not imported, for the same reason as
+    // `useLangChainErrorCode`.
+    for (const key of ["langchain.error", "langchain.error.context-overflow"]) {
+      Object.defineProperty(this.prototype, Symbol.for(key), { value: true });
+    }
+  }
+  override name = "DatabricksContextOverflowError";
 }
 /** 401: no valid credential was sent. */
 export class DatabricksAuthenticationError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksAuthenticationError");
+  }
   override name = "DatabricksAuthenticationError";
 }
 /** 403: the credential is invalid or lacks permission (e.g. "Can Query"). */
 export class DatabricksPermissionDeniedError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksPermissionDeniedError");
+  }
   override name = "DatabricksPermissionDeniedError";
 }
 /** 404: unknown endpoint, route or resource. */
 export class DatabricksNotFoundError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksNotFoundError");
+  }
   override name = "DatabricksNotFoundError";
 }
 /** 409 (and `ABORTED`, `ALREADY_EXISTS`, `RESOURCE_ALREADY_EXISTS`): conflicts with the resource's state. */
 export class DatabricksConflictError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksConflictError");
+  }
   override name = "DatabricksConflictError";
 }
 /** 429 (and `REQUEST_LIMIT_EXCEEDED`, `RESOURCE_EXHAUSTED`): throttled. Retried. */
 export class DatabricksRateLimitError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksRateLimitError");
+  }
   override name = "DatabricksRateLimitError";
 }
 /** 5xx: the server or the model failed. 500/502/503/504 are retried. */
 export class DatabricksServerError extends DatabricksAPIError {
+  static {
+    brand(this, "DatabricksServerError");
+  }
   override name = "DatabricksServerError";
 }
 
@@ -249,15 +344,36 @@ const STATUS_CLASSES: Readonly<Record<number, APIErrorClass>> = {
   429: DatabricksRateLimitError,
 };
 
-function subclassFor(status: number, errorCode: string): APIErrorClass {
+/**
+ * How servers word "the input does not fit the context window", as `@langchain/openai` and
+ * `@langchain/anthropic` recognise it: OpenAI's `context_length_exceeded` code and "maximum context
+ * length" / "exceeds the context window" / "Input tokens exceed the configured limit" messages
+ * (also vLLM's), Anthropic's "prompt is too long" and "input length and `max_tokens` exceed context
+ * limit". Databricks passes the model's own message through inside its `BAD_REQUEST` body.
+ */
+const CONTEXT_OVERFLOW_WORDINGS =
+  /context_length_exceeded|maximum context length|exceeds the context window|input tokens exceed the configured limit|prompt is too long|exceed context limit/i;
+
+function subclassFor(status: number, errorCode: string, serverMessage: string): APIErrorClass {
   // An error_code mapping overrides the status mapping, as in the official SDKs.
   const byCode = Object.hasOwn(CODE_CLASSES, errorCode) ? CODE_CLASSES[errorCode] : undefined;
-  return (
-    byCode ?? STATUS_CLASSES[status] ?? (status >= 500 ? DatabricksServerError : DatabricksAPIError)
-  );
+  const chosen =
+    byCode ??
+    STATUS_CLASSES[status] ??
+    (status >= 500 ? DatabricksServerError : DatabricksAPIError);
+  if (
+    chosen === DatabricksBadRequestError &&
+    CONTEXT_OVERFLOW_WORDINGS.test(`${errorCode} ${serverMessage}`)
+  ) {
+    return DatabricksContextOverflowError;
+  }
+  return chosen;
 }
 
-function hintFor(status: number, errorCode: string): string {
+function hintFor(errorClass: APIErrorClass, status: number, errorCode: string): string {
+  if (errorClass === DatabricksContextOverflowError) {
+    return " (the input does not fit the model's context window: send fewer or shorter messages, or lower `maxTokens`)";
+  }
   if (status === 401) {
     return " (check DATABRICKS_TOKEN / the `token` option, or the OAuth client id and secret)";
   }
@@ -270,133 +386,81 @@ function hintFor(status: number, errorCode: string): string {
   return "";
 }
 
-const MAX_MESSAGE_CHARS = 2000;
-
 /**
- * Parse every error body shape seen from Databricks (docs/PROTOCOL.md §6.1), in order:
- * JSON `{error_code, message}` (string or integer code), JSON `{error: string | {message, code}}`,
- * JSON `{detail}` (SCIM), plain text `CODE: message`, HTML (`<pre>`/`<title>`), empty (status text).
+ * Whether the server refused the credential itself rather than the request: a 401, or the 403
+ * Databricks answers for an invalid or expired token (docs/PROTOCOL.md §6.1, §7.7). The transport
+ * refreshes OAuth credentials once on such an answer.
  */
-export function parseErrorBody(
-  body: string,
-  status: number,
-  headers: Record<string, string> = {},
-): { errorCode: string | undefined; message: string } {
-  const text = body.trim();
-  const fallback = headers["x-databricks-reason-phrase"] ?? statusText(status);
-  if (text === "") return { errorCode: undefined, message: fallback };
-  if (text.startsWith("{") || text.startsWith("[") || text.startsWith('"')) {
-    try {
-      return fromJson(JSON.parse(text) as unknown, fallback);
-    } catch {
-      // not JSON after all: fall through to text handling
-    }
+export function isRejectedCredential(error: unknown): error is DatabricksAPIError {
+  return (
+    isDatabricksAuthenticationError(error) ||
+    (isDatabricksPermissionDeniedError(error) && /invalid access token/i.test(error.serverMessage))
+  );
+}
+
+/** LangChain's code for `error`: the table of {@link LangChainErrorCode}. */
+function langChainErrorCodeOf(error: DatabricksError): LangChainErrorCode | undefined {
+  if (error instanceof DatabricksContextOverflowError) return "CONTEXT_OVERFLOW";
+  if (error instanceof DatabricksRateLimitError) return "MODEL_RATE_LIMIT";
+  if (error instanceof DatabricksAPIError && error.status === 429) return "MODEL_RATE_LIMIT";
+  if (isRejectedCredential(error)) return "MODEL_AUTHENTICATION";
+  if (error instanceof DatabricksNotFoundError) return "MODEL_NOT_FOUND";
+  if (error instanceof DatabricksCredentialsError) {
+    // An outage of the token endpoint says nothing about the credentials: LangChain's page
+    // ("check your API key") would mislead.
+    const status = error.status;
+    const outage =
+      error.cause instanceof DatabricksConnectionError ||
+      (status !== undefined && (status === 429 || status >= 500));
+    return outage ? undefined : "MODEL_AUTHENTICATION";
   }
-  if (/^\s*<(!doctype|html|head|body)/i.test(text)) {
-    const pre = /<pre>([\s\S]*?)<\/pre>/i.exec(text)?.[1];
-    const title = /<title>([\s\S]*?)<\/title>/i.exec(text)?.[1];
-    const message = decodeEntities((pre ?? title ?? fallback).trim());
-    return { errorCode: undefined, message: truncate(message) };
-  }
-  const coded = /^([A-Z][A-Z0-9_]{2,}):\s*([\s\S]*)$/.exec(text);
-  if (coded?.[1] && coded[2] !== undefined) {
-    return { errorCode: coded[1], message: truncate(coded[2].trim()) };
-  }
-  return { errorCode: undefined, message: truncate(text) };
+  return undefined;
 }
 
-function fromJson(
-  value: unknown,
-  fallback: string,
-): { errorCode: string | undefined; message: string } {
-  if (typeof value === "string") return { errorCode: undefined, message: truncate(value) };
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
-    return { errorCode: undefined, message: truncate(JSON.stringify(value)) };
-  }
-  const obj = value as Record<string, unknown>;
-  const code = obj["error_code"] ?? obj["errorCode"];
-  // Integer codes ("error_code": 403) are HTTP statuses in disguise: let the status name them.
-  const errorCode = typeof code === "string" && code !== "" ? code : undefined;
-  let message: unknown = obj["message"];
-  const error = obj["error"];
-  if (message === undefined && error !== undefined) {
-    if (typeof error === "string") message = error;
-    else if (error && typeof error === "object") {
-      const inner = error as Record<string, unknown>;
-      message = inner["message"];
-      const innerCode = inner["code"] ?? inner["type"];
-      if (errorCode === undefined && typeof innerCode === "string" && innerCode !== "") {
-        return { errorCode: innerCode, message: truncate(String(message ?? fallback)) };
-      }
-    }
-    const description = obj["error_description"];
-    if (typeof description === "string" && typeof message === "string") {
-      // The OAuth shape (RFC 6749 §5.2): `error` is a code such as `invalid_client`.
-      return { errorCode: errorCode ?? message, message: truncate(`${message} (${description})`) };
-    }
-  }
-  if (message === undefined && obj["detail"] !== undefined) message = obj["detail"];
-  if (message === undefined) message = fallback;
-  return {
-    errorCode,
-    message: truncate(typeof message === "string" ? message : JSON.stringify(message)),
-  };
+/** A type guard for `errorClass` that also recognises instances from another copy of this package. */
+function guardFor<T extends Error>(
+  errorClass: abstract new (...args: never[]) => T,
+): (value: unknown) => value is T {
+  return (value: unknown): value is T => isBranded(value, errorClass);
 }
 
-function statusText(status: number): string {
-  const names: Record<number, string> = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    413: "Payload Too Large",
-    415: "Unsupported Media Type",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-  };
-  return names[status] ?? `HTTP ${status}`;
+/** Whether `value` is a {@link DatabricksError}, also one from another copy of this package. */
+export function isDatabricksError(value: unknown): value is DatabricksError {
+  return (
+    isBranded(value, DatabricksError) ||
+    // Copies of this package older than the brands have only the marker getter.
+    (typeof value === "object" &&
+      value !== null &&
+      (value as { isDatabricksError?: unknown }).isDatabricksError === true)
+  );
 }
-
-function decodeEntities(text: string): string {
-  return text
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, "&");
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
-}
-
-/**
- * Shorter strings are not treated as secrets: scrubbing every "ab" from messages would mangle
- * them, and no real PAT, client secret or OAuth token is that short.
- */
-const MIN_SECRET_LENGTH = 4;
-
-/** Secrets registered by the auth layer, scrubbed from every message we build. */
-const knownSecrets = new Set<string>();
-
-/**
- * Remember a secret (PAT, client secret, access token) so that no error message can echo it back,
- * even when a server reflects the request.
- */
-export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= MIN_SECRET_LENGTH) knownSecrets.add(secret);
-}
-
-/** Replace every registered secret and every bearer/basic credential in `text` with `***`. */
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const secret of knownSecrets) {
-    if (out.includes(secret)) out = out.split(secret).join("***");
-  }
-  return out
-    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, "$1 ***")
-    .replace(/\bdapi[0-9a-f]{16,}(-\d+)?\b/g, "***");
-}
+/** Whether `value` is a {@link DatabricksConfigError}, also one from another copy of this package. */
+export const isDatabricksConfigError = guardFor(DatabricksConfigError);
+/** Whether `value` is a {@link DatabricksResponseError}, also one from another copy of this package. */
+export const isDatabricksResponseError = guardFor(DatabricksResponseError);
+/** Whether `value` is a {@link DatabricksConnectionError} (or a timeout), also from another copy. */
+export const isDatabricksConnectionError = guardFor(DatabricksConnectionError);
+/** Whether `value` is a {@link DatabricksTimeoutError}, also one from another copy of this package. */
+export const isDatabricksTimeoutError = guardFor(DatabricksTimeoutError);
+/** Whether `value` is a {@link DatabricksAbortError}, also one from another copy of this package. */
+export const isDatabricksAbortError = guardFor(DatabricksAbortError);
+/** Whether `value` is a {@link DatabricksCredentialsError}, also one from another copy. */
+export const isDatabricksCredentialsError = guardFor(DatabricksCredentialsError);
+/** Whether `value` is a {@link DatabricksAPIError} (any status), also one from another copy. */
+export const isDatabricksAPIError = guardFor(DatabricksAPIError);
+/** Whether `value` is a {@link DatabricksBadRequestError}, also one from another copy. */
+export const isDatabricksBadRequestError = guardFor(DatabricksBadRequestError);
+/** Whether `value` is a {@link DatabricksContextOverflowError}, also one from another copy. */
+export const isDatabricksContextOverflowError = guardFor(DatabricksContextOverflowError);
+/** Whether `value` is a {@link DatabricksAuthenticationError}, also one from another copy. */
+export const isDatabricksAuthenticationError = guardFor(DatabricksAuthenticationError);
+/** Whether `value` is a {@link DatabricksPermissionDeniedError}, also one from another copy. */
+export const isDatabricksPermissionDeniedError = guardFor(DatabricksPermissionDeniedError);
+/** Whether `value` is a {@link DatabricksNotFoundError}, also one from another copy. */
+export const isDatabricksNotFoundError = guardFor(DatabricksNotFoundError);
+/** Whether `value` is a {@link DatabricksConflictError}, also one from another copy. */
+export const isDatabricksConflictError = guardFor(DatabricksConflictError);
+/** Whether `value` is a {@link DatabricksRateLimitError}, also one from another copy. */
+export const isDatabricksRateLimitError = guardFor(DatabricksRateLimitError);
+/** Whether `value` is a {@link DatabricksServerError}, also one from another copy. */
+export const isDatabricksServerError = guardFor(DatabricksServerError);

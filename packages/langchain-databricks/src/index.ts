@@ -20,6 +20,8 @@ export type {
   DatabricksEmbeddingsOwnOptions,
 } from "./embeddings.js";
 export * from "./errors.js";
+export { errorCodeForStatus, parseErrorBody } from "./transport/error_body.js";
+export { redactSecrets } from "./redaction.js";
 export type { DatabricksConnectionOptions } from "./options.js";
 export type {
   DatabricksChoiceOptions,
@@ -29,5 +31,9 @@ export type {
   DatabricksLanguageModelOptions,
   DatabricksModelOptions,
 } from "./types.js";
-export type { CredentialsProvider } from "./auth/types.js";
+export type {
+  CredentialsProvider,
+  CredentialsRequest,
+  CredentialsTransport,
+} from "./credentials_provider.js";
 export type { CredentialsLike, DatabricksAuthOptions } from "./auth/resolve.js";

@@ -60,7 +60,7 @@ export function createDatabricksClient(
     );
   }
   const sender = createHttpSender({ fetch: options.fetch });
-  const deps = { sender, timeoutMs, maxRetries, ...(env ? { env } : {}) };
+  const deps = env ? { env } : {};
   const resolved = resolveDatabricksConfig(options, deps);
   const client = new DatabricksClient({
     host: resolved.host,

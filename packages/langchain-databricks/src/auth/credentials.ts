@@ -1,19 +1,17 @@
+import type { CredentialsProvider, CredentialsTransport } from "../credentials_provider.js";
 import {
   DatabricksAbortError,
   DatabricksAPIError,
+  DatabricksConfigError,
   DatabricksConnectionError,
   DatabricksCredentialsError,
   DatabricksError,
+  DatabricksRateLimitError,
   DatabricksResponseError,
-  registerSecret,
+  DatabricksServerError,
 } from "../errors.js";
-import { sendJsonOnce } from "../transport/http.js";
-import { isRetryable, withRetry, type RetryOptions } from "../transport/retry.js";
-import type { HttpSender } from "../transport/types.js";
-import { buildUserAgent } from "../transport/user_agent.js";
 import { isLoopbackHost } from "../utils/host.js";
 import { TokenCache } from "./token_cache.js";
-import type { CredentialsProvider } from "./types.js";
 
 /**
  * Personal access token auth (`pat`): `authorization: Bearer <token>` on every request.
@@ -21,11 +19,12 @@ import type { CredentialsProvider } from "./types.js";
  */
 export class PatCredentials implements CredentialsProvider {
   readonly authType = "pat";
+  readonly #token: string;
   readonly #authorization: string;
 
-  /** @param token - The PAT (`dapi…`); registered as a secret so no error message can echo it. */
+  /** @param token - The PAT (`dapi…`). */
   constructor(token: string) {
-    registerSecret(token);
+    this.#token = token;
     this.#authorization = `Bearer ${token}`;
   }
 
@@ -35,6 +34,11 @@ export class PatCredentials implements CredentialsProvider {
 
   invalidate(): boolean {
     return false;
+  }
+
+  /** The PAT, for the client to scrub from errors. */
+  secrets(): readonly string[] {
+    return [this.#token];
   }
 }
 
@@ -46,12 +50,6 @@ export interface OAuthM2MCredentialsOptions {
   clientId: string;
   /** The service principal's OAuth secret. */
   clientSecret: string;
-  /** Sends the discovery and token requests. */
-  sender: HttpSender;
-  /** Per-attempt timeout of each request, in ms. */
-  timeoutMs: number;
-  /** Retries of each discovery or token request (same policy as every request). */
-  maxRetries: number;
   /** OAuth scopes, sent space-separated. @default ["all-apis"] */
   scopes?: readonly string[] | undefined;
   /** Use this token endpoint and skip discovery. */
@@ -60,10 +58,6 @@ export interface OAuthM2MCredentialsOptions {
   allowInsecureHttp?: boolean | undefined;
   /** Clock in ms since the epoch (tests). @default Date.now */
   now?: (() => number) | undefined;
-  /** Backoff timer (tests). */
-  sleep?: RetryOptions["sleep"];
-  /** Base of the exponential backoff. @default 500 */
-  retryBaseDelayMs?: number | undefined;
 }
 
 /** Lifetime assumed when the token endpoint omits `expires_in` (Databricks tokens live 1 h). */
@@ -79,7 +73,10 @@ const DEFAULT_EXPIRES_IN_S = 3600;
  *   discovery (404, not JSON, missing fields) falls back to `{host}/oidc/v1/token`. An unreachable
  *   host is an error and is not cached.
  * - **Token request**: `POST` with `authorization: Basic base64(urlencode(id):urlencode(secret))`
- *   and the form body `grant_type=client_credentials&scope=all-apis`, retried like every request.
+ *   and the form body `grant_type=client_credentials&scope=all-apis`.
+ * - **Transport**: discovery and token requests go through the {@link CredentialsTransport} the
+ *   client passes to {@link OAuthM2MCredentials.headers}: the client's sender, User-Agent, timeout
+ *   and retry layer (so they are retried like every request, and only there).
  * - **Header**: `authorization: <token_type> <access_token>`, `token_type` used verbatim.
  * - **Cache**: see {@link TokenCache} (40 s early expiry, background refresh within
  *   `min(TTL/2, 20 min)` of expiry, one shared in-flight refresh).
@@ -90,20 +87,27 @@ export class OAuthM2MCredentials implements CredentialsProvider {
   readonly host: string;
   /** The client id (not a secret; shown in error messages). */
   readonly clientId: string;
+  readonly #clientSecret: string;
   readonly #basic: string;
   readonly #body: string;
   readonly #options: OAuthM2MCredentialsOptions;
   readonly #cache: TokenCache;
   #endpoint: Promise<string> | undefined;
+  /**
+   * The transport of the latest caller: the token cache's refresh sends through it. A provider
+   * shared by several clients refreshes through whichever asked.
+   */
+  #transport: CredentialsTransport | undefined;
+  /** The latest access token and the one before it (requests in flight may still carry it). */
+  #accessTokens: readonly string[] = [];
 
   constructor(options: OAuthM2MCredentialsOptions) {
-    registerSecret(options.clientSecret);
     this.host = options.host;
     this.clientId = options.clientId;
     this.#options = options;
+    this.#clientSecret = options.clientSecret;
     // URL-encode before base64, as golang.org/x/oauth2 and sdk-js do (RFC 6749 §2.3.1).
     this.#basic = `Basic ${btoa(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`)}`;
-    registerSecret(this.#basic.slice("Basic ".length));
     const scopes = options.scopes && options.scopes.length > 0 ? options.scopes : ["all-apis"];
     this.#body = new URLSearchParams({
       grant_type: "client_credentials",
@@ -114,7 +118,16 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     this.#cache = new TokenCache({ fetch: () => this.#fetchToken(), now: options.now });
   }
 
-  async headers(signal?: AbortSignal): Promise<Record<string, string>> {
+  /**
+   * `authorization: <token_type> <access_token>`, from the cache or fetched through `transport`.
+   * @throws DatabricksConfigError when a token must be fetched and no transport was ever passed
+   *   (use the provider through a model or a `DatabricksClient`, which pass themselves).
+   */
+  async headers(
+    signal?: AbortSignal,
+    transport?: CredentialsTransport,
+  ): Promise<Record<string, string>> {
+    this.#transport = transport ?? this.#transport;
     return { authorization: await this.#cache.get(signal) };
   }
 
@@ -124,10 +137,15 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     return true;
   }
 
-  /** The token endpoint, discovered on first use and cached. */
-  tokenEndpoint(): Promise<string> {
+  /** The client secret, its Basic credential, and the latest two access tokens. */
+  secrets(): readonly string[] {
+    return [this.#clientSecret, this.#basic.slice("Basic ".length), ...this.#accessTokens];
+  }
+
+  /** The token endpoint, discovered (through `transport`) on first use and cached. */
+  tokenEndpoint(transport: CredentialsTransport): Promise<string> {
     if (!this.#endpoint) {
-      const discovery = this.#discover();
+      const discovery = this.#discover(transport);
       this.#endpoint = discovery.then(({ endpoint }) => endpoint);
       // Transient failures (a 5xx after retries, an unreachable host) must not stick.
       discovery.then(
@@ -142,30 +160,30 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     return this.#endpoint;
   }
 
-  async #discover(): Promise<{ endpoint: string; cache: boolean }> {
+  async #discover(transport: CredentialsTransport): Promise<{ endpoint: string; cache: boolean }> {
     const fallback = `${this.host}/oidc/v1/token`;
     // Without host metadata, the Go SDK's default for a workspace: `{host}/oidc`.
     let oidc = `${this.host}/oidc`;
     let cache = true;
     try {
-      const metadata = await this.#getJson(`${this.host}/.well-known/databricks-config`);
+      const metadata = await getMetadata(transport, `${this.host}/.well-known/databricks-config`);
       const advertised = stringField(metadata, "oidc_endpoint");
       if (advertised !== undefined && this.#acceptableUrl(advertised)) {
         oidc = advertised.replace(/\/+$/, "");
       }
     } catch (error) {
       rethrowIfNoAnswer(error);
-      cache = !isRetryable(error);
+      cache = !isTransientFailure(error);
     }
     try {
-      const server = await this.#getJson(`${oidc}/.well-known/oauth-authorization-server`);
+      const server = await getMetadata(transport, `${oidc}/.well-known/oauth-authorization-server`);
       const endpoint = stringField(server, "token_endpoint");
       if (endpoint !== undefined && this.#acceptableUrl(endpoint)) return { endpoint, cache: true };
       return { endpoint: fallback, cache };
     } catch (error) {
       rethrowIfNoAnswer(error);
       // An older or private workspace without discovery: the classic workspace endpoint.
-      return { endpoint: fallback, cache: cache && !isRetryable(error) };
+      return { endpoint: fallback, cache: cache && !isTransientFailure(error) };
     }
   }
 
@@ -183,48 +201,28 @@ export class OAuthM2MCredentials implements CredentialsProvider {
     }
   }
 
-  async #getJson(url: string): Promise<unknown> {
-    const { sender, timeoutMs } = this.#options;
-    const headers = { accept: "application/json", "user-agent": buildUserAgent(this.authType) };
-    return withRetry(async () => {
-      try {
-        return (await sendJsonOnce(sender, { method: "GET", url, headers, timeoutMs })).data;
-      } catch (error) {
-        // A 2xx that is not JSON (a login page, a proxy) means "no discovery here": fall back at
-        // once instead of retrying it like a truncated answer.
-        if (error instanceof DatabricksResponseError) return undefined;
-        throw error;
-      }
-    }, this.#retryOptions());
-  }
-
-  #retryOptions(): RetryOptions {
-    return {
-      maxRetries: this.#options.maxRetries,
-      sleep: this.#options.sleep,
-      baseDelayMs: this.#options.retryBaseDelayMs,
-    };
-  }
-
   async #fetchToken(): Promise<{ value: string; expiresInMs: number }> {
+    const transport = this.#transport;
+    if (transport === undefined) {
+      throw new DatabricksConfigError(
+        "OAuthM2MCredentials sends its token requests through the client's transport: call headers(signal, transport) with a DatabricksClient, or use the credentials through a model.",
+      );
+    }
     let endpoint: string | undefined;
     try {
-      endpoint = await this.tokenEndpoint();
-      const { sender, timeoutMs } = this.#options;
-      const request = {
-        method: "POST" as const,
+      endpoint = await this.tokenEndpoint(transport);
+      const answer = await transport.requestWithoutCredentials({
+        method: "POST",
         url: endpoint,
         headers: {
           authorization: this.#basic,
           "content-type": "application/x-www-form-urlencoded",
-          accept: "application/json",
-          "user-agent": buildUserAgent(this.authType),
         },
         body: this.#body,
-        timeoutMs,
-      };
-      const response = await withRetry(() => sendJsonOnce(sender, request), this.#retryOptions());
-      return parseTokenResponse(response.data);
+      });
+      const token = parseTokenResponse(answer);
+      this.#accessTokens = [token.accessToken, ...this.#accessTokens.slice(0, 1)];
+      return token;
     } catch (error) {
       throw this.#describeFailure(error, endpoint);
     }
@@ -262,12 +260,15 @@ function stringField(data: unknown, key: string): string | undefined {
  * is otherwise used verbatim; `expires_in` may be a number or a numeric string (Databricks' own
  * test server sends `"3600"`) and defaults to one hour.
  */
-export function parseTokenResponse(data: unknown): { value: string; expiresInMs: number } {
+export function parseTokenResponse(data: unknown): {
+  value: string;
+  expiresInMs: number;
+  accessToken: string;
+} {
   const accessToken = stringField(data, "access_token");
   if (accessToken === undefined) {
     throw new DatabricksResponseError("the token response has no access_token.");
   }
-  registerSecret(accessToken);
   const tokenType = stringField(data, "token_type") ?? "Bearer";
   const raw = (data as Record<string, unknown>)["expires_in"];
   let expiresIn: number;
@@ -282,7 +283,7 @@ export function parseTokenResponse(data: unknown): { value: string; expiresInMs:
       `the token response has an invalid expires_in (${JSON.stringify(raw)}); expected seconds as a number.`,
     );
   }
-  return { value: `${tokenType} ${accessToken}`, expiresInMs: expiresIn * 1000 };
+  return { value: `${tokenType} ${accessToken}`, expiresInMs: expiresIn * 1000, accessToken };
 }
 
 /** A function returning headers for each request, e.g. `async () => ({ authorization: … })`. */
@@ -335,7 +336,8 @@ export class CustomCredentials implements CredentialsProvider {
       options.authType ?? (typeof own === "string" && own.trim() !== "" ? own.trim() : "custom");
   }
 
-  #lastRegistered: string | undefined;
+  /** Credential header values of the latest call and of the one before (requests in flight). */
+  #credentials: [readonly string[], readonly string[]] = [[], []];
 
   async headers(signal?: AbortSignal): Promise<Record<string, string>> {
     const source = this.#source;
@@ -347,13 +349,18 @@ export class CustomCredentials implements CredentialsProvider {
       await source.authenticate(collected);
       headers = toHeaderRecord(collected);
     }
-    // Whatever credential the provider hands out must never be echoed in an error message.
-    const authorization = headers["authorization"];
-    if (authorization !== undefined && authorization !== this.#lastRegistered) {
-      this.#lastRegistered = authorization;
-      registerSecret(authorization.replace(/^\S+\s+/, ""));
+    const credentials = Object.entries(headers)
+      .filter(([name]) => CREDENTIAL_HEADER.test(name))
+      .map(([, value]) => value.replace(/^\S+\s+/, ""));
+    if (credentials.join("\n") !== this.#credentials[0].join("\n")) {
+      this.#credentials = [credentials, this.#credentials[0]];
     }
     return headers;
+  }
+
+  /** The credentials the source handed out last time and the time before (scheme stripped). */
+  secrets(): readonly string[] {
+    return [...this.#credentials[0], ...this.#credentials[1]];
   }
 
   /** Delegates to the source's own `invalidate()` when it has one; otherwise `false`. */
@@ -362,6 +369,9 @@ export class CustomCredentials implements CredentialsProvider {
     return typeof invalidate === "function" ? invalidate.call(this.#source) === true : false;
   }
 }
+
+/** Header names whose values are credentials (others, such as a workspace id, stay readable). */
+const CREDENTIAL_HEADER = /authorization|token|secret|key|cookie/i;
 
 function toHeaderRecord(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -391,6 +401,22 @@ function toHeaderRecord(value: unknown): Record<string, string> {
 /** The provider for a `credentials` option: used as is when it is one, adapted otherwise. */
 export function toCredentialsProvider(credentials: CredentialsLike): CredentialsProvider {
   return isCredentialsProvider(credentials) ? credentials : new CustomCredentials(credentials);
+}
+
+/**
+ * Discovery metadata: JSON, or `undefined` when a 2xx answer is not JSON (a login page, a proxy),
+ * which means "no discovery here" and falls back at once instead of being retried.
+ */
+function getMetadata(transport: CredentialsTransport, url: string): Promise<unknown> {
+  return transport.requestWithoutCredentials({ method: "GET", url, onInvalidJson: "undefined" });
+}
+
+/**
+ * The workspace failed or throttled (a 5xx or 429, after retries): worth discovering again next
+ * time rather than caching the fallback endpoint.
+ */
+function isTransientFailure(error: unknown): boolean {
+  return error instanceof DatabricksServerError || error instanceof DatabricksRateLimitError;
 }
 
 /** No answer at all: the token endpoint on the same host would not answer either. */

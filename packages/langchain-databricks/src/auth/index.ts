@@ -1,4 +1,8 @@
-export type { CredentialsProvider } from "./types.js";
+export type {
+  CredentialsProvider,
+  CredentialsRequest,
+  CredentialsTransport,
+} from "../credentials_provider.js";
 export {
   resolveDatabricksConfig,
   SUPPORTED_AUTH_TYPES,

@@ -1,6 +1,5 @@
-import { DatabricksConfigError, registerSecret } from "../errors.js";
-import type { RetryOptions } from "../transport/retry.js";
-import type { HttpSender } from "../transport/types.js";
+import { DatabricksConfigError } from "../errors.js";
+import type { CredentialsProvider } from "../credentials_provider.js";
 import { processEnv, readEnv, type Env } from "../utils/env.js";
 import { normalizeHost } from "../utils/host.js";
 import { nonEmpty } from "../utils/values.js";
@@ -11,7 +10,6 @@ import {
   toCredentialsProvider,
   type CredentialsLike,
 } from "./credentials.js";
-import type { CredentialsProvider } from "./types.js";
 
 export type { CredentialsLike } from "./credentials.js";
 
@@ -69,22 +67,16 @@ export interface ResolvedDatabricksConfig {
   credentials: CredentialsProvider;
 }
 
-/** What {@link resolveDatabricksConfig} needs besides the options. */
+/**
+ * What {@link resolveDatabricksConfig} needs besides the options. How OAuth requests are sent
+ * (sender, timeout, retries) is not among them: they go through the client that uses the
+ * credentials.
+ */
 export interface ResolveDeps {
   /** The environment; `process.env` by default. */
   env?: Env | undefined;
-  /** Sends the OAuth discovery and token requests. */
-  sender: HttpSender;
-  /** Per-attempt timeout of OAuth requests, in ms. */
-  timeoutMs: number;
-  /** Retries of OAuth requests. */
-  maxRetries: number;
-  /** Clock for token expiry (tests). */
+  /** Clock for token expiry (tests). @default Date.now */
   now?: (() => number) | undefined;
-  /** Backoff timer for OAuth retries (tests). */
-  sleep?: RetryOptions["sleep"];
-  /** Base of the OAuth retry backoff, in ms. */
-  retryBaseDelayMs?: number | undefined;
 }
 
 /** The `authType` values this package implements itself. */
@@ -133,21 +125,19 @@ interface Setting {
  *    `DATABRICKS_AUTH_TYPE`) picks `pat` or `oauth-m2m`; without it, a token means `pat` and a
  *    client id + secret mean `oauth-m2m`, and having both is an error.
  *
- * Secrets are registered with `registerSecret` so no error message can echo them. Performs no I/O
- * except reading the config file; OAuth discovery happens on the first request.
+ * Performs no I/O except reading the config file; OAuth discovery happens on the first request.
+ * Messages name where each setting came from, never a secret's value.
  *
  * @throws DatabricksConfigError saying what to change when the host or credentials are missing,
  *   ambiguous or invalid.
  */
 export function resolveDatabricksConfig(
   options: DatabricksAuthOptions,
-  deps: ResolveDeps,
+  deps: ResolveDeps = {},
 ): ResolvedDatabricksConfig {
   const env = deps.env ?? processEnv();
   const token = nonEmpty(options.token);
   const apiToken = nonEmpty(options.apiToken);
-  registerSecret(token);
-  registerSecret(apiToken);
   if (token !== undefined && apiToken !== undefined && token !== apiToken) {
     throw new DatabricksConfigError(
       "Both `token` and `apiToken` are set to different values. They are aliases: set only one.",
@@ -173,8 +163,6 @@ export function resolveDatabricksConfig(
       settings.set(key, { value: fromEnv, source: ENV_NAMES[key] });
     }
   }
-  registerSecret(settings.get("token")?.value);
-  registerSecret(settings.get("clientSecret")?.value);
 
   const requestedProfile =
     nonEmpty(options.profile) ?? nonEmpty(readEnv("DATABRICKS_CONFIG_PROFILE", env));
@@ -198,8 +186,6 @@ export function resolveDatabricksConfig(
       if (custom !== undefined && (AUTH_KEYS.includes(key) || key === "authType")) continue;
       settings.set(key, { value, source });
     }
-    registerSecret(settings.get("token")?.value);
-    registerSecret(settings.get("clientSecret")?.value);
   }
 
   const describe = (): string => describeSources(settings, profile, fileSkipped);
@@ -253,13 +239,8 @@ function chooseCredentials(
       host,
       clientId: clientId as string,
       clientSecret: clientSecret as string,
-      sender: deps.sender,
-      timeoutMs: deps.timeoutMs,
-      maxRetries: deps.maxRetries,
       allowInsecureHttp: options.allowInsecureHttp,
       now: deps.now,
-      sleep: deps.sleep,
-      retryBaseDelayMs: deps.retryBaseDelayMs,
     });
   const missingOAuth = (): string[] => [
     ...(clientId === undefined ? ["`clientId` / DATABRICKS_CLIENT_ID"] : []),

@@ -1,4 +1,4 @@
-import { redactSecrets } from "../errors.js";
+import { redactSecrets } from "../redaction.js";
 
 /** The program name, the prefix of every error line. */
 export const PROGRAM = "langchain-databricks";

@@ -4,7 +4,8 @@
  * docs/PROTOCOL.md §5) forwards to. Node-only (`node:http`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { DatabricksConfigError, redactSecrets } from "../errors.js";
+import { DatabricksConfigError } from "../errors.js";
+import { redactSecrets } from "../redaction.js";
 import { cutAtStop } from "../utils/stop.js";
 import { callDriverProxyModel, type DriverProxyModel } from "./model.js";
 import { DriverProxyRequestError, parseDriverProxyRequest } from "./request.js";

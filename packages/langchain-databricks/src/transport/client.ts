@@ -1,11 +1,12 @@
-import type { CredentialsProvider } from "../auth/types.js";
-import {
-  DatabricksAPIError,
-  DatabricksAuthenticationError,
-  DatabricksPermissionDeniedError,
-} from "../errors.js";
+import type {
+  CredentialsProvider,
+  CredentialsRequest,
+  CredentialsTransport,
+} from "../credentials_provider.js";
+import { DatabricksAPIError, DatabricksResponseError, isRejectedCredential } from "../errors.js";
+import { SecretRedactor } from "../redaction.js";
 import { classifyTransportError, describeRequest, sendJsonOnce } from "./http.js";
-import { withRetry } from "./retry.js";
+import { withRetry, type RetryOptions } from "./retry.js";
 import { sseEvents } from "./sse.js";
 import type { HttpRequest, HttpResponse, HttpSender } from "./types.js";
 import { buildUserAgent } from "./user_agent.js";
@@ -22,6 +23,8 @@ export interface DatabricksClientConfig {
   maxRetries: number;
   /** Base of the exponential backoff. @default 500 */
   retryBaseDelayMs?: number | undefined;
+  /** Test hook: replaces the backoff timer. */
+  sleep?: RetryOptions["sleep"];
 }
 
 /** Per-request options. */
@@ -38,8 +41,15 @@ export interface RequestOptions {
  * A rejected credential (401, or the workspace's `403 Invalid access token.`) invalidates cached
  * credentials and is retried once (OAuth tokens can be revoked or expire early); it does not count
  * against `maxRetries`, and a PAT, which cannot be refreshed, is not retried.
+ *
+ * Credentials providers send their own requests (OAuth discovery and token) through the same client,
+ * as a {@link CredentialsTransport}: one sender, one User-Agent, one retry layer.
+ *
+ * Every error the client throws is scrubbed of the secrets its credentials provider holds
+ * (`CredentialsProvider.secrets()`), wherever a server echoed them: message, `serverMessage`,
+ * headers, `toJSON()`, stack and `cause` chain.
  */
-export class DatabricksClient {
+export class DatabricksClient implements CredentialsTransport {
   readonly host: string;
   readonly authType: string;
   private readonly credentials: CredentialsProvider;
@@ -47,7 +57,9 @@ export class DatabricksClient {
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly retryBaseDelayMs: number | undefined;
+  private readonly sleep: RetryOptions["sleep"];
   private readonly baseHeaders: Record<string, string>;
+  private readonly redactor: SecretRedactor;
 
   constructor(config: DatabricksClientConfig) {
     this.host = config.host;
@@ -57,7 +69,10 @@ export class DatabricksClient {
     this.timeoutMs = config.timeoutMs;
     this.maxRetries = config.maxRetries;
     this.retryBaseDelayMs = config.retryBaseDelayMs;
+    this.sleep = config.sleep;
     this.baseHeaders = { "user-agent": buildUserAgent(this.authType) };
+    const credentials = config.credentials;
+    this.redactor = new SecretRedactor(() => credentials.secrets?.() ?? []);
   }
 
   /** Absolute URL for a path that starts with `/`. */
@@ -114,10 +129,34 @@ export class DatabricksClient {
       options.onResponseHeaders?.(res.headers);
       yield* sseEvents(res.body, { request: describeRequest(request), headers: res.headers });
     } catch (error) {
-      throw classifyTransportError(error, request);
+      throw this.redactor.redactError(classifyTransportError(error, request));
     } finally {
       await res.discard();
     }
+  }
+
+  /**
+   * {@link CredentialsTransport}: a credentials provider's own request, with this client's sender,
+   * User-Agent, timeout and retries but not its credentials (nor the 401 → refresh rule: a token
+   * request cannot be fixed by refreshing the token).
+   */
+  async requestWithoutCredentials(request: CredentialsRequest): Promise<unknown> {
+    const http: HttpRequest = {
+      method: request.method,
+      url: request.url,
+      headers: { ...this.baseHeaders, accept: "application/json", ...request.headers },
+      timeoutMs: this.timeoutMs,
+    };
+    if (request.body !== undefined) http.body = request.body;
+    return this.withRetries({}, async () => {
+      try {
+        return (await sendJsonOnce(this.sender, http)).data;
+      } catch (error) {
+        const notJson = error instanceof DatabricksResponseError && error.cause === "invalid-json";
+        if (notJson && request.onInvalidJson === "undefined") return undefined;
+        throw error;
+      }
+    });
   }
 
   private request(
@@ -144,42 +183,37 @@ export class DatabricksClient {
 
   /** The request with the current credentials (fetched per attempt: a 401 may have refreshed them). */
   private async authenticated(request: HttpRequest): Promise<HttpRequest> {
-    const auth = await this.credentials.headers(request.signal);
+    const auth = await this.credentials.headers(request.signal, this);
     return { ...request, headers: { ...request.headers, ...auth } };
   }
 
   /** The retry loop plus the one-shot 401 → refresh credentials → retry rule. */
   private retrying<T>(options: RequestOptions, attempt: () => Promise<T>): Promise<T> {
     let refreshedAfter401 = false;
-    return withRetry(
-      async () => {
-        try {
-          return await attempt();
-        } catch (error) {
-          if (isRejectedCredential(error) && !refreshedAfter401 && this.credentials.invalidate()) {
-            refreshedAfter401 = true;
-            return attempt();
-          }
-          throw error;
+    return this.withRetries(options, async () => {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (isRejectedCredential(error) && !refreshedAfter401 && this.credentials.invalidate()) {
+          refreshedAfter401 = true;
+          return attempt();
         }
-      },
-      {
+        throw error;
+      }
+    });
+  }
+
+  /** The retry layer; what finally fails leaves without this client's secrets. */
+  private async withRetries<T>(options: RequestOptions, attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(attempt, {
         maxRetries: options.maxRetries ?? this.maxRetries,
         signal: options.signal,
         baseDelayMs: this.retryBaseDelayMs,
-      },
-    );
+        sleep: this.sleep,
+      });
+    } catch (error) {
+      throw this.redactor.redactError(error);
+    }
   }
-}
-
-/**
- * Whether the server refused the credential itself rather than the request: a 401, or the 403
- * Databricks answers for an invalid or expired token (docs/PROTOCOL.md §7.7).
- */
-function isRejectedCredential(error: unknown): boolean {
-  if (error instanceof DatabricksAuthenticationError) return true;
-  return (
-    error instanceof DatabricksPermissionDeniedError &&
-    /invalid access token/i.test(error.serverMessage)
-  );
 }

@@ -7,8 +7,9 @@ import {
   type HeadersAuthenticator,
 } from "../../src/auth/credentials.js";
 import { DatabricksCredentialsError } from "../../src/errors.js";
-import type { CredentialsProvider } from "../../src/auth/types.js";
+import type { CredentialsProvider } from "../../src/credentials_provider.js";
 import { DatabricksAPIError, DatabricksError } from "../../src/errors.js";
+import { SecretRedactor } from "../../src/redaction.js";
 
 describe("PatCredentials", () => {
   it("sends Bearer <token> and cannot be refreshed", async () => {
@@ -18,9 +19,13 @@ describe("PatCredentials", () => {
     expect(pat.invalidate()).toBe(false);
   });
 
-  it("registers the token so errors cannot echo it", () => {
-    expect(new PatCredentials("my-personal-token-value").authType).toBe("pat");
-    const error = new DatabricksError("server said: my-personal-token-value is invalid");
+  it("lists its token as a secret, so its client's errors cannot echo it", () => {
+    const pat = new PatCredentials("my-personal-token-value");
+    expect(pat.secrets()).toEqual(["my-personal-token-value"]);
+    const redactor = new SecretRedactor(() => pat.secrets());
+    const error = redactor.redactError(
+      new DatabricksError("server said: my-personal-token-value is invalid"),
+    );
     expect(error.message).toBe("server said: *** is invalid");
     expect(JSON.stringify(error)).not.toContain("my-personal-token-value");
   });
@@ -101,17 +106,34 @@ describe("CustomCredentials", () => {
     );
   });
 
-  it("registers the credential it hands out, so no error can echo it", async () => {
+  it("lists the credentials it handed out (the latest two calls), so no error can echo them", async () => {
+    let call = 0;
     const creds = new CustomCredentials(() => ({
-      Authorization: "Bearer custom-provider-token-42",
+      Authorization: `Bearer custom-provider-token-${++call}`,
+      "X-Databricks-Azure-SP-Management-Token": "management-token",
+      "X-Databricks-Azure-Workspace-Resource-Id": "/subscriptions/s/resource",
     }));
+    expect(creds.secrets()).toEqual([]);
     await creds.headers();
-    const error = DatabricksAPIError.fromResponse({
-      status: 400,
-      headers: {},
-      body: '{"message":"you sent custom-provider-token-42"}',
-    });
-    expect(error.message).not.toContain("custom-provider-token-42");
+    const redactor = new SecretRedactor(() => creds.secrets());
+    const error = redactor.redactError(
+      DatabricksAPIError.fromResponse({
+        status: 400,
+        headers: {},
+        body: '{"message":"you sent custom-provider-token-1 and management-token"}',
+      }),
+    );
+    expect(error.message).not.toContain("custom-provider-token-1");
+    expect(error.message).not.toContain("management-token");
+    await creds.headers();
+    await creds.headers();
+    // Bounded: the latest two calls' credentials; a workspace id is not a credential.
+    expect(creds.secrets()).toEqual([
+      "custom-provider-token-3",
+      "management-token",
+      "custom-provider-token-2",
+      "management-token",
+    ]);
   });
 
   it("delegates invalidate() to the source when it has one", () => {

@@ -13,6 +13,7 @@ import {
   DatabricksAPIError,
   DatabricksConnectionError,
 } from "../../src/errors.js";
+import { DatabricksClient } from "../../src/transport/client.js";
 import { createHttpSender } from "../../src/transport/http.js";
 import type { HttpSender } from "../../src/transport/types.js";
 import { startOidcServer, type OidcServer, type OidcServerOptions } from "./oidc_server.js";
@@ -37,20 +38,46 @@ function fakeClock(): { now: () => number; advance: (ms: number) => void } {
   return { now: () => time, advance: (ms) => (time += ms) };
 }
 
+/** The provider as a client uses it: `headers()` passes the client as the transport. */
+interface ClientCredentials {
+  provider: OAuthM2MCredentials;
+  client: DatabricksClient;
+  headers(signal?: AbortSignal): Promise<Record<string, string>>;
+  invalidate(): boolean;
+}
+
+/**
+ * M2M credentials used through a client on `host`: the client's sender (default: the real one),
+ * retries (default 3, without waiting) and timeout carry the discovery and token requests.
+ */
 function credentials(
   host: string,
-  overrides: Partial<OAuthM2MCredentialsOptions> = {},
-): OAuthM2MCredentials {
-  return new OAuthM2MCredentials({
+  overrides: Partial<OAuthM2MCredentialsOptions> & {
+    sender?: HttpSender;
+    maxRetries?: number;
+  } = {},
+): ClientCredentials {
+  const { sender: clientSender = sender, maxRetries = 3, ...options } = overrides;
+  const provider = new OAuthM2MCredentials({
     host,
     clientId: "sp-client-id",
     clientSecret: SECRET,
-    sender,
-    timeoutMs: 5000,
-    maxRetries: 3,
-    sleep: () => Promise.resolve(),
-    ...overrides,
+    ...options,
   });
+  const client = new DatabricksClient({
+    host,
+    credentials: provider,
+    sender: clientSender,
+    timeoutMs: 5000,
+    maxRetries,
+    sleep: () => Promise.resolve(),
+  });
+  return {
+    provider,
+    client,
+    headers: (signal) => provider.headers(signal, client),
+    invalidate: () => provider.invalidate(),
+  };
 }
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
@@ -59,7 +86,7 @@ describe("OAuthM2MCredentials: discovery and token request", () => {
   it("discovers the token endpoint in two steps, then posts the client-credentials grant", async () => {
     const srv = await server({ tokenPath: "/oidc/v2/custom-token" });
     const creds = credentials(srv.url);
-    expect(creds.authType).toBe("oauth-m2m");
+    expect(creds.provider.authType).toBe("oauth-m2m");
     expect(await creds.headers()).toEqual(bearer("tok-1"));
     expect(srv.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       "GET /.well-known/databricks-config",
@@ -372,14 +399,18 @@ describe("resolveDatabricksConfig with oauth-m2m", () => {
           DATABRICKS_CLIENT_ID: "env-client",
           DATABRICKS_CLIENT_SECRET: SECRET,
         },
-        sender,
-        timeoutMs: 5000,
-        maxRetries: 0,
       },
     );
     expect(resolved.host).toBe(srv.url);
     expect(resolved.authType).toBe("oauth-m2m");
-    expect(await resolved.credentials.headers()).toEqual(bearer("tok-1"));
+    const client = new DatabricksClient({
+      host: resolved.host,
+      credentials: resolved.credentials,
+      sender,
+      timeoutMs: 5000,
+      maxRetries: 0,
+    });
+    expect(await resolved.credentials.headers(undefined, client)).toEqual(bearer("tok-1"));
     expect(srv.tokenRequests()[0]?.headers["authorization"]).toBe(
       `Basic ${Buffer.from(`env-client:${SECRET}`).toString("base64")}`,
     );

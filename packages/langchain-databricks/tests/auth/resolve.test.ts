@@ -12,11 +12,8 @@ import {
   type DatabricksAuthOptions,
   type ResolvedDatabricksConfig,
 } from "../../src/auth/resolve.js";
-import type { CredentialsProvider } from "../../src/auth/types.js";
+import type { CredentialsProvider } from "../../src/credentials_provider.js";
 import { DatabricksConfigError } from "../../src/errors.js";
-import type { HttpSender } from "../../src/transport/types.js";
-
-const sender: HttpSender = () => Promise.reject(new Error("no network in resolve tests"));
 
 let home: string;
 let cfgPath: string;
@@ -33,12 +30,7 @@ function resolve(
   options: DatabricksAuthOptions,
   env: Record<string, string | undefined> = {},
 ): ResolvedDatabricksConfig {
-  return resolveDatabricksConfig(options, {
-    env: { HOME: home, ...env },
-    sender,
-    timeoutMs: 1000,
-    maxRetries: 0,
-  });
+  return resolveDatabricksConfig(options, { env: { HOME: home, ...env } });
 }
 
 function errorOf(fn: () => unknown): DatabricksConfigError {

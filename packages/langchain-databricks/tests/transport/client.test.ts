@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CredentialsProvider } from "../../src/auth/types.js";
+import type { CredentialsProvider } from "../../src/credentials_provider.js";
 import {
   DatabricksAbortError,
   DatabricksConnectionError,

@@ -9,11 +9,9 @@ import {
   DatabricksPermissionDeniedError,
   DatabricksRateLimitError,
   DatabricksServerError,
-  errorCodeForStatus,
-  parseErrorBody,
-  redactSecrets,
-  registerSecret,
 } from "../../src/errors.js";
+import { redactSecrets, SecretRedactor } from "../../src/redaction.js";
+import { errorCodeForStatus, parseErrorBody } from "../../src/transport/error_body.js";
 
 const make = (status: number, body: string, headers: Record<string, string> = {}) =>
   DatabricksAPIError.fromResponse({
@@ -123,6 +121,7 @@ describe("DatabricksAPIError.fromResponse", () => {
     expect(JSON.parse(JSON.stringify(error))).toEqual({
       name: "DatabricksRateLimitError",
       message: error.message,
+      lc_error_code: "MODEL_RATE_LIMIT",
       status: 429,
       errorCode: "REQUEST_LIMIT_EXCEEDED",
       requestId: "abc",
@@ -147,11 +146,13 @@ describe("errorCodeForStatus", () => {
 });
 
 describe("secret redaction", () => {
-  it("never lets a registered secret or a bearer credential into a message", () => {
-    registerSecret("s3cr3t-client-secret-value");
-    const error = make(
-      400,
-      '{"message":"echo: s3cr3t-client-secret-value and Bearer dapi0123456789abcdef0123"}',
+  it("never lets a client's secret or a bearer credential into a message", () => {
+    const redactor = new SecretRedactor(() => ["s3cr3t-client-secret-value"]);
+    const error = redactor.redactError(
+      make(
+        400,
+        '{"message":"echo: s3cr3t-client-secret-value and Bearer dapi0123456789abcdef0123"}',
+      ),
     );
     expect(error.message).not.toContain("s3cr3t-client-secret-value");
     expect(error.message).not.toContain("dapi0123456789abcdef0123");
@@ -159,9 +160,12 @@ describe("secret redaction", () => {
     expect(redactSecrets("Basic dG9rZW46ZGFwaTEyMzQ1Njc4")).toBe("Basic ***");
   });
 
-  it("redacts short tokens too (4 characters and up)", () => {
-    registerSecret("abc123");
-    expect(make(400, '{"message":"header was Bearer abc123"}').message).not.toContain("abc123");
+  it("redacts short secrets too (4 characters and up)", () => {
+    const redactor = new SecretRedactor(() => ["abc123", "xyz"]);
+    const error = redactor.redactError(make(400, '{"message":"header was Bearer abc123, xyz"}'));
+    expect(error.message).not.toContain("abc123");
+    // Three characters is too short to be a secret: scrubbing it would mangle messages.
+    expect(error.message).toContain("xyz");
   });
 
   it("parseErrorBody falls back to the reason phrase", () => {

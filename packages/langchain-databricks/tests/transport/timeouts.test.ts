@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { CredentialsProvider } from "../../src/auth/types.js";
+import type { CredentialsProvider } from "../../src/credentials_provider.js";
 import { DatabricksConnectionError, DatabricksTimeoutError } from "../../src/errors.js";
 import { DatabricksClient } from "../../src/transport/client.js";
 import { classifyTransportError, fetchSender, undiciSender } from "../../src/transport/http.js";
