@@ -21,7 +21,9 @@ import { CHAT_BODY, COMPLETION_BODY } from "./fixtures.js";
 import { fmt, ratio, table } from "./stats.js";
 
 // Builds inject the version; running the sources with tsx does not (see scripts/demo.ts).
-const pkg = JSON.parse(readFileSync(new URL("../packages/langchain-databricks/package.json", import.meta.url), "utf8")) as {
+const pkg = JSON.parse(
+  readFileSync(new URL("../packages/langchain-databricks/package.json", import.meta.url), "utf8"),
+) as {
   version: string;
 };
 Object.assign(globalThis, { __PKG_VERSION__: pkg.version });
