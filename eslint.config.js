@@ -77,7 +77,7 @@ export default tseslint.config(
     // results for the test process, and use the globals every one of those runtimes has.
     files: ["tests/runtimes/fixtures/**/*.mjs"],
     languageOptions: {
-      globals: { console: "readonly", process: "readonly", URL: "readonly" },
+      globals: { console: "readonly", fetch: "readonly", process: "readonly", URL: "readonly" },
     },
     rules: { "no-console": "off" },
   },

@@ -168,6 +168,35 @@ describe("Deno", () => {
   });
 });
 
+describe("the driver-proxy subpath (needs node:http and, under Deno, --allow-net)", () => {
+  const served = { ok: true, status: 200, answer: "You asked: How are you?" };
+
+  it("serves under Bun", async () => {
+    const output = await run(bunBinary(), [join(FIXTURES, "driver_proxy_entry.mjs")]);
+    expect(parseLastLine(output, "bun")).toEqual(served);
+  });
+
+  it("serves under Deno with --allow-net, and says what is missing without it", async () => {
+    const script = join(FIXTURES, "driver_proxy_entry.mjs");
+    const denied = await run(denoBinary(), ["run", "--no-prompt", "--no-lock", script]);
+    expect(parseLastLine(denied, "deno")).toEqual({
+      ok: false,
+      name: "DatabricksConfigError",
+      isConfigError: true,
+      message:
+        "serveDriverProxyApp cannot listen on 127.0.0.1:0: Deno needs network access, run it with --allow-net=127.0.0.1.",
+    });
+    const allowed = await run(denoBinary(), [
+      "run",
+      "--no-prompt",
+      "--no-lock",
+      "--allow-net=127.0.0.1",
+      script,
+    ]);
+    expect(parseLastLine(allowed, "deno")).toEqual(served);
+  });
+});
+
 interface ConfigOutcome {
   ok: boolean;
   name?: string;

@@ -9,7 +9,7 @@ import type * as NodeHttp from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DatabricksConfigError, redactSecrets } from "../errors.js";
 import { readEnv, type Env } from "../utils/env.js";
-import { getBuiltinModule } from "../utils/runtime.js";
+import { denoRefuses, getBuiltinModule } from "../utils/runtime.js";
 import { cutAtStop } from "../utils/stop.js";
 import { callDriverProxyModel, type DriverProxyModel } from "./model.js";
 import { DriverProxyRequestError, parseDriverProxyRequest } from "./request.js";
@@ -114,6 +114,12 @@ export async function serveDriverProxyApp(
   }
 
   const { createServer } = await loadNodeHttp();
+  // Deno reports a missing --allow-net from inside listen(), as an uncaught error: check first.
+  if (denoRefuses({ name: "net", host: `${urlHost(host)}:${port}` })) {
+    throw new DatabricksConfigError(
+      `serveDriverProxyApp cannot listen on ${host}:${port}: Deno needs network access, run it with --allow-net=${urlHost(host)}.`,
+    );
+  }
   const context: HandlerContext = { model, maxBodyBytes, log: options.log };
   const server = createServer((req, res) => {
     void handleRequest(context, req, res);

@@ -1,4 +1,4 @@
-import { denoGlobal, globalProcess, isPermissionError } from "./runtime.js";
+import { denoRefuses, globalProcess, isPermissionError } from "./runtime.js";
 
 /** An environment: `process.env` or a test double. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -36,7 +36,8 @@ export interface EnvReading {
  */
 export function readEnvVar(name: string, env?: Env): EnvReading {
   const source = env ?? processEnv();
-  if (source === globalProcess()?.env && !mayReadProcessEnv(name)) {
+  // Deno asks for --allow-env; its permission state is checked first so that nothing prompts.
+  if (source === globalProcess()?.env && denoRefuses({ name: "env", variable: name })) {
     return { value: undefined, denied: true };
   }
   let value: string | undefined;
@@ -58,15 +59,4 @@ export function readEnvVar(name: string, env?: Env): EnvReading {
  */
 export function readEnv(name: string, env?: Env): string | undefined {
   return readEnvVar(name, env).value;
-}
-
-/** Deno asks for `--allow-env`; elsewhere the environment is always readable. */
-function mayReadProcessEnv(name: string): boolean {
-  const query = denoGlobal()?.permissions?.querySync;
-  if (typeof query !== "function") return true;
-  try {
-    return query({ name: "env", variable: name }).state === "granted";
-  } catch {
-    return false;
-  }
 }

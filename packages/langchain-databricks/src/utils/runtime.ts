@@ -3,11 +3,14 @@
  * needed), so the core can load anywhere and pick what is fastest there.
  */
 
+/** A Deno permission descriptor, as `Deno.permissions.querySync` takes it. */
+export type DenoPermission = { name: "env"; variable?: string } | { name: "net"; host?: string };
+
 /** The part of Deno's global this package uses; declared here so no Deno types are needed. */
 interface DenoGlobal {
   version?: { deno?: string };
   permissions?: {
-    querySync?: (descriptor: { name: "env"; variable?: string }) => { state: string };
+    querySync?: (descriptor: DenoPermission) => { state: string };
   };
 }
 
@@ -63,4 +66,18 @@ export function isPermissionError(error: unknown): error is Error {
   return (
     error instanceof Error && (error.name === "NotCapable" || error.name === "PermissionDenied")
   );
+}
+
+/**
+ * Whether Deno would refuse `permission` (not granted: a prompt or a denial). Asks the permission
+ * state, never the user, so nothing prompts. `false` outside Deno.
+ */
+export function denoRefuses(permission: DenoPermission): boolean {
+  const query = denoGlobal()?.permissions?.querySync;
+  if (typeof query !== "function") return false;
+  try {
+    return query(permission).state !== "granted";
+  } catch {
+    return true;
+  }
 }
