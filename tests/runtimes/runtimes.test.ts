@@ -17,13 +17,13 @@ import type * as Library from "langchain-databricks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScenario, type ScenarioResult } from "./fixtures/scenario.js";
 import {
-  bunBinary,
-  denoBinary,
   DIST,
   envWithoutDatabricks,
   FIXTURES,
   parseLastLine,
   run,
+  runBun,
+  runDeno,
 } from "./runtimes.js";
 
 /** The emulator's deterministic answers. */
@@ -83,10 +83,10 @@ describe("Node", () => {
 
 describe("Bun", () => {
   it("runs Databricks, ChatDatabricks (invoke, stream) and DatabricksEmbeddings", async () => {
-    const output = await run(
-      bunBinary(),
-      [join(FIXTURES, "built_entry.mjs"), emulator.url, emulator.token],
-      { env: envWithoutDatabricks() },
+    const output = await runBun(
+      "built_entry.mjs",
+      [emulator.url, emulator.token],
+      envWithoutDatabricks(),
     );
     const result = parseLastLine<ScenarioResult>(output, "bun");
     expectRealAnswers(result);
@@ -99,18 +99,8 @@ describe("Bun", () => {
 });
 
 describe("Deno", () => {
-  /** `deno run` with no prompt, no lockfile, and exactly the permissions given. */
-  const deno = (permissions: string[], script: string, args: string[], env = process.env) =>
-    run(
-      denoBinary(),
-      ["run", "--no-prompt", "--no-lock", ...permissions, join(FIXTURES, script), ...args],
-      {
-        env,
-      },
-    );
-
   it("runs everything with only --allow-net=127.0.0.1: no env, no read access", async () => {
-    const output = await deno(["--allow-net=127.0.0.1"], "built_entry.mjs", [
+    const output = await runDeno(["--allow-net=127.0.0.1"], "built_entry.mjs", [
       emulator.url,
       emulator.token,
     ]);
@@ -126,7 +116,7 @@ describe("Deno", () => {
 
   it("reports missing env and read permissions as actionable DatabricksConfigErrors", async () => {
     const cases = [{}, { host: emulator.url }, { profile: "dev" }];
-    const output = await deno([], "config_errors.mjs", [JSON.stringify(cases)], {
+    const output = await runDeno([], "config_errors.mjs", [JSON.stringify(cases)], {
       ...process.env,
       // Set, but unreadable without --allow-env: the message must say they were not consulted.
       DATABRICKS_HOST: emulator.url,
@@ -154,7 +144,7 @@ describe("Deno", () => {
   it("reads the environment and a profile once the permissions are given", async () => {
     const home = "/home/runtime-test";
     const cases = [{}, { profile: "runtime-test" }];
-    const output = await deno(
+    const output = await runDeno(
       [`--allow-env=DATABRICKS_HOST,DATABRICKS_TOKEN,HOME`],
       "config_errors.mjs",
       [JSON.stringify(cases)],
@@ -172,13 +162,12 @@ describe("the driver-proxy subpath (needs node:http and, under Deno, --allow-net
   const served = { ok: true, status: 200, answer: "You asked: How are you?" };
 
   it("serves under Bun", async () => {
-    const output = await run(bunBinary(), [join(FIXTURES, "driver_proxy_entry.mjs")]);
+    const output = await runBun("driver_proxy_entry.mjs", []);
     expect(parseLastLine(output, "bun")).toEqual(served);
   });
 
   it("serves under Deno with --allow-net, and says what is missing without it", async () => {
-    const script = join(FIXTURES, "driver_proxy_entry.mjs");
-    const denied = await run(denoBinary(), ["run", "--no-prompt", "--no-lock", script]);
+    const denied = await runDeno([], "driver_proxy_entry.mjs", []);
     expect(parseLastLine(denied, "deno")).toEqual({
       ok: false,
       name: "DatabricksConfigError",
@@ -186,13 +175,7 @@ describe("the driver-proxy subpath (needs node:http and, under Deno, --allow-net
       message:
         "serveDriverProxyApp cannot listen on 127.0.0.1:0: Deno needs network access, run it with --allow-net=127.0.0.1.",
     });
-    const allowed = await run(denoBinary(), [
-      "run",
-      "--no-prompt",
-      "--no-lock",
-      "--allow-net=127.0.0.1",
-      script,
-    ]);
+    const allowed = await runDeno(["--allow-net=127.0.0.1"], "driver_proxy_entry.mjs", []);
     expect(parseLastLine(allowed, "deno")).toEqual(served);
   });
 });

@@ -107,6 +107,45 @@ export function run(
   });
 }
 
+/**
+ * Settings that keep a runtime from reaching past this machine on its own: no update check (Deno),
+ * no telemetry or crash reports (`DO_NOT_TRACK`, honoured by Bun and Deno).
+ */
+const OFFLINE_RUNTIME_ENV = { DENO_NO_UPDATE_CHECK: "1", DO_NOT_TRACK: "1" };
+
+/** Run a script under Bun; `--no-install`: never auto-install a missing package from a registry. */
+export function runBun(script: string, args: string[], env = process.env): Promise<RunOutput> {
+  return run(bunBinary(), ["--no-install", join(FIXTURES, script), ...args], {
+    env: { ...env, ...OFFLINE_RUNTIME_ENV },
+  });
+}
+
+/**
+ * Run a script under Deno with exactly `permissions`: no prompt, no lockfile, no remote module
+ * (`--no-remote --cached-only`: everything comes from the repository's node_modules).
+ */
+export function runDeno(
+  permissions: string[],
+  script: string,
+  args: string[],
+  env = process.env,
+): Promise<RunOutput> {
+  return run(
+    denoBinary(),
+    [
+      "run",
+      "--no-prompt",
+      "--no-lock",
+      "--no-remote",
+      "--cached-only",
+      ...permissions,
+      join(FIXTURES, script),
+      ...args,
+    ],
+    { env: { ...env, ...OFFLINE_RUNTIME_ENV } },
+  );
+}
+
 /** Parse the last line of a child's output as JSON, or fail with everything it printed. */
 export function parseLastLine<T>(output: RunOutput, what: string): T {
   const lastLine = output.stdout.trim().split("\n").at(-1) ?? "";
