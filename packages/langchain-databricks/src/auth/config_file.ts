@@ -4,7 +4,12 @@ import type * as NodeOs from "node:os";
 import type * as NodePath from "node:path";
 import { DatabricksConfigError } from "../errors.js";
 import { readEnvVar, type Env } from "../utils/env.js";
-import { detectRuntime, getBuiltinModule, isPermissionError } from "../utils/runtime.js";
+import {
+  denoRefuses,
+  detectRuntime,
+  getBuiltinModule,
+  isPermissionError,
+} from "../utils/runtime.js";
 
 /** Parsed INI: section name → key → value, in file order. */
 export type IniSections = Map<string, Map<string, string>>;
@@ -177,6 +182,13 @@ function permissionError(what: string, flag: string, error: Error): ConfigFileUn
   );
 }
 
+/** The error Deno would throw for a missing permission, without asking the user. */
+function permissionRefused(permission: string): Error {
+  const error = new Error(`Requires ${permission} access`);
+  error.name = "NotCapable";
+  return error;
+}
+
 /**
  * Expand a leading `~` with the home directory: `HOME` (or `USERPROFILE`) from `env` when set
  * (tests, sandboxes), otherwise `os.homedir()`.
@@ -193,12 +205,14 @@ export function expandHome(path: string, env?: Env): string {
   let dir = home.value ?? profileDir.value;
   if (dir === undefined) {
     try {
+      // Deno would prompt for (or refuse) sys access: ask the permission state instead.
+      if (denoRefuses({ name: "sys", kind: "homedir" })) throw permissionRefused("sys");
       dir = files.homedir();
     } catch (error) {
       if (!isPermissionError(error)) throw error;
       throw permissionError(
         `${what} (the home directory is unknown)`,
-        "--allow-env=HOME (or set `configFile` / DATABRICKS_CONFIG_FILE to an absolute path)",
+        "--allow-env=HOME, or --allow-sys=homedir where HOME is unset (or set `configFile` / DATABRICKS_CONFIG_FILE to an absolute path)",
         error,
       );
     }
@@ -245,6 +259,8 @@ export function loadConfigProfile(options: LoadConfigProfileOptions): ConfigProf
   }
   let text: string;
   try {
+    // Deno would prompt for (or refuse) read access: ask the permission state instead.
+    if (denoRefuses({ name: "read", path })) throw permissionRefused("read");
     text = files.readFileSync(path, "utf8");
   } catch (error) {
     if (isPermissionError(error)) {

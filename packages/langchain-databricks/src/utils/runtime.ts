@@ -4,7 +4,11 @@
  */
 
 /** A Deno permission descriptor, as `Deno.permissions.querySync` takes it. */
-export type DenoPermission = { name: "env"; variable?: string } | { name: "net"; host?: string };
+export type DenoPermission =
+  | { name: "env"; variable?: string }
+  | { name: "net"; host?: string }
+  | { name: "read"; path?: string }
+  | { name: "sys"; kind?: "homedir" };
 
 /** The part of Deno's global this package uses; declared here so no Deno types are needed. */
 interface DenoGlobal {
