@@ -73,6 +73,15 @@ export default tseslint.config(
     },
   },
   {
+    // Plain-JavaScript scripts that Bun, Deno and Node run on the built package: they print their
+    // results for the test process, and use the globals every one of those runtimes has.
+    files: ["tests/runtimes/fixtures/**/*.mjs"],
+    languageOptions: {
+      globals: { console: "readonly", fetch: "readonly", process: "readonly", URL: "readonly" },
+    },
+    rules: { "no-console": "off" },
+  },
+  {
     // Scripts, examples and the command-line tools talk to a terminal on purpose.
     files: ["scripts/**", "examples/**", "bench/**", "packages/*/src/cli/**"],
     rules: { "no-console": "off" },

@@ -45,8 +45,11 @@ function reachable(): Set<string> {
     const file = queue.pop() as string;
     if (seen.has(file)) continue;
     seen.add(file);
+    const declarations = /\.d\.[cm]ts$/.test(file);
     for (const match of readFileSync(join(library, file), "utf8").matchAll(specifier)) {
-      queue.push(normalize(join(dirname(file), match[1] as string)));
+      const target = normalize(join(dirname(file), match[1] as string));
+      // A declaration file names a chunk by its JavaScript path; its types are the .d.* beside it.
+      queue.push(declarations ? target.replace(/\.([cm])js$/, ".d.$1ts") : target);
     }
   }
   return seen;

@@ -1,8 +1,15 @@
-import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve as resolvePath } from "node:path";
+// Types only: the modules themselves are loaded when a config file is consulted (`fileAccess`).
+import type * as NodeFs from "node:fs";
+import type * as NodeOs from "node:os";
+import type * as NodePath from "node:path";
 import { DatabricksConfigError } from "../errors.js";
-import { readEnv, type Env } from "../utils/env.js";
+import { readEnvVar, type Env } from "../utils/env.js";
+import {
+  denoRefuses,
+  detectRuntime,
+  getBuiltinModule,
+  isPermissionError,
+} from "../utils/runtime.js";
 
 /** Parsed INI: section name → key → value, in file order. */
 export type IniSections = Map<string, Map<string, string>>;
@@ -111,13 +118,106 @@ function parseValue(raw: string): string {
 }
 
 /**
- * Expand a leading `~` with the home directory: `HOME` from `env` when set (tests, sandboxes),
- * otherwise `os.homedir()`.
+ * The config file cannot be read in this runtime: it has no file system (edge runtimes, browsers,
+ * Node < 20.16 without `process.getBuiltinModule`) or lacks a permission (Deno without
+ * `--allow-read`). A {@link DatabricksConfigError} whose message says what to do;
+ * `resolveDatabricksConfig` ignores it when no profile or file was asked for.
  */
-export function expandHome(path: string, env: Env): string {
+export class ConfigFileUnavailableError extends DatabricksConfigError {
+  // Shown as the public class it is: users catch and read `DatabricksConfigError`.
+  override name = "DatabricksConfigError";
+  /** The short why (`no file system here`, `Deno needs --allow-read=…`), for other messages. */
+  readonly reason: string;
+
+  constructor(message: string, init: { reason: string; cause?: unknown }) {
+    super(message, { cause: init.cause });
+    this.reason = init.reason;
+  }
+}
+
+/** What this module needs from `node:fs`, `node:os` and `node:path`. */
+interface FileAccess {
+  readFileSync(path: string, encoding: "utf8"): string;
+  homedir(): string;
+  join(...parts: string[]): string;
+  resolve(...parts: string[]): string;
+}
+
+const USE_OPTIONS_INSTEAD =
+  "Or pass `host` and `token` (or `clientId` + `clientSecret`) as options instead of a profile.";
+
+/**
+ * The Node built-ins, loaded synchronously only now that a config file is consulted: the core
+ * imports no `node:*` module, so it loads in edge runtimes and browsers, and `resolveDatabricksConfig`
+ * stays synchronous (model constructors call it).
+ */
+function fileAccess(what: string): FileAccess {
+  const fs = getBuiltinModule<typeof NodeFs>("node:fs");
+  const os = getBuiltinModule<typeof NodeOs>("node:os");
+  const path = getBuiltinModule<typeof NodePath>("node:path");
+  if (!fs || !os || !path) {
+    const runtime = detectRuntime();
+    const reason =
+      runtime.name === "node"
+        ? `Node.js ${runtime.version ?? ""} has no \`process.getBuiltinModule\` (added in Node.js 20.16)`
+        : "this runtime has no file system access (no `process.getBuiltinModule`)";
+    throw new ConfigFileUnavailableError(
+      `Cannot read ${what}: ${reason}. Config-file profiles need Node.js >= 20.16, Bun or Deno with file access. ${USE_OPTIONS_INSTEAD}`,
+      { reason },
+    );
+  }
+  return {
+    readFileSync: (file, encoding) => fs.readFileSync(file, encoding),
+    homedir: () => os.homedir(),
+    join: (...parts) => path.join(...parts),
+    resolve: (...parts) => path.resolve(...parts),
+  };
+}
+
+/** A `DatabricksConfigError` for a permission the runtime refused, naming the Deno flag to add. */
+function permissionError(what: string, flag: string, error: Error): ConfigFileUnavailableError {
+  return new ConfigFileUnavailableError(
+    `Cannot read ${what}: the runtime refused access (${error.name}). Under Deno, run with ${flag}. ${USE_OPTIONS_INSTEAD}`,
+    { reason: `access refused; under Deno, run with ${flag}`, cause: error },
+  );
+}
+
+/** The error Deno would throw for a missing permission, without asking the user. */
+function permissionRefused(permission: string): Error {
+  const error = new Error(`Requires ${permission} access`);
+  error.name = "NotCapable";
+  return error;
+}
+
+/**
+ * Expand a leading `~` with the home directory: `HOME` (or `USERPROFILE`) from `env` when set
+ * (tests, sandboxes), otherwise `os.homedir()`.
+ *
+ * @throws ConfigFileUnavailableError when the home directory cannot be found (no file system, or
+ *   Deno without `--allow-env=HOME`).
+ */
+export function expandHome(path: string, env?: Env): string {
   if (path !== "~" && !path.startsWith("~/") && !path.startsWith("~\\")) return path;
-  const home = readEnv("HOME", env) ?? readEnv("USERPROFILE", env) ?? homedir();
-  return join(home, path.slice(1));
+  const what = `the config file ${path}`;
+  const files = fileAccess(what);
+  const home = readEnvVar("HOME", env);
+  const profileDir = readEnvVar("USERPROFILE", env);
+  let dir = home.value ?? profileDir.value;
+  if (dir === undefined) {
+    try {
+      // Deno would prompt for (or refuse) sys access: ask the permission state instead.
+      if (denoRefuses({ name: "sys", kind: "homedir" })) throw permissionRefused("sys");
+      dir = files.homedir();
+    } catch (error) {
+      if (!isPermissionError(error)) throw error;
+      throw permissionError(
+        `${what} (the home directory is unknown)`,
+        "--allow-env=HOME, or --allow-sys=homedir where HOME is unset (or set `configFile` / DATABRICKS_CONFIG_FILE to an absolute path)",
+        error,
+      );
+    }
+  }
+  return files.join(dir, path.slice(1));
 }
 
 /** What {@link loadConfigProfile} needs: already merged from options and environment. */
@@ -126,7 +226,8 @@ export interface LoadConfigProfileOptions {
   configFile?: string | undefined;
   /** An explicitly requested profile (`profile` / DATABRICKS_CONFIG_PROFILE); it must exist. */
   profile?: string | undefined;
-  env: Env;
+  /** The environment (`HOME`); the process environment by default. */
+  env?: Env | undefined;
 }
 
 /**
@@ -138,17 +239,33 @@ export interface LoadConfigProfileOptions {
  *
  * The file is `configFile` when given, else `~/.databrickscfg`. A missing default file is ignored
  * (returns `undefined`) unless a profile was requested. Reads synchronously: model constructors
- * resolve auth synchronously.
+ * resolve auth synchronously. `node:fs`, `node:os` and `node:path` are loaded only here.
  *
+ * @throws ConfigFileUnavailableError (a {@link DatabricksConfigError}) when the runtime cannot read
+ *   files or lacks a permission, saying what to do.
  * @throws DatabricksConfigError when a named file or profile is missing, `__settings__` is asked
  *   for as a profile, or the file is malformed or unreadable.
  */
 export function loadConfigProfile(options: LoadConfigProfileOptions): ConfigProfile | undefined {
-  const path = resolvePath(expandHome(options.configFile ?? DEFAULT_CONFIG_FILE, options.env));
+  const requestedFile = options.configFile ?? DEFAULT_CONFIG_FILE;
+  const files = fileAccess(`the config file ${requestedFile}`);
+  let path: string;
+  try {
+    // A relative path resolves against the working directory, which Deno guards like a read.
+    path = files.resolve(expandHome(requestedFile, options.env));
+  } catch (error) {
+    if (!isPermissionError(error)) throw error;
+    throw permissionError(`the config file ${requestedFile}`, "--allow-read", error);
+  }
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // Deno would prompt for (or refuse) read access: ask the permission state instead.
+    if (denoRefuses({ name: "read", path })) throw permissionRefused("read");
+    text = files.readFileSync(path, "utf8");
   } catch (error) {
+    if (isPermissionError(error)) {
+      throw permissionError(`the config file ${path}`, `--allow-read=${path}`, error);
+    }
     const code = (error as { code?: unknown }).code;
     if (code === "ENOENT" || code === "ENOTDIR") {
       if (options.configFile !== undefined) {

@@ -1,9 +1,14 @@
 import { DatabricksConfigError } from "../errors.js";
 import type { CredentialsProvider } from "../credentials_provider.js";
-import { processEnv, readEnv, type Env } from "../utils/env.js";
+import { readEnvVar, type Env } from "../utils/env.js";
 import { normalizeHost } from "../utils/host.js";
+import { detectRuntime } from "../utils/runtime.js";
 import { nonEmpty } from "../utils/values.js";
-import { loadConfigProfile, type ConfigProfile } from "./config_file.js";
+import {
+  ConfigFileUnavailableError,
+  loadConfigProfile,
+  type ConfigProfile,
+} from "./config_file.js";
 import {
   OAuthM2MCredentials,
   PatCredentials,
@@ -73,7 +78,7 @@ export interface ResolvedDatabricksConfig {
  * credentials.
  */
 export interface ResolveDeps {
-  /** The environment; `process.env` by default. */
+  /** The environment; the process environment by default. */
   env?: Env | undefined;
   /** Clock for token expiry (tests). @default Date.now */
   now?: (() => number) | undefined;
@@ -128,6 +133,11 @@ interface Setting {
  * Performs no I/O except reading the config file; OAuth discovery happens on the first request.
  * Messages name where each setting came from, never a secret's value.
  *
+ * Runs in any runtime: where the environment cannot be read (Deno without `--allow-env`) its
+ * variables count as unset, and where files cannot be read (edge runtimes, Deno without
+ * `--allow-read`) the default `~/.databrickscfg` is skipped; an error then says so and what to do.
+ * A profile or config file asked for by name that cannot be read is an error.
+ *
  * @throws DatabricksConfigError saying what to change when the host or credentials are missing,
  *   ambiguous or invalid.
  */
@@ -135,7 +145,14 @@ export function resolveDatabricksConfig(
   options: DatabricksAuthOptions,
   deps: ResolveDeps = {},
 ): ResolvedDatabricksConfig {
-  const env = deps.env ?? processEnv();
+  const env = deps.env;
+  // Variables the runtime refused to read (Deno without --allow-env): named in error messages.
+  const deniedEnv: string[] = [];
+  const fromEnvironment = (name: string): string | undefined => {
+    const reading = readEnvVar(name, env);
+    if (reading.denied) deniedEnv.push(name);
+    return nonEmpty(reading.value);
+  };
   const token = nonEmpty(options.token);
   const apiToken = nonEmpty(options.apiToken);
   if (token !== undefined && apiToken !== undefined && token !== apiToken) {
@@ -155,27 +172,35 @@ export function resolveDatabricksConfig(
   const settings = new Map<Key, Setting>();
   for (const key of Object.keys(ENV_NAMES) as Key[]) {
     const fromOption = explicit[key];
-    const fromEnv = nonEmpty(readEnv(ENV_NAMES[key], env));
     if (fromOption !== undefined) {
       const name = key === "token" && token === undefined ? "apiToken" : key;
       settings.set(key, { value: fromOption, source: `the \`${name}\` option` });
-    } else if (fromEnv !== undefined) {
-      settings.set(key, { value: fromEnv, source: ENV_NAMES[key] });
+      continue;
     }
+    const fromEnv = fromEnvironment(ENV_NAMES[key]);
+    if (fromEnv !== undefined) settings.set(key, { value: fromEnv, source: ENV_NAMES[key] });
   }
 
   const requestedProfile =
-    nonEmpty(options.profile) ?? nonEmpty(readEnv("DATABRICKS_CONFIG_PROFILE", env));
-  const configFile =
-    nonEmpty(options.configFile) ?? nonEmpty(readEnv("DATABRICKS_CONFIG_FILE", env));
+    nonEmpty(options.profile) ?? fromEnvironment("DATABRICKS_CONFIG_PROFILE");
+  const configFile = nonEmpty(options.configFile) ?? fromEnvironment("DATABRICKS_CONFIG_FILE");
   const custom = options.credentials;
   // Custom credentials make auth settings irrelevant, so only the host can make the file unneeded.
   const alreadyConfigured =
     settings.has("host") || (custom === undefined && AUTH_KEYS.some((key) => settings.has(key)));
   const fileSkipped = requestedProfile === undefined && alreadyConfigured;
   let profile: ConfigProfile | undefined;
+  // Why the default config file could not be consulted, for the error messages.
+  let fileUnavailable: string | undefined;
   if (!fileSkipped) {
-    profile = loadConfigProfile({ configFile, profile: requestedProfile, env });
+    try {
+      profile = loadConfigProfile({ configFile, profile: requestedProfile, env });
+    } catch (error) {
+      // The default file is optional: a runtime without file access just does without it.
+      const optional = requestedProfile === undefined && configFile === undefined;
+      if (!(optional && error instanceof ConfigFileUnavailableError)) throw error;
+      fileUnavailable = error.reason;
+    }
   }
   if (profile) {
     const source = `profile ${profile.name} of ${profile.path}`;
@@ -188,7 +213,8 @@ export function resolveDatabricksConfig(
     }
   }
 
-  const describe = (): string => describeSources(settings, profile, fileSkipped);
+  const describe = (): string =>
+    describeSources(settings, profile, fileSkipped, fileUnavailable) + envDeniedHint(deniedEnv);
   const hostSetting = settings.get("host");
   if (hostSetting === undefined) {
     const noAuth =
@@ -300,6 +326,7 @@ function describeSources(
   settings: Map<Key, Setting>,
   profile: ConfigProfile | undefined,
   fileSkipped: boolean,
+  fileUnavailable: string | undefined,
 ): string {
   const parts: string[] = [];
   for (const [key, setting] of settings) {
@@ -310,6 +337,21 @@ function describeSources(
   let file: string;
   if (profile) file = `profile ${profile.name} of ${profile.path}`;
   else if (fileSkipped) file = "skipped (host or credentials already given, no profile requested)";
+  else if (fileUnavailable !== undefined) file = `not read (${fileUnavailable})`;
   else file = "no profile found";
   return `[Found: ${found}. Config file: ${file}.]`;
+}
+
+/**
+ * When the runtime refused to read environment variables, say which were not consulted and how to
+ * allow them; the user may well have set them.
+ */
+function envDeniedHint(denied: readonly string[]): string {
+  if (denied.length === 0) return "";
+  const names = [...new Set(denied)];
+  const allow =
+    detectRuntime().name === "deno"
+      ? `run Deno with --allow-env=${names.join(",")}`
+      : `allow this runtime to read ${names.join(", ")}`;
+  return ` The environment could not be read, so DATABRICKS_* variables were not consulted: ${allow}, or pass the settings (\`host\`, \`token\`…) as options.`;
 }

@@ -1,11 +1,16 @@
 /**
  * `serveDriverProxyApp`: the TypeScript counterpart of the seed notebook's Flask app, a local HTTP
  * server that a Databricks cluster driver proxy (`/driver-proxy-api/o/0/{cluster}/{port}`,
- * docs/PROTOCOL.md §5) forwards to. Node-only (`node:http`).
+ * docs/PROTOCOL.md §5) forwards to. Needs `node:http` (Node, Bun, Deno), loaded when a server
+ * starts so that importing this module never fails where there is none: the error is then a
+ * `DatabricksConfigError` saying so.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type * as NodeHttp from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { DatabricksConfigError } from "../errors.js";
 import { redactSecrets } from "../redaction.js";
+import { readEnv, type Env } from "../utils/env.js";
+import { denoRefuses, getBuiltinModule } from "../utils/runtime.js";
 import { cutAtStop } from "../utils/stop.js";
 import { callDriverProxyModel, type DriverProxyModel } from "./model.js";
 import { DriverProxyRequestError, parseDriverProxyRequest } from "./request.js";
@@ -109,6 +114,13 @@ export async function serveDriverProxyApp(
     if (warning) warn(warning);
   }
 
+  const { createServer } = await loadNodeHttp();
+  // Deno reports a missing --allow-net from inside listen(), as an uncaught error: check first.
+  if (denoRefuses({ name: "net", host: `${urlHost(host)}:${port}` })) {
+    throw new DatabricksConfigError(
+      `serveDriverProxyApp cannot listen on ${host}:${port}: Deno needs network access, run it with --allow-net=${urlHost(host)}.`,
+    );
+  }
   const context: HandlerContext = { model, maxBodyBytes, log: options.log };
   const server = createServer((req, res) => {
     void handleRequest(context, req, res);
@@ -157,10 +169,32 @@ export async function serveDriverProxyApp(
  * `DATABRICKS_RUNTIME_VERSION`, set on every Databricks Runtime), so the driver proxy can reach the
  * app through the driver IP; `127.0.0.1` elsewhere, so a laptop never exposes the model to its network.
  */
-export function defaultDriverProxyHost(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): string {
-  return env["DATABRICKS_RUNTIME_VERSION"]?.trim() ? "0.0.0.0" : "127.0.0.1";
+export function defaultDriverProxyHost(env?: Env): string {
+  return readEnv("DATABRICKS_RUNTIME_VERSION", env)?.trim() ? "0.0.0.0" : "127.0.0.1";
+}
+
+/** The module name in a variable, so bundlers for the web do not try to bundle it. */
+const NODE_HTTP_MODULE = "node:http";
+
+/**
+ * `node:http`: synchronously where `process.getBuiltinModule` exists (Node >= 20.16, Bun, Deno 2),
+ * else by dynamic import (older Node 20).
+ *
+ * @throws {DatabricksConfigError} where the runtime has no `node:http` (edge runtimes, browsers).
+ */
+async function loadNodeHttp(): Promise<typeof NodeHttp> {
+  const builtin = getBuiltinModule<typeof NodeHttp>(NODE_HTTP_MODULE);
+  if (builtin) return builtin;
+  try {
+    return (await import(
+      /* webpackIgnore: true */ /* @vite-ignore */ NODE_HTTP_MODULE
+    )) as typeof NodeHttp;
+  } catch (error) {
+    throw new DatabricksConfigError(
+      "serveDriverProxyApp runs an HTTP server with node:http, which this runtime does not have: serve driver proxy apps from Node.js (or Bun, or Deno with --allow-net).",
+      { cause: error },
+    );
+  }
 }
 
 /**
@@ -196,11 +230,8 @@ export function driverProxyPortWarning(port: number): string | undefined {
  * A warning when, on a Databricks driver, the app listens on loopback only: the driver proxy
  * connects through the driver IP and would not reach it.
  */
-export function driverProxyHostWarning(
-  host: string,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): string | undefined {
-  if (!env["DATABRICKS_RUNTIME_VERSION"]?.trim()) return undefined;
+export function driverProxyHostWarning(host: string, env?: Env): string | undefined {
+  if (!readEnv("DATABRICKS_RUNTIME_VERSION", env)?.trim()) return undefined;
   if (!["127.0.0.1", "localhost", "::1"].includes(host)) return undefined;
   return `driver proxy app listens on ${host} only; the Databricks driver proxy reaches apps through the driver IP, so use host "0.0.0.0"`;
 }

@@ -6,16 +6,20 @@ import {
   DatabricksTimeoutError,
 } from "../errors.js";
 import { abortError } from "../utils/abort.js";
+import { defaultSender } from "./default_sender.js";
 import { fetchSender } from "./fetch_sender.js";
 import type { HttpRequest, HttpSender } from "./types.js";
-import { undiciSender } from "./undici_sender.js";
 
+export { defaultSender, undiciSender } from "./default_sender.js";
 export { fetchSender } from "./fetch_sender.js";
-export { undiciSender } from "./undici_sender.js";
 
-/** Pick the sender: the user's `fetch` when given, the undici pool otherwise. */
+/**
+ * Pick the sender: the user's `fetch` when given; otherwise the runtime's default, chosen and loaded
+ * on the first request (undici's keep-alive pool on Node, the global `fetch` elsewhere). Creating a
+ * sender loads nothing, so constructing a model stays cheap and works in any runtime.
+ */
 export function createHttpSender(options: { fetch?: typeof fetch | undefined } = {}): HttpSender {
-  return options.fetch ? fetchSender(options.fetch) : undiciSender;
+  return options.fetch ? fetchSender(options.fetch) : defaultSender;
 }
 
 /** undici's own timeout errors (its `headersTimeout` / `bodyTimeout`). */

@@ -27,8 +27,9 @@ export interface HttpResponse {
 
 /**
  * The seam between the package and an HTTP client. The default sends with `undici.request` over a
- * keep-alive pool (about 2× global `fetch` per call, 4× at concurrency on the project machines); a
- * user-supplied `fetch` is adapted to the same shape. It throws only for transport failures (no
+ * keep-alive pool on Node (about 2× global `fetch` per call, 4× at concurrency on the project
+ * machines) and with the global `fetch` elsewhere; a user-supplied `fetch` is adapted to the same
+ * shape. It throws only for transport failures (no
  * HTTP answer, a timeout, an abort); any status, including 4xx/5xx, is returned.
  */
 export type HttpSender = (request: HttpRequest) => Promise<HttpResponse>;

@@ -1,17 +1,11 @@
-import { Agent, request as undiciRequest } from "undici";
+// Types only: undici itself is loaded on the first request (see `default_sender.ts`), so the core
+// imports nothing from it at module load.
+import type * as Undici from "undici";
 import { guardedChunks, InactivityDeadline, timeoutError } from "./deadline.js";
 import type { HttpRequest, HttpResponse, HttpSender } from "./types.js";
 
-let sharedAgent: Agent | undefined;
-
-/**
- * One keep-alive pool for the whole process: connections are reused across every client instance,
- * which is what makes small requests cheap (no TCP/TLS handshake per call).
- */
-function getSharedAgent(): Agent {
-  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
-  return sharedAgent;
-}
+/** What the sender uses from the `undici` module. */
+export type UndiciModule = Pick<typeof Undici, "Agent" | "request">;
 
 /**
  * Timeouts at least this long use undici's own `headersTimeout` / `bodyTimeout`: its coarse timers
@@ -21,10 +15,27 @@ function getSharedAgent(): Agent {
 const COARSE_TIMEOUT_MIN_MS = 5_000;
 
 /**
- * The default sender: `undici.request` on a shared keep-alive pool. An abort signal is passed only
+ * A sender on `undici.request` with one keep-alive pool: connections are reused across every
+ * client instance sharing the sender, which is what makes small requests cheap (no TCP/TLS
+ * handshake per call). The pool is created on the first request. An abort signal is passed only
  * when the caller has one.
+ *
+ * @param undici - The loaded `undici` module.
  */
-export const undiciSender: HttpSender = async (req: HttpRequest): Promise<HttpResponse> => {
+export function createUndiciSender(undici: UndiciModule): HttpSender {
+  let pool: Undici.Agent | undefined;
+  const getPool = (): Undici.Agent => {
+    pool ??= new undici.Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
+    return pool;
+  };
+  return (req) => sendWithUndici(undici.request, getPool(), req);
+}
+
+async function sendWithUndici(
+  undiciRequest: UndiciModule["request"],
+  pool: Undici.Agent,
+  req: HttpRequest,
+): Promise<HttpResponse> {
   const coarse = req.timeoutMs >= COARSE_TIMEOUT_MIN_MS || !Number.isFinite(req.timeoutMs);
   const deadline = coarse ? undefined : new InactivityDeadline(req.signal, req.timeoutMs);
   const signal = deadline?.signal ?? req.signal;
@@ -38,7 +49,7 @@ export const undiciSender: HttpSender = async (req: HttpRequest): Promise<HttpRe
       ...(coarse && Number.isFinite(req.timeoutMs)
         ? { headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }
         : {}),
-      dispatcher: getSharedAgent(),
+      dispatcher: pool,
     });
   } catch (error) {
     deadline?.clear();
@@ -60,4 +71,4 @@ export const undiciSender: HttpSender = async (req: HttpRequest): Promise<HttpRe
       if (!body.destroyed) body.destroy();
     },
   };
-};
+}
