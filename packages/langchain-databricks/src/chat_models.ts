@@ -28,11 +28,7 @@ import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/t
 import { DatabricksConfigError } from "./errors.js";
 import { callExtraParams, settleGenerationOptions } from "./generation_options.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
-import {
-  CONNECTION_SECRETS,
-  markUnserializableKwargs,
-  redactSecretKwargs,
-} from "./serialization.js";
+import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js";
 import type { DatabricksGenerationCallOptions, DatabricksLanguageModelOptions } from "./types.js";
 import { parseChatResponse } from "./utils/chat_outputs.js";
 import { invocationsPath } from "./utils/paths.js";
@@ -148,7 +144,6 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
         ? { ...maybeFields, endpoint: endpointOrFields }
         : endpointOrFields;
     super(checkModelFields(fields, "ChatDatabricks"));
-    this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
     const endpoint = resolveEndpoint(fields, "ChatDatabricks");
     if (endpoint === undefined) {
       throw new DatabricksConfigError(
@@ -164,7 +159,6 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     this.support = new ModelSupport(fields);
     this.support.attach(this, endpoint, {
       ...generation,
-      lc_serializable: true,
       streamUsage: fields.streamUsage ?? true,
       streaming: fields.streaming ?? false,
       streamOptions: fields.streamOptions,

@@ -13,11 +13,7 @@ import {
   validateGenerationOptions,
 } from "./generation_options.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
-import {
-  CONNECTION_SECRETS,
-  markUnserializableKwargs,
-  redactSecretKwargs,
-} from "./serialization.js";
+import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js";
 import type { DatabricksGenerationCallOptions, DatabricksLanguageModelOptions } from "./types.js";
 import {
   canStream,
@@ -146,7 +142,6 @@ export class Databricks extends LLM<DatabricksCallOptions> {
 
   constructor(fields: DatabricksInput = {}) {
     super(checkModelFields(fields, "Databricks"));
-    this.lc_kwargs = redactSecretKwargs(this.lc_kwargs);
     const endpoint = resolveEndpoint(fields, "Databricks");
     const clusterId = nonEmpty(fields.clusterId);
     const port = validateMode(endpoint, clusterId, fields.clusterDriverPort);
@@ -184,7 +179,6 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     const driver = this.target.kind === "driver" ? this.target : undefined;
     this.support.attach(this, endpoint, {
       ...generation,
-      lc_serializable: true,
       clusterId: driver?.clusterId,
       clusterDriverPort: driver?.port,
       task: fields.task,

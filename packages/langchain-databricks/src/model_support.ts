@@ -9,6 +9,7 @@ import { createDatabricksClient, type DatabricksConnectionOptions } from "./opti
 import type { DatabricksClient } from "./transport/client.js";
 import type { DatabricksEndpointOptions } from "./types.js";
 import { asDatabricksError, withAbortAsDatabricksError } from "./utils/abort.js";
+import { redactSecretKwargs } from "./serialization.js";
 import { nonEmpty } from "./utils/values.js";
 import { packageVersion } from "./version.js";
 
@@ -62,22 +63,33 @@ export class ModelSupport {
   }
 
   /**
-   * Give `model` what every class exposes, read-only: its `caller` (this limiter), `client`,
-   * `endpoint` with its aliases `model` and `endpointName`, and the class's own `settings`; and
-   * record the package version in a language model's LangChain metadata.
+   * Give `model` what every class exposes, read-only (assigning to one throws a `TypeError`, so a
+   * setting can never look changed while requests ignore it): its `caller` (this limiter),
+   * `client`, `endpoint` with its aliases `model` and `endpointName`, and the class's own
+   * `settings`. A LangChain-serialisable model also gets its secrets replaced in `lc_kwargs` and
+   * is marked serialisable; a language model records the package version in its metadata.
    */
   attach(
     model: { caller: AsyncCaller },
     endpoint: string | undefined,
     settings: Record<string, unknown>,
   ): void {
-    model.caller = this.caller;
+    if (isSerializable(model)) {
+      model.lc_kwargs = redactSecretKwargs(model.lc_kwargs);
+      model.lc_serializable = true;
+    }
     addPackageVersion(model);
-    Object.assign(
-      model,
-      { client: this.client, endpoint, model: endpoint, endpointName: endpoint },
-      settings,
-    );
+    const fields: Record<string, unknown> = {
+      caller: this.caller,
+      client: this.client,
+      endpoint,
+      model: endpoint,
+      endpointName: endpoint,
+      ...settings,
+    };
+    for (const [key, value] of Object.entries(fields)) {
+      Object.defineProperty(model, key, { value, enumerable: true, writable: false });
+    }
   }
 
   /** Run `task` inside the concurrency limit; a cancellation becomes a `DatabricksAbortError`. */
@@ -258,4 +270,11 @@ function rejectForeignOptions(fields: object, className: ModelClassName): void {
 function addPackageVersion(model: object): void {
   const add = (model as { _addVersion?: (pkg: string, version: string) => void })._addVersion;
   if (typeof add === "function") add.call(model, "langchain-databricks", packageVersion());
+}
+
+/** A LangChain `Serializable` (the language models; `Embeddings` is not one). */
+function isSerializable(
+  model: object,
+): model is { lc_kwargs: Record<string, unknown>; lc_serializable: boolean } {
+  return "lc_kwargs" in model && "lc_serializable" in model;
 }

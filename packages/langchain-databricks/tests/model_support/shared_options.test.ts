@@ -198,6 +198,29 @@ describe("settings are read-only and are what requests use", () => {
     ]);
   });
 
+  it("refuses an assignment to a setting at run time too, in every class", () => {
+    const llm = new Databricks({ ...connection(), endpoint: "e" });
+    const chat = new ChatDatabricks({ ...connection(), endpoint: "e", temperature: 0.1 });
+    const embeddings = new DatabricksEmbeddings({ ...connection(), endpoint: "e" });
+    const writable =
+      (target: object, key: string): (() => void) =>
+      () => {
+        (target as Record<string, unknown>)[key] = "changed";
+      };
+    for (const [model, keys] of [
+      [
+        llm,
+        ["endpoint", "model", "endpointName", "temperature", "extraParams", "caller", "client"],
+      ],
+      [chat, ["endpoint", "model", "endpointName", "temperature", "streaming", "caller", "client"]],
+      [embeddings, ["endpoint", "model", "endpointName", "batchSize", "inputFormat", "caller"]],
+    ] as const) {
+      for (const key of keys) expect(writable(model, key), key).toThrow(TypeError);
+    }
+    expect(chat.endpoint).toBe("e");
+    expect(chat.temperature).toBe(0.1);
+  });
+
   it("does not compile an assignment to a setting", () => {
     // Type-level check (tsc runs over the tests): the function is never called.
     const assign = (
