@@ -29,7 +29,12 @@ import { DatabricksConfigError } from "./errors.js";
 import { callExtraParams, settleGenerationOptions } from "./generation_options.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
 import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js";
-import type { DatabricksGenerationCallOptions, DatabricksLanguageModelOptions } from "./types.js";
+import type {
+  DatabricksGenerationCallOptions,
+  DatabricksLanguageModelOptions,
+  DatabricksModelFields,
+  Settled,
+} from "./types.js";
 import { parseChatResponse } from "./utils/chat_outputs.js";
 import { invocationsPath } from "./utils/paths.js";
 import { chatStop } from "./utils/stop.js";
@@ -42,11 +47,13 @@ import {
   standardJsonSchema,
   type SerializableSchema,
 } from "./utils/standard_schema.js";
-import type { DatabricksClient } from "./transport/client.js";
 
 /** Options of one call (`invoke(messages, options)`), overriding the instance's for that call. */
 export interface ChatDatabricksCallOptions
-  extends BaseChatModelCallOptions, DatabricksGenerationCallOptions {
+  extends
+    BaseChatModelCallOptions,
+    DatabricksGenerationCallOptions,
+    Pick<ChatDatabricksOwnOptions, "streamUsage"> {
   /** Tools the model may call: LangChain tools, `{name, description, schema}` or OpenAI tool dicts. */
   tools?: BindToolsInput[];
   /**
@@ -58,8 +65,6 @@ export interface ChatDatabricksCallOptions
   strict?: boolean;
   /** OpenAI-style `response_format` (`{type: "json_object"}` or `{type: "json_schema", ...}`). */
   response_format?: Record<string, unknown>;
-  /** Emit the final usage chunk when streaming (overrides the instance's `streamUsage`). */
-  streamUsage?: boolean;
 }
 
 /** Options of `ChatDatabricks` that no other class has. */
@@ -98,19 +103,15 @@ function reservedKeyError(key: string, option: string): DatabricksConfigError {
  * extra fields.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields typed once, in the option interfaces
-export interface ChatDatabricks extends Readonly<
-  Pick<ChatDatabricksInput, "temperature" | "maxTokens" | "n" | "stop" | "streamOptions">
-> {
-  readonly endpoint: string;
-  /** Alias of `endpoint` (the LangChain.js name). */
-  readonly model: string;
-  /** The transport (host, auth, retries). */
-  readonly client: DatabricksClient;
-  readonly extraParams: Readonly<Record<string, unknown>>;
-  readonly modelKwargs: Readonly<Record<string, unknown>>;
-  readonly streamUsage: boolean;
-  readonly streaming: boolean;
-}
+export interface ChatDatabricks
+  extends
+    DatabricksModelFields,
+    Readonly<
+      Pick<ChatDatabricksInput, "temperature" | "maxTokens" | "n" | "stop" | "streamOptions">
+    >,
+    Settled<
+      Pick<ChatDatabricksInput, "extraParams" | "modelKwargs" | "streamUsage" | "streaming">
+    > {}
 
 /**
  * LangChain chat model for Databricks Model Serving chat endpoints (Foundation Model APIs,

@@ -1,8 +1,7 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
-import type { DatabricksModelOptions, Settled } from "./types.js";
-import type { DatabricksClient } from "./transport/client.js";
+import type { DatabricksModelFields, DatabricksModelOptions, Settled } from "./types.js";
 import { invocationsPath } from "./utils/paths.js";
 import { isRecord } from "./utils/values.js";
 
@@ -50,13 +49,8 @@ const FORMATS: readonly DatabricksEmbeddingsInputFormat[] = [
  * on every call, defaults applied (declared once, in the option types).
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields typed once, in the option interfaces
-export interface DatabricksEmbeddings extends Settled<DatabricksEmbeddingsOwnOptions> {
-  readonly endpoint: string;
-  /** Alias of `endpoint` (the LangChain.js name). */
-  readonly model: string;
-  /** The transport (host, auth, retries). */
-  readonly client: DatabricksClient;
-}
+export interface DatabricksEmbeddings
+  extends DatabricksModelFields, Settled<DatabricksEmbeddingsOwnOptions> {}
 
 /**
  * LangChain embeddings for Databricks Model Serving embedding endpoints. Texts are sent in batches

@@ -14,7 +14,12 @@ import {
 } from "./generation_options.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
 import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js";
-import type { DatabricksGenerationCallOptions, DatabricksLanguageModelOptions } from "./types.js";
+import type {
+  DatabricksGenerationCallOptions,
+  DatabricksLanguageModelOptions,
+  DatabricksModelFields,
+  Settled,
+} from "./types.js";
 import {
   canStream,
   extractPrediction,
@@ -31,7 +36,6 @@ import { readEnv } from "./utils/env.js";
 import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/paths.js";
 import { cutAtStop, llmStop, StreamingStopCutter } from "./utils/stop.js";
 import { assignDefined, isRecord, nonEmpty, setIfDefined } from "./utils/values.js";
-import type { DatabricksClient } from "./transport/client.js";
 
 /** A request body as `Databricks` builds it: `{prompt, ...}` before the endpoint envelope. */
 export type DatabricksRequest = Record<string, unknown>;
@@ -97,24 +101,25 @@ function reservedKeyError(key: string, option: string): DatabricksConfigError {
  * serving mode only.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields typed once, in the option interfaces
-export interface Databricks extends Readonly<
-  Pick<
-    DatabricksInput,
-    "temperature" | "maxTokens" | "n" | "stop" | "task" | "transformInputFn" | "transformOutputFn"
-  >
-> {
-  readonly endpoint: string | undefined;
-  /** Alias of `endpoint` (the LangChain.js name). */
-  readonly model: string | undefined;
-  /** Alias of `endpoint` (the Python class's `endpoint_name`). */
-  readonly endpointName: string | undefined;
-  /** The transport (host, auth, retries). */
-  readonly client: DatabricksClient;
-  readonly clusterId: string | undefined;
-  /** The driver app port as a string. */
+export interface Databricks
+  extends
+    DatabricksModelFields<string | undefined>,
+    Readonly<
+      Pick<
+        DatabricksInput,
+        | "temperature"
+        | "maxTokens"
+        | "n"
+        | "stop"
+        | "task"
+        | "transformInputFn"
+        | "transformOutputFn"
+        | "clusterId"
+      >
+    >,
+    Settled<Pick<DatabricksInput, "extraParams" | "modelKwargs">> {
+  /** The driver app port, as a string (driver proxy mode), else undefined. */
   readonly clusterDriverPort: string | undefined;
-  readonly extraParams: Readonly<Record<string, unknown>>;
-  readonly modelKwargs: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -25,7 +25,7 @@ export interface CallSettings {
 /** What {@link ModelSupport} is built from: connection options plus LangChain's concurrency. */
 export interface ModelSupportOptions extends DatabricksConnectionOptions {
   maxConcurrency?: number | undefined;
-  /** Driver-proxy cluster id (the `Databricks` LLM only); falls back to env and profile. */
+  /** See `DatabricksOwnOptions.clusterId` (the `Databricks` LLM only). */
   clusterId?: string | undefined;
 }
 

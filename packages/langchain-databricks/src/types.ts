@@ -1,9 +1,10 @@
 /**
  * The options the model classes share, each declared once with its documentation. A class's own
  * `Input` and `CallOptions` types extend these, and its instance exposes them read-only under the
- * same names (see `docs/ARCHITECTURE.md`, "Option names", for the table of names and aliases).
+ * same names (the README's "Option names" has the table of names and aliases).
  */
 import type { DatabricksConnectionOptions } from "./options.js";
+import type { DatabricksClient } from "./transport/client.js";
 
 /** Which serving endpoint a class queries. One name, two aliases, in every class. */
 export interface DatabricksEndpointOptions {
@@ -30,13 +31,17 @@ export interface DatabricksGenerationOptions {
   maxTokens?: number | undefined;
   /**
    * Stop sequences (`stop`): sent when non-empty, and the answer is also cut at the first one on
-   * the client. A call's `stop` is added after the instance's by `Databricks` (as the Python class
-   * does) and replaces it in `ChatDatabricks` (the LangChain.js convention).
+   * the client. A call's non-empty `stop` replaces the instance's. An empty call `stop` keeps the
+   * instance's in `Databricks` (Python's `if stop:`) and sends none in `ChatDatabricks` (the
+   * LangChain.js convention).
    */
   stop?: string[] | undefined;
   /**
    * Extra top-level request fields (`top_p`, `custom_inputs`, …), the Python successor's
-   * `extra_params`. A call's `extraParams` is merged over the instance's.
+   * `extra_params`. A call's `extraParams` is merged over the instance's. Against the named
+   * options, each class keeps its Python counterpart's order: in `Databricks` an `extraParams`
+   * key overrides the instance's `temperature`/`maxTokens`/`n` (a call's named option still
+   * wins); in `ChatDatabricks` the named options win.
    */
   extraParams?: Record<string, unknown> | undefined;
   /**
@@ -74,3 +79,19 @@ export type DatabricksGenerationCallOptions = Pick<
   DatabricksGenerationOptions,
   "temperature" | "maxTokens" | "extraParams" | "modelKwargs"
 >;
+
+/**
+ * What every instance exposes whatever its class, read-only: the endpoint under its three names
+ * and the transport. `E` is `string | undefined` for `Databricks` (no endpoint in driver proxy
+ * mode) and `string` for the others.
+ */
+export interface DatabricksModelFields<E extends string | undefined = string> {
+  /** The serving endpoint queried. */
+  readonly endpoint: E;
+  /** Alias of `endpoint` (the LangChain.js name). */
+  readonly model: E;
+  /** Alias of `endpoint` (the Python `Databricks` class's `endpoint_name`). */
+  readonly endpointName: E;
+  /** The transport (host, auth, User-Agent, retries). */
+  readonly client: DatabricksClient;
+}

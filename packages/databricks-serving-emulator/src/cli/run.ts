@@ -3,9 +3,13 @@
  * emulator until `io.signal` aborts (SIGINT/SIGTERM in the real process).
  */
 import { parseArgs } from "node:util";
-import { defaultEmulatorOptions, loadEmulatorConfig } from "../config.js";
-import { startEmulator } from "../server.js";
-import type { EmulatorOptions } from "../types.js";
+// By the package's own name: the built bin then runs on the built entry, not on a second copy.
+import {
+  defaultEmulatorOptions,
+  loadEmulatorConfig,
+  startEmulator,
+  type EmulatorOptions,
+} from "databricks-serving-emulator";
 
 /** The program name, the prefix of every error line. */
 export const PROGRAM = "databricks-serving-emulator";

@@ -62,6 +62,11 @@ async function dispatch(io: CliIO): Promise<number> {
 }
 
 function unknownCommand(name: string): CliUsageError {
+  if (name === "emulator") {
+    return new CliUsageError(
+      "the emulator is its own package now: run 'npx databricks-serving-emulator' (same flags)",
+    );
+  }
   const names = COMMANDS.map((command) => command.name).join(", ");
   return new CliUsageError(`unknown command '${name}' (commands: ${names})`);
 }

@@ -5,6 +5,13 @@ import type {
 } from "langchain-databricks/driver-proxy";
 import type { Databricks, DatabricksCallOptions, DatabricksInput } from "langchain-databricks";
 import { CliUsageError } from "../errors.js";
+// eslint-disable-next-line no-restricted-imports -- types only: the optional peer used by --backend ngram
+import type {
+  Backend,
+  BackendRequest,
+  BackendResult,
+  JsonObject,
+} from "databricks-serving-emulator";
 
 /** A parsed `--backend` value. */
 export type DriverBackendSpec =
@@ -44,35 +51,36 @@ export async function createDriverBackend(
 }
 
 /**
- * The parts of `databricks-serving-emulator`'s backend API that `--backend ngram` uses. The
- * emulator is a separate, optional package (the library never depends on it), so its shape is
- * written down here rather than imported.
+ * The emulator's n-gram backend. `databricks-serving-emulator` is an optional peer dependency of
+ * this package (`peerDependenciesMeta`), used by this command only: the library never imports it.
+ * Only its absence becomes the usage error; any other failure surfaces as it is.
  */
-interface NgramBackend {
-  generate?(request: Record<string, unknown>): Promise<NgramResult> | NgramResult;
-}
-type NgramResult = string | string[] | { text?: string; choices?: { text?: string }[] };
-
-/** The emulator's n-gram backend, from the optional `databricks-serving-emulator` package. */
-async function loadNgramBackend(): Promise<NgramBackend> {
-  // A variable specifier keeps bundlers and type checkers from treating it as a dependency.
-  const specifier = "databricks-serving-emulator";
-  let emulator: { createNgramBackend(options: object): NgramBackend };
+async function loadNgramBackend(): Promise<Backend> {
   try {
-    emulator = (await import(specifier)) as typeof emulator;
-  } catch {
-    throw new CliUsageError(
-      "--backend ngram needs the databricks-serving-emulator package: npm install --save-dev databricks-serving-emulator (or use --backend echo)",
-      "driver-app",
-    );
+    const { createNgramBackend } = await import("databricks-serving-emulator");
+    return createNgramBackend({});
+  } catch (error) {
+    if (isModuleNotFound(error, "databricks-serving-emulator")) {
+      throw new CliUsageError(
+        "--backend ngram needs the databricks-serving-emulator package: npm install --save-dev databricks-serving-emulator (or use --backend echo)",
+        "driver-app",
+      );
+    }
+    throw error;
   }
-  return emulator.createNgramBackend({});
+}
+
+/** Whether `error` says that package `name` is not installed (Node, Bun and Deno codes). */
+function isModuleNotFound(error: unknown, name: string): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : "";
+  return (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && message.includes(name);
 }
 
 /** The emulator's deterministic trigram generator, called directly (no emulator server). */
-function ngramModel(backend: NgramBackend): DriverProxyModelFunction {
+function ngramModel(backend: Backend): DriverProxyModelFunction {
   return async (prompt, options) => {
-    const request: Record<string, unknown> = {
+    const request: BackendRequest = {
       kind: "completion",
       endpoint: "driver-app",
       prompt,
@@ -117,13 +125,13 @@ function numberField(options: DriverProxyModelOptions, name: string): number | u
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
-function firstText(result: NgramResult): string {
+function firstText(result: BackendResult): string {
   if (typeof result === "string") return result;
   if (Array.isArray(result)) return result[0] ?? "";
   return result.choices?.[0]?.text ?? result.text ?? "";
 }
 
-function toJsonObject(value: Record<string, unknown>): Record<string, unknown> {
+function toJsonObject(value: Record<string, unknown>): JsonObject {
   // The request body came from JSON.parse, so it round-trips.
-  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
