@@ -1,7 +1,14 @@
 import { isRecord } from "./json.js";
 import { EmulatorConfigError } from "./errors.js";
 import { readFileSync } from "node:fs";
-import type { BackendSpec, EmulatorOptions, EndpointConfig, FaultSpec } from "./types.js";
+import type {
+  BackendSpec,
+  EmulatorOptions,
+  EndpointConfig,
+  FaultSpec,
+  ModelFamily,
+  StrictMode,
+} from "./types.js";
 
 /**
  * A dummy personal access token accepted by default. It is not a secret: it only opens the local
@@ -26,6 +33,9 @@ export const DEFAULT_WORKSPACE_ID = "900800700600";
  * - `databricks-llama`: `llm/v1/chat`, `FOUNDATION_MODEL_API`, ngram (tools, JSON, streaming).
  * - `databricks-completions`: `llm/v1/completions`, `FOUNDATION_MODEL_API`, ngram.
  * - `databricks-embeddings`: `llm/v1/embeddings`, `FOUNDATION_MODEL_API`, hashing embedder.
+ * - `databricks-claude-sonnet-4-5`: `llm/v1/chat`, family `claude` (reasoning with `thinking`,
+ *   Claude quirks), ngram.
+ * - `databricks-gpt-oss-120b`: `llm/v1/chat`, family `gpt-oss` (always reasons), ngram.
  * - OAuth client {@link DEFAULT_OAUTH_CLIENT}, PAT {@link DEFAULT_EMULATOR_TOKEN}.
  */
 export function defaultEmulatorOptions(): EmulatorOptions {
@@ -56,6 +66,22 @@ export function defaultEmulatorOptions(): EmulatorOptions {
         endpointType: "FOUNDATION_MODEL_API",
         backend: { type: "hashing-embedder" },
       },
+      {
+        name: "databricks-claude-sonnet-4-5",
+        task: "llm/v1/chat",
+        endpointType: "FOUNDATION_MODEL_API",
+        backend: { type: "ngram" },
+        family: "claude",
+        // Bedrock's id for Claude Sonnet 4.5, in the `us.` inference-profile form of the capture.
+        providerModel: "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+      },
+      {
+        name: "databricks-gpt-oss-120b",
+        task: "llm/v1/chat",
+        endpointType: "FOUNDATION_MODEL_API",
+        backend: { type: "ngram" },
+        family: "gpt-oss",
+      },
     ],
     driverApps: [],
     faults: {},
@@ -64,6 +90,44 @@ export function defaultEmulatorOptions(): EmulatorOptions {
 
 function fail(path: string, where: string, message: string): never {
   throw new EmulatorConfigError(`Invalid emulator config ${path}: ${where}: ${message}`);
+}
+
+const FAMILIES: readonly ModelFamily[] = ["claude", "gpt-oss", "gpt"];
+const STRICT_MODES: readonly StrictMode[] = ["reject", "grammar", "ignore"];
+
+/** The family fields of one endpoint (`family`, `providerModel`, and the quirk switches). */
+function checkFamilyFields(
+  path: string,
+  where: string,
+  e: Record<string, unknown>,
+  endpoint: EndpointConfig,
+): void {
+  const { family, providerModel, strictMode, redactedThinking, unsignedReasoning } = e;
+  if (family !== undefined) {
+    if (!FAMILIES.includes(family as ModelFamily))
+      fail(path, `${where}.family`, `must be one of ${FAMILIES.join(", ")}`);
+    endpoint.family = family as ModelFamily;
+  }
+  if (providerModel !== undefined) {
+    if (typeof providerModel !== "string" || providerModel === "")
+      fail(path, `${where}.providerModel`, "must be a non-empty string");
+    endpoint.providerModel = providerModel;
+  }
+  if (strictMode !== undefined) {
+    if (!STRICT_MODES.includes(strictMode as StrictMode))
+      fail(path, `${where}.strictMode`, `must be one of ${STRICT_MODES.join(", ")}`);
+    endpoint.strictMode = strictMode as StrictMode;
+  }
+  if (redactedThinking !== undefined) {
+    if (typeof redactedThinking !== "boolean")
+      fail(path, `${where}.redactedThinking`, "must be a boolean");
+    endpoint.redactedThinking = redactedThinking;
+  }
+  if (unsignedReasoning !== undefined) {
+    if (unsignedReasoning !== "accept" && unsignedReasoning !== "reject")
+      fail(path, `${where}.unsignedReasoning`, "must be accept or reject");
+    endpoint.unsignedReasoning = unsignedReasoning;
+  }
 }
 
 function checkBackend(path: string, where: string, value: unknown): BackendSpec {
@@ -168,6 +232,7 @@ export function loadEmulatorConfig(path: string): EmulatorOptions {
       if (typeof e["maxRequestBytes"] === "number") endpoint.maxRequestBytes = e["maxRequestBytes"];
       if (e["backend"] !== undefined)
         endpoint.backend = checkBackend(path, `${where}.backend`, e["backend"]);
+      checkFamilyFields(path, where, e, endpoint);
       return endpoint;
     });
   }

@@ -49,5 +49,7 @@ export type {
   FaultSpec,
   JsonObject,
   JsonValue,
+  ModelFamily,
   OAuthClientConfig,
+  StrictMode,
 } from "./types.js";

@@ -9,6 +9,7 @@ import {
   handleResponsesAgent,
   type TaskContext,
 } from "./llm_tasks.js";
+import { handleAnyChat } from "./family_chat.js";
 import { handleCustomModel } from "./mlflow_scoring.js";
 import type { EmulatorState } from "./state.js";
 import type { JsonObject, JsonValue } from "./types.js";
@@ -93,13 +94,13 @@ export async function serveEndpoint<T>(
 function dispatchOpenAIStyle(ctx: TaskContext, body: JsonObject): Promise<void> {
   switch (ctx.entry.config.task) {
     case "llm/v1/chat":
-      return handleChat(ctx, body);
+      return handleAnyChat(ctx, body);
     case "llm/v1/completions":
       return handleCompletions(ctx, body);
     case "llm/v1/embeddings":
       return handleEmbeddings(ctx, body);
     default:
-      if ("messages" in body) return handleChat(ctx, body);
+      if ("messages" in body) return handleAnyChat(ctx, body);
       if ("prompt" in body) return handleCompletions(ctx, body);
       if ("input" in body) return handleEmbeddings(ctx, body);
       throw apiError(400, "Bad request: expected one of messages, prompt or input.", "BAD_REQUEST");

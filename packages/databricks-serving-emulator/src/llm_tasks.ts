@@ -47,7 +47,7 @@ export function respond(ctx: TaskContext, body: unknown): void {
   sendJson(ctx.res, 200, body, ctx.headers);
 }
 
-function wantsStream(body: JsonObject): boolean {
+export function wantsStream(body: JsonObject): boolean {
   const stream = body["stream"];
   if (stream === undefined || stream === null || stream === false) return false;
   if (stream === true) return true;
@@ -64,7 +64,7 @@ function includeUsage(body: JsonObject): boolean {
   );
 }
 
-function usage(prompt: number, completion: number) {
+export function usage(prompt: number, completion: number) {
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
@@ -88,7 +88,10 @@ function chatMessage(choice: Generation["choices"][number]): JsonObject {
   return message;
 }
 
-/** `llm/v1/chat` (and `agent/v1/chat`, which answers the same ChatCompletion shape). */
+/**
+ * `llm/v1/chat` (and `agent/v1/chat`, which answers the same ChatCompletion shape) for endpoints
+ * without a model family; family endpoints go through `family_chat.ts`.
+ */
 export async function handleChat(ctx: TaskContext, body: JsonObject): Promise<void> {
   if (ctx.strict) rejectForeignFields(body, "chat");
   const request = parseChatRequest(ctx.entry.config.name, body);

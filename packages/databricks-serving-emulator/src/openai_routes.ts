@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { apiError, readBody, tooLarge } from "./http_util.js";
 import { requireJsonObject, serveEndpoint } from "./invocations.js";
-import { handleChat, handleCompletions, handleEmbeddings } from "./llm_tasks.js";
+import { handleAnyChat } from "./family_chat.js";
+import { handleCompletions, handleEmbeddings } from "./llm_tasks.js";
 import type { EmulatorState } from "./state.js";
 import { endpointNotFound } from "./workspace_api.js";
 
@@ -42,7 +43,7 @@ export async function handleOpenAIRoute(
       if (raw.length > entry.maxRequestBytes) throw tooLarge(entry.maxRequestBytes);
     },
     (ctx) => {
-      if (route === "chat") return handleChat(ctx, body);
+      if (route === "chat") return handleAnyChat(ctx, body);
       if (route === "completions") return handleCompletions(ctx, body);
       return handleEmbeddings(ctx, body);
     },

@@ -64,6 +64,25 @@ export type BackendSpec =
       fn: (request: BackendRequest) => BackendResult | Promise<BackendResult>;
     };
 
+/**
+ * The model family an `llm/v1/chat` endpoint imitates (modern-serving.md §1). Unset keeps the
+ * plain OpenAI-like chat of earlier versions: string content, no family quirks.
+ *
+ * - `claude`: Claude on Databricks (Bedrock-hosted). `thinking` turns on reasoning parts with a
+ *   `signature`; `msg_bdrk_` / `toolu_bdrk_` ids; the provider model id as `model`; the Claude
+ *   quirks (empty text next to `tool_calls`, `strict`, `parallel_tool_calls`, `reasoning_effort`).
+ * - `gpt-oss`: always reasons; reasoning parts without `signature`; `reasoning_effort` low/medium/high.
+ * - `gpt`: OpenAI GPT models: plain chat, `strict` honoured (accepted).
+ */
+export type ModelFamily = "claude" | "gpt-oss" | "gpt";
+
+/**
+ * What a family endpoint does with `tools[].function.strict` (modern-serving.md Q3; the current
+ * behaviour is an open unknown, §10.2): `reject` by presence (the legacy and AI Gateway answer),
+ * `grammar` (accepted, compiled into a sampling grammar that fails above 300 MB), `ignore`.
+ */
+export type StrictMode = "reject" | "grammar" | "ignore";
+
 /** One serving endpoint of the emulated workspace. */
 export interface EndpointConfig {
   /** Endpoint name, used in `/serving-endpoints/{name}/invocations` and as OpenAI `model`. */
@@ -84,6 +103,22 @@ export interface EndpointConfig {
    * agent endpoints (the documented serving limits).
    */
   maxRequestBytes?: number;
+  /** Model family of an `llm/v1/chat` endpoint (reasoning shapes and quirks); default none. */
+  family?: ModelFamily;
+  /**
+   * `model` in the answers of a `claude` endpoint: real ones report the upstream provider id
+   * (`us.anthropic.claude-…-v1:0`), not the endpoint name. Default: the endpoint name.
+   */
+  providerModel?: string;
+  /** Q3 switch; default `grammar` for `claude` (the latest report), `ignore` otherwise. */
+  strictMode?: StrictMode;
+  /** `claude` with `thinking`: add a redacted-thinking part (`summary_encrypted_text`). */
+  redactedThinking?: boolean;
+  /**
+   * `claude`: a reasoning part sent back without its `signature` is accepted (`accept`, default:
+   * the real behaviour is unknown, §10.4) or refused with 400 (`reject`).
+   */
+  unsignedReasoning?: "accept" | "reject";
 }
 
 /** A cluster driver-proxy app reachable at `/driver-proxy-api/o/{org}/{clusterId}/{port}`. */
@@ -133,7 +168,7 @@ export interface FaultSpec {
  * default documented on it (PAT only, no OAuth client, no endpoints, no driver apps). These
  * per-field defaults apply to an explicit options object; `startEmulator()` called with no
  * argument starts `defaultEmulatorOptions()` instead (the demo workspace: PAT, OAuth client and
- * the four demo endpoints).
+ * the six demo endpoints).
  */
 export interface EmulatorOptions {
   /** Interface to bind; default `127.0.0.1`. */

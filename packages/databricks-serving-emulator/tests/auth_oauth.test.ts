@@ -193,6 +193,8 @@ describe("workspace API", () => {
       "databricks-llama",
       "databricks-completions",
       "databricks-embeddings",
+      "databricks-claude-sonnet-4-5",
+      "databricks-gpt-oss-120b",
     ]);
     const llama = (await (
       await get(h, "/api/2.0/serving-endpoints/databricks-llama")

@@ -245,6 +245,17 @@ describe("config", () => {
       ["databricks-llama", "llm/v1/chat"],
       ["databricks-completions", "llm/v1/completions"],
       ["databricks-embeddings", "llm/v1/embeddings"],
+      ["databricks-claude-sonnet-4-5", "llm/v1/chat"],
+      ["databricks-gpt-oss-120b", "llm/v1/chat"],
+    ]);
+    // Only the two reasoning endpoints declare a family; the others keep the plain chat.
+    expect(options.endpoints?.map((e) => e.family ?? null)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      "claude",
+      "gpt-oss",
     ]);
     expect(options.oauthClients?.[0]?.clientId).toBe("emulator-client");
   });

@@ -47,7 +47,7 @@ async function endpointNames(h: EmulatorHandle): Promise<string[]> {
 }
 
 describe("startEmulator defaults", () => {
-  it("with no argument starts the demo workspace: PAT, the 4 demo endpoints, the OAuth client", async () => {
+  it("with no argument starts the demo workspace: PAT, the 6 demo endpoints, the OAuth client", async () => {
     const h = await started(startEmulator());
     expect(h.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(h.token).toBe(DEFAULT_EMULATOR_TOKEN);
@@ -56,6 +56,8 @@ describe("startEmulator defaults", () => {
       "databricks-llama",
       "databricks-completions",
       "databricks-embeddings",
+      "databricks-claude-sonnet-4-5",
+      "databricks-gpt-oss-120b",
     ]);
     const res = await tokenRequest(
       h.url,

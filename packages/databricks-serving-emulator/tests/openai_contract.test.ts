@@ -1,4 +1,4 @@
-import OpenAI, { APIError, RateLimitError } from "openai";
+import OpenAI, { APIError, BadRequestError, RateLimitError } from "openai";
 import { describe, expect, it } from "vitest";
 import { cosine, emulator } from "./helpers.js";
 
@@ -266,5 +266,127 @@ describe("OpenAI-compatible routes with the real openai client", () => {
     })().catch((e: unknown) => e);
     expect(seen).toBe(2);
     expect(error).toBeInstanceOf(APIError);
+  });
+});
+
+/** The reasoning parts the openai client passes through untyped (modern-serving.md §1.2–§1.3). */
+type ReasoningPart = {
+  type: string;
+  text?: string;
+  summary?: { type: string; text: string; signature?: string }[];
+};
+
+function partsOf(content: unknown): ReasoningPart[] {
+  return Array.isArray(content) ? (content as ReasoningPart[]) : [];
+}
+
+describe("reasoning endpoints with the real openai client", () => {
+  // `thinking` is a Databricks body field the SDK does not type; it is sent as given.
+  const thinking = { thinking: { type: "enabled", budget_tokens: 1024 } };
+
+  it("Claude-like: content arrives as reasoning and text parts, signature kept", async () => {
+    const h = await emulator();
+    const params = {
+      model: "databricks-claude-sonnet-4-5",
+      messages: [{ role: "user" as const, content: "How are you?" }],
+      temperature: 0,
+      max_tokens: 2048,
+      ...thinking,
+    };
+    const res = await client(h.url, h.token).chat.completions.create(params);
+    expect(res.id).toMatch(/^msg_bdrk_01/);
+    expect(res.model).toBe("us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    const parts = partsOf(res.choices[0]?.message.content);
+    const reasoning = parts.find((p) => p.type === "reasoning")?.summary?.[0];
+    expect(reasoning?.text).toBe(
+      'The user asks: "How are you?". I should answer briefly and plainly.',
+    );
+    expect(reasoning?.signature).toMatch(/^Er/);
+    expect(parts.find((p) => p.type === "text")?.text).toBe("I am fine. Thank you for asking.");
+  });
+
+  it("Claude-like stream: reasoning, signature and text reassemble from array and string deltas", async () => {
+    const h = await emulator();
+    const params = {
+      model: "databricks-claude-sonnet-4-5",
+      messages: [{ role: "user" as const, content: "How are you?" }],
+      temperature: 0,
+      stream: true as const,
+      ...thinking,
+    };
+    const stream = await client(h.url, h.token).chat.completions.create(params);
+    let reasoning = "";
+    let signature = "";
+    let text = "";
+    let finish: string | null = null;
+    let usage: unknown;
+    for await (const chunk of stream) {
+      const content: unknown = chunk.choices[0]?.delta.content;
+      if (typeof content === "string") text += content;
+      for (const part of partsOf(content)) {
+        if (part.type === "text") text += part.text ?? "";
+        for (const s of part.summary ?? []) {
+          reasoning += s.text;
+          signature += s.signature ?? "";
+        }
+      }
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(reasoning).toBe('The user asks: "How are you?". I should answer briefly and plainly.');
+    expect(signature).toMatch(/^Er/);
+    expect(text).toBe("I am fine. Thank you for asking.");
+    expect(finish).toBe("stop");
+    expect(usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 27 });
+  });
+
+  it("gpt-oss-like: reasoning_effort accepted; parts without signature, plain and streamed", async () => {
+    const h = await emulator();
+    const c = client(h.url, h.token);
+    const base = {
+      model: "databricks-gpt-oss-120b",
+      messages: [{ role: "user" as const, content: "How are you?" }],
+      temperature: 0,
+      reasoning_effort: "low" as const,
+    };
+    const res = await c.chat.completions.create(base);
+    const parts = partsOf(res.choices[0]?.message.content);
+    expect(parts).toEqual([
+      {
+        type: "reasoning",
+        summary: [{ type: "summary_text", text: 'The user asks: "How are you?".' }],
+      },
+      { type: "text", text: "I am fine. Thank you for asking." },
+    ]);
+    const stream = await c.chat.completions.create({ ...base, stream: true });
+    let reasoning = "";
+    let text = "";
+    for await (const chunk of stream) {
+      const content: unknown = chunk.choices[0]?.delta.content;
+      if (typeof content === "string") text += content;
+      for (const part of partsOf(content)) {
+        if (part.type === "text") text += part.text ?? "";
+        reasoning += (part.summary ?? []).map((s) => s.text).join("");
+        expect(part.summary?.every((s) => s.signature === undefined) ?? true).toBe(true);
+      }
+    }
+    expect(reasoning).toBe('The user asks: "How are you?".');
+    expect(text).toBe("I am fine. Thank you for asking.");
+  });
+
+  it("a Claude quirk surfaces as openai.BadRequestError (400)", async () => {
+    const h = await emulator();
+    const error = await client(h.url, h.token)
+      .chat.completions.create({
+        model: "databricks-claude-sonnet-4-5",
+        messages: [{ role: "user", content: "How are you?" }],
+        reasoning_effort: "high",
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).status).toBe(400);
+    // The exact body is checked over raw HTTP (reasoning_endpoints.test.ts); the client only
+    // classifies the status, since a Databricks body has no OpenAI `error` key.
+    expect(error).toBeInstanceOf(BadRequestError);
   });
 });
