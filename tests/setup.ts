@@ -8,3 +8,8 @@ for (const name of Object.keys(process.env)) {
   if (name.startsWith("DATABRICKS_")) delete process.env[name];
 }
 process.env["HOME"] = mkdtempSync(join(tmpdir(), "ldb-home-"));
+
+// The library imports undici on its first request (so that importing it stays fast). Tests that
+// abort a call after a fixed delay would race that one-time import on a loaded machine: load it
+// here once per test file. (Tests of the lazy loading itself run in child processes.)
+await import("undici");

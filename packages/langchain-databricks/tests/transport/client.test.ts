@@ -97,11 +97,13 @@ describe("DatabricksClient.requestJson", () => {
   });
 
   it("aborts at once and never retries an abort", async () => {
+    const controller = new AbortController();
+    // Abort once the request has arrived (a fixed delay raced the first request's lazy undici
+    // import on a loaded machine): the answer would take 2 s.
     server = await startLoopback((_req, res) => {
       setTimeout(() => sendJson(res, 200, {}), 2_000);
+      setTimeout(() => controller.abort(), 20);
     });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
     const started = Date.now();
     await expect(
       client(server.url).requestJson("GET", "/slow", undefined, { signal: controller.signal }),
