@@ -25,6 +25,7 @@ import {
 } from "@langchain/core/runnables";
 import { toJsonSchema } from "@langchain/core/utils/json_schema";
 import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/types";
+import { claudeThinkingFor, isClaudeEndpoint } from "./claude_thinking.js";
 import { DatabricksConfigError } from "./errors.js";
 import { callExtraParams, settleGenerationOptions } from "./generation_options.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
@@ -33,6 +34,7 @@ import type {
   DatabricksGenerationCallOptions,
   DatabricksLanguageModelOptions,
   DatabricksModelFields,
+  DatabricksReasoningOptions,
   Settled,
 } from "./types.js";
 import { parseChatResponse } from "./utils/chat_outputs.js";
@@ -53,6 +55,7 @@ export interface ChatDatabricksCallOptions
   extends
     BaseChatModelCallOptions,
     DatabricksGenerationCallOptions,
+    DatabricksReasoningOptions,
     Pick<ChatDatabricksOwnOptions, "streamUsage"> {
   /** Tools the model may call: LangChain tools, `{name, description, schema}` or OpenAI tool dicts. */
   tools?: BindToolsInput[];
@@ -86,7 +89,11 @@ export interface ChatDatabricksOwnOptions {
 
 /** Constructor options of {@link ChatDatabricks}. */
 export interface ChatDatabricksInput
-  extends BaseChatModelParams, DatabricksLanguageModelOptions, ChatDatabricksOwnOptions {}
+  extends
+    BaseChatModelParams,
+    DatabricksLanguageModelOptions,
+    DatabricksReasoningOptions,
+    ChatDatabricksOwnOptions {}
 
 /** Body fields the class owns: an `extraParams` key must not silently replace the conversation. */
 const RESERVED_BODY_KEYS = ["messages", "stream"] as const;
@@ -107,7 +114,16 @@ export interface ChatDatabricks
   extends
     DatabricksModelFields,
     Readonly<
-      Pick<ChatDatabricksInput, "temperature" | "maxTokens" | "n" | "stop" | "streamOptions">
+      Pick<
+        ChatDatabricksInput,
+        | "temperature"
+        | "maxTokens"
+        | "n"
+        | "stop"
+        | "streamOptions"
+        | "thinking"
+        | "reasoningEffort"
+      >
     >,
     Settled<
       Pick<ChatDatabricksInput, "extraParams" | "modelKwargs" | "streamUsage" | "streaming">
@@ -157,12 +173,18 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       RESERVED_BODY_KEYS,
       reservedKeyError,
     );
+    // An effort Claude has no budget for fails here rather than on the first call.
+    if (fields.reasoningEffort !== undefined && fields.thinking === undefined) {
+      if (isClaudeEndpoint(endpoint)) claudeThinkingFor(fields.reasoningEffort);
+    }
     this.support = new ModelSupport(fields);
     this.support.attach(this, endpoint, {
       ...generation,
       streamUsage: fields.streamUsage ?? true,
       streaming: fields.streaming ?? false,
       streamOptions: fields.streamOptions,
+      thinking: fields.thinking,
+      reasoningEffort: fields.reasoningEffort,
     });
   }
 
@@ -209,6 +231,14 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     if (tools) params["tools"] = tools;
     setIfDefined(params, "tool_choice", toWireToolChoice(options?.tool_choice, tools));
     setIfDefined(params, "response_format", options?.response_format);
+    const thinking = options?.thinking ?? this.thinking;
+    const effort = options?.reasoningEffort ?? this.reasoningEffort;
+    setIfDefined(params, "thinking", thinking);
+    if (effort !== undefined) {
+      // Claude refuses `reasoning_effort`: it gets `thinking`, unless that was given explicitly.
+      if (!isClaudeEndpoint(this.endpoint)) params["reasoning_effort"] = effort;
+      else if (thinking === undefined) params["thinking"] = claudeThinkingFor(effort);
+    }
     return params;
   }
 

@@ -32,6 +32,7 @@ import {
   type EndpointProfile,
 } from "./utils/envelopes.js";
 import { waitFor } from "./utils/abort.js";
+import { wireText } from "./utils/reasoning.js";
 import { readEnv } from "./utils/env.js";
 import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/paths.js";
 import { cutAtStop, llmStop, StreamingStopCutter } from "./utils/stop.js";
@@ -472,8 +473,8 @@ function streamedText(profile: EndpointProfile, event: unknown): string {
   if (!isRecord(first)) return "";
   if (profile.task === "llm/v1/chat") {
     const delta = first["delta"];
-    const content = isRecord(delta) ? delta["content"] : undefined;
-    return typeof content === "string" ? content : "";
+    // A reasoning model streams lists of parts: only their text parts are the answer.
+    return wireText(isRecord(delta) ? delta["content"] : undefined);
   }
   const text = first["text"];
   return typeof text === "string" ? text : "";

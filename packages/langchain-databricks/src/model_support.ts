@@ -209,6 +209,8 @@ const CLASS_OPTIONS: Readonly<Record<string, readonly ModelClassName[]>> = {
   streaming: ["ChatDatabricks"],
   streamUsage: ["ChatDatabricks"],
   streamOptions: ["ChatDatabricks"],
+  thinking: ["ChatDatabricks"],
+  reasoningEffort: ["ChatDatabricks"],
   queryParams: ["DatabricksEmbeddings"],
   documentsParams: ["DatabricksEmbeddings"],
   batchSize: ["DatabricksEmbeddings"],

@@ -51,6 +51,28 @@ export interface DatabricksGenerationOptions {
   modelKwargs?: Record<string, unknown> | undefined;
 }
 
+/**
+ * Reasoning settings of `ChatDatabricks` (modern-serving §1.1). Each may be set on the instance and
+ * overridden per call; nothing unset is sent.
+ */
+export interface DatabricksReasoningOptions {
+  /**
+   * Claude extended thinking, sent as the top-level `thinking` field unchanged, e.g.
+   * `{type: "enabled", budget_tokens: 2048}` (`budget_tokens` must be below `maxTokens`) or
+   * `{type: "adaptive"}` on the newest Claude models. On Claude endpoints it takes precedence over
+   * `reasoningEffort`.
+   */
+  thinking?: Record<string, unknown> | undefined;
+  /**
+   * Reasoning effort (`reasoning_effort`) of gpt-oss and GPT-5 endpoints: `"low"`, `"medium"`,
+   * `"high"` (the accepted values depend on the model). Claude endpoints refuse
+   * `reasoning_effort`, so for an endpoint whose name contains `claude` it is sent as
+   * `thinking: {type: "enabled", budget_tokens}` instead, with 1024, 2048 or 4096 tokens for
+   * low, medium and high (other values are refused there: pass `thinking`).
+   */
+  reasoningEffort?: string | undefined;
+}
+
 /** Instance-only generation settings of `Databricks` and `ChatDatabricks`. */
 export interface DatabricksChoiceOptions {
   /** Number of choices (`n`), an integer >= 1; only the first is returned. Sent only when set. */

@@ -12,6 +12,7 @@ import {
 } from "@langchain/core/messages";
 import type { ChatGeneration } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
+import { reasoningBlocksOf } from "./reasoning.js";
 import { cutAtStop } from "./stop.js";
 import { isRecord, type JsonRecord } from "./values.js";
 
@@ -135,13 +136,17 @@ function invalidToolCall(
 /**
  * Wire message content → LangChain content. Strings stay strings; a list of parts (reasoning models
  * answer `[{type: "reasoning", ...}, {type: "text", ...}]`) is kept as content blocks, never
- * JSON-dumped (databricks-ai-bridge#350); `null` becomes `""`.
+ * JSON-dumped (databricks-ai-bridge#350): reasoning parts become standard reasoning blocks (see
+ * `reasoning.ts`), other parts pass through. `null` becomes `""`.
  */
 export function toLangChainContent(content: unknown): string | JsonRecord[] {
   if (content === null || content === undefined) return "";
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
-    return content.map((part) => (isRecord(part) ? part : { type: "text", text: String(part) }));
+    return content.flatMap((part): JsonRecord[] => {
+      if (!isRecord(part)) return [{ type: "text", text: String(part) }];
+      return part["type"] === "reasoning" ? reasoningBlocksOf(part) : [part];
+    });
   }
   if (isRecord(content)) return [content];
   return String(content);

@@ -11,13 +11,8 @@ import {
 } from "@langchain/core/messages";
 import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
-import {
-  aiMessageChunk,
-  maxUsage,
-  textOf,
-  toLangChainContent,
-  toUsageMetadata,
-} from "./chat_outputs.js";
+import { aiMessageChunk, maxUsage, textOf, toUsageMetadata } from "./chat_outputs.js";
+import { StreamBlockIndexer } from "./reasoning.js";
 import { isRecord, type JsonRecord } from "./values.js";
 import { StreamingStopCutter } from "./stop.js";
 
@@ -49,6 +44,8 @@ export class ChatStreamAssembler {
   private finishReason: string | undefined;
   private customOutputs: unknown;
   private events = 0;
+  /** Set once the stream sends a list of parts: from then on content is indexed blocks. */
+  private blocks: StreamBlockIndexer | undefined;
 
   constructor(options: ChatStreamOptions) {
     this.cutter = new StreamingStopCutter(options.stop);
@@ -100,7 +97,7 @@ export class ChatStreamAssembler {
   finish(): ChatGenerationChunk[] {
     const out: ChatGenerationChunk[] = [];
     const rest = this.cutter.flush();
-    if (rest !== "") out.push(textChunk(rest, this.id));
+    if (rest !== "") out.push(this.textChunk(rest));
     if (this.cutter.done) this.finishReason = "stop";
     const metadata: JsonRecord = {};
     if (this.model !== undefined) metadata["model_name"] = this.model;
@@ -132,14 +129,7 @@ export class ChatStreamAssembler {
   }
 
   private fromDelta(delta: JsonRecord): ChatGenerationChunk[] {
-    const raw = delta["content"];
-    let content: string | JsonRecord[] = "";
-    if (typeof raw === "string") {
-      content = this.cutter.push(raw);
-    } else if (raw !== undefined && raw !== null) {
-      // Content parts (reasoning models) pass through as blocks; stop sequences apply to plain text.
-      content = toLangChainContent(raw);
-    }
+    const content = this.contentOf(delta["content"]);
     const toolCallChunks = this.cutter.done ? [] : toToolCallChunks(delta["tool_calls"]);
     const hasContent = typeof content === "string" ? content !== "" : content.length > 0;
     if (!hasContent && toolCallChunks.length === 0) return [];
@@ -152,13 +142,47 @@ export class ChatStreamAssembler {
     // repeated on two chunks would be concatenated by `concat`. The final chunk carries it.
     return [new ChatGenerationChunk({ text: textOf(content), message })];
   }
-}
 
-function textChunk(text: string, id: string | undefined): ChatGenerationChunk {
-  return new ChatGenerationChunk({
-    text,
-    message: new AIMessageChunk({ content: text, ...(id !== undefined ? { id } : {}) }),
-  });
+  /** Held-back text, as the stream's other text: a string or an indexed text block. */
+  private textChunk(text: string): ChatGenerationChunk {
+    const content = this.blocks ? [this.blocks.text(text)] : text;
+    return new ChatGenerationChunk({
+      text,
+      message: new AIMessageChunk({
+        content: content as MessageContent,
+        ...(this.id !== undefined ? { id: this.id } : {}),
+      }),
+    });
+  }
+
+  /**
+   * Delta content (a string, a list of parts, null or absent) → chunk content. Plain text streams
+   * stay strings. Once a list arrives (reasoning models), every piece becomes an indexed block, so
+   * `concat` rebuilds the blocks of the non-streamed answer instead of one text block per chunk.
+   * Stop sequences apply to the answer text only.
+   */
+  private contentOf(raw: unknown): string | JsonRecord[] {
+    if (typeof raw === "string") {
+      const text = this.cutter.push(raw);
+      if (!this.blocks || text === "") return text;
+      return [this.blocks.text(text)];
+    }
+    if (!Array.isArray(raw)) return "";
+    this.blocks ??= new StreamBlockIndexer();
+    const out: JsonRecord[] = [];
+    for (const part of raw) {
+      if (typeof part === "string" || (isRecord(part) && part["type"] === "text")) {
+        const piece = typeof part === "string" ? part : part["text"];
+        const text = typeof piece === "string" ? this.cutter.push(piece) : "";
+        if (text !== "") out.push(this.blocks.text(text));
+      } else if (isRecord(part) && part["type"] === "reasoning") {
+        out.push(...this.blocks.reasoning(part));
+      } else if (isRecord(part)) {
+        out.push(this.blocks.other(part));
+      }
+    }
+    return out;
+  }
 }
 
 /** Wire tool-call deltas → LangChain tool-call chunks (`index` keys the merge). */

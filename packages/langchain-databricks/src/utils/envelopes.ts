@@ -1,4 +1,5 @@
 import { DatabricksResponseError } from "../errors.js";
+import { wireText } from "./reasoning.js";
 import { isRecord } from "./values.js";
 
 /**
@@ -114,12 +115,11 @@ export function textFromPrediction(profile: EndpointProfile, prediction: unknown
   switch (profile.task) {
     case "llm/v1/chat":
       if (profile.envelope === "raw") {
-        return requireString(
-          firstChoice(prediction)?.["message"],
-          "content",
-          "choices[0].message.content",
-          prediction,
-        );
+        const message = firstChoice(prediction)?.["message"];
+        // Reasoning models answer a list of parts; the LLM's answer is their text parts only.
+        const content = isRecord(message) ? message["content"] : undefined;
+        if (Array.isArray(content)) return wireText(content);
+        return requireString(message, "content", "choices[0].message.content", prediction);
       }
       break;
     case "llm/v1/completions":

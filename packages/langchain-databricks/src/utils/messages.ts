@@ -4,6 +4,7 @@
  */
 import type { BaseMessage, MessageContent } from "@langchain/core/messages";
 import { DatabricksConfigError } from "../errors.js";
+import { toWireReasoningPart } from "./reasoning.js";
 
 /** One OpenAI-style content part. */
 export type WireContentPart = { type: string; [key: string]: unknown };
@@ -113,7 +114,8 @@ function withName(wire: WireMessage, message: BaseMessage): WireMessage {
  * Message content → wire content. Strings pass through; LangChain content blocks become OpenAI
  * parts: `text` stays, `image_url` is normalised to `{url}`, standard image blocks (`{type:"image",
  * url | data + mimeType}` and the older `source_type` form) become `image_url` parts with a URL or a
- * data URL. Other parts (e.g. reasoning blocks from an earlier answer) pass through unchanged.
+ * data URL. Reasoning blocks of an earlier answer become the wire reasoning parts they came from,
+ * signature and redacted data included (modern-serving §1.4). Other parts pass through unchanged.
  */
 export function toWireContent(content: MessageContent): string | WireContentPart[] {
   if (typeof content === "string") return content;
@@ -134,6 +136,9 @@ export function toWireContent(content: MessageContent): string | WireContentPart
         break;
       case "image":
         parts.push({ type: "image_url", image_url: { url: standardImageUrl(part) } });
+        break;
+      case "reasoning":
+        parts.push(toWireReasoningPart(part) as WireContentPart);
         break;
       default:
         parts.push(part as WireContentPart);

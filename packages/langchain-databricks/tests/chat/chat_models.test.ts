@@ -251,7 +251,10 @@ describe("ChatDatabricks: responses", () => {
     ];
     server.setHandler((_req, res) => json(res, chatCompletion(parts)));
     const out = await chatModel(server).invoke("hi");
-    expect(out.content).toEqual(parts);
+    expect(out.content).toEqual([
+      { type: "reasoning", reasoning: "thinking" },
+      { type: "text", text: "answer" },
+    ]);
     expect(out.text).toBe("answer");
   });
 

@@ -327,9 +327,7 @@ describe("ChatDatabricks streaming", () => {
       ]),
     );
     const chunks = await collect(await chatModel(server).stream("hi"));
-    expect(chunks[0]?.content).toEqual([
-      { type: "reasoning", summary: [{ type: "summary_text", text: "hmm" }] },
-    ]);
+    expect(chunks[0]?.content).toEqual([{ type: "reasoning", reasoning: "hmm", index: 0 }]);
   });
 
   it("works with streamEvents (v2) and calls handleLLMNewToken per chunk", async () => {
