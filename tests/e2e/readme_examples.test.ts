@@ -429,8 +429,8 @@ describe("README code blocks", () => {
     HARNESS[block.id]?.check?.(result);
   });
 
-  it("the emulator README's JSON config is a valid --config file", () => {
-    const [config, ...more] = readmeBlocks(["json"]);
+  it("the emulator README's JSON blocks are valid configs (a whole file, then one endpoint)", () => {
+    const [config, endpoint, ...more] = readmeBlocks(["json"]);
     expect(more).toEqual([]);
     const file = join(tempDir, "emulator.json");
     writeFileSync(file, config?.code ?? "");
@@ -439,6 +439,11 @@ describe("README code blocks", () => {
       "chat",
       "embed",
       "ollama",
+    ]);
+    // The reasoning-endpoint example is one entry of `endpoints`.
+    writeFileSync(file, `{ "endpoints": [${endpoint?.code ?? ""}] }`);
+    expect(loadEmulatorConfig(file).endpoints?.map((e) => [e.name, e.family])).toEqual([
+      ["my-claude", "claude"],
     ]);
   });
 });
