@@ -29,9 +29,13 @@ import { DatabricksConfigError } from "./errors.js";
 import { callExtraParams, settleGenerationOptions } from "./generation_options.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
 import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js";
+import { guessModelFamily, MODEL_FAMILIES } from "./model_family.js";
+import { modelProfileFor } from "./model_profile.js";
 import type {
+  DatabricksChatModelOptions,
   DatabricksGenerationCallOptions,
   DatabricksLanguageModelOptions,
+  DatabricksModelProfile,
   DatabricksModelFields,
   Settled,
 } from "./types.js";
@@ -42,6 +46,7 @@ import { isRecord, setIfDefined, type JsonRecord } from "./utils/values.js";
 import { ChatStreamAssembler } from "./utils/chat_stream.js";
 import { toOpenAITools, toWireToolChoice } from "./utils/chat_tools.js";
 import { toWireMessages } from "./utils/messages.js";
+import { applyWireQuirks } from "./utils/wire_quirks.js";
 import {
   isSerializableSchema,
   standardJsonSchema,
@@ -65,6 +70,11 @@ export interface ChatDatabricksCallOptions
   strict?: boolean;
   /** OpenAI-style `response_format` (`{type: "json_object"}` or `{type: "json_schema", ...}`). */
   response_format?: Record<string, unknown>;
+  /**
+   * Accepted for compatibility with OpenAI-style callers and never sent: Databricks chat endpoints
+   * (Claude) refuse `parallel_tool_calls` as an extra input. Models call tools in parallel anyway.
+   */
+  parallel_tool_calls?: boolean;
 }
 
 /** Options of `ChatDatabricks` that no other class has. */
@@ -86,7 +96,11 @@ export interface ChatDatabricksOwnOptions {
 
 /** Constructor options of {@link ChatDatabricks}. */
 export interface ChatDatabricksInput
-  extends BaseChatModelParams, DatabricksLanguageModelOptions, ChatDatabricksOwnOptions {}
+  extends
+    BaseChatModelParams,
+    DatabricksLanguageModelOptions,
+    ChatDatabricksOwnOptions,
+    DatabricksChatModelOptions {}
 
 /** Body fields the class owns: an `extraParams` key must not silently replace the conversation. */
 const RESERVED_BODY_KEYS = ["messages", "stream"] as const;
@@ -107,10 +121,16 @@ export interface ChatDatabricks
   extends
     DatabricksModelFields,
     Readonly<
-      Pick<ChatDatabricksInput, "temperature" | "maxTokens" | "n" | "stop" | "streamOptions">
+      Pick<
+        ChatDatabricksInput,
+        "temperature" | "maxTokens" | "n" | "stop" | "streamOptions" | "modelProfile"
+      >
     >,
     Settled<
-      Pick<ChatDatabricksInput, "extraParams" | "modelKwargs" | "streamUsage" | "streaming">
+      Pick<
+        ChatDatabricksInput,
+        "extraParams" | "modelKwargs" | "streamUsage" | "streaming" | "modelFamily"
+      >
     > {}
 
 /**
@@ -157,13 +177,29 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       RESERVED_BODY_KEYS,
       reservedKeyError,
     );
+    if (fields.modelFamily !== undefined && !MODEL_FAMILIES.includes(fields.modelFamily)) {
+      throw new DatabricksConfigError(
+        `Unknown modelFamily "${String(fields.modelFamily)}": use one of ${MODEL_FAMILIES.join(", ")}.`,
+      );
+    }
     this.support = new ModelSupport(fields);
     this.support.attach(this, endpoint, {
       ...generation,
       streamUsage: fields.streamUsage ?? true,
       streaming: fields.streaming ?? false,
       streamOptions: fields.streamOptions,
+      modelFamily: fields.modelFamily ?? guessModelFamily(endpoint),
+      modelProfile: fields.modelProfile,
     });
+  }
+
+  /**
+   * What the model can do (LangChain's `ModelProfile`; `createAgent` reads it to choose a
+   * structured-output strategy), derived from `modelFamily`, with `modelProfile` merged over it.
+   * An unknown family claims nothing. Claude with `extraParams.thinking` has `toolChoice: false`.
+   */
+  override get profile(): DatabricksModelProfile {
+    return modelProfileFor(this.modelFamily, this.extraParams, this.modelProfile);
   }
 
   _llmType(): string {
@@ -239,7 +275,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       const generation = final ?? new ChatGenerationChunk({ text: "", message: emptyChunk() });
       return { generations: [generation], llmOutput: tokenUsageOutput(generation.message) };
     }
-    const body = { messages: toWireMessages(messages), ...this.invocationParams(options) };
+    const body = this.requestBody(messages, options, false);
     const { data, headers } = await this.support.requestJson(
       "POST",
       invocationsPath(this.endpoint),
@@ -252,6 +288,23 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     });
     const first = generations[0];
     return { generations, llmOutput: first ? tokenUsageOutput(first.message) : {} };
+  }
+
+  /** The request body, with the model quirks fixed last (`utils/wire_quirks.ts`). */
+  private requestBody(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    stream: boolean,
+  ): JsonRecord {
+    const body: JsonRecord = {
+      messages: toWireMessages(messages),
+      ...this.invocationParams(options),
+    };
+    if (stream) {
+      body["stream"] = true;
+      if (this.streamOptions) body["stream_options"] = this.streamOptions;
+    }
+    return applyWireQuirks(body, this.modelFamily);
   }
 
   /**
@@ -275,12 +328,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    const body: JsonRecord = {
-      messages: toWireMessages(messages),
-      ...this.invocationParams(options),
-      stream: true,
-    };
-    if (this.streamOptions) body["stream_options"] = this.streamOptions;
+    const body = this.requestBody(messages, options, true);
     // Filled when the response starts; the assembler reads it for the final metadata chunk.
     const headers: Record<string, string> = {};
     const assembler = new ChatStreamAssembler({

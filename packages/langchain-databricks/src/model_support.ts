@@ -209,6 +209,8 @@ const CLASS_OPTIONS: Readonly<Record<string, readonly ModelClassName[]>> = {
   streaming: ["ChatDatabricks"],
   streamUsage: ["ChatDatabricks"],
   streamOptions: ["ChatDatabricks"],
+  modelFamily: ["ChatDatabricks"],
+  modelProfile: ["ChatDatabricks"],
   queryParams: ["DatabricksEmbeddings"],
   documentsParams: ["DatabricksEmbeddings"],
   batchSize: ["DatabricksEmbeddings"],
