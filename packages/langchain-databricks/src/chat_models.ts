@@ -367,6 +367,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
   /**
    * Structured output from a zod schema or a JSON schema, by one of three methods:
    * - `functionCalling` (default): a forced tool call, parsed with `JsonOutputKeyToolsParser`;
+   *   the default is `jsonSchema` instead when `profile.toolChoice` is false (Claude with
+   *   `extraParams.thinking` refuses a forced tool choice);
    * - `jsonMode`: `response_format: {type: "json_object"}`, parsed from the text (describe the
    *   wanted shape in the prompt);
    * - `jsonSchema`: `response_format: {type: "json_schema", json_schema: {name, schema, strict}}`
@@ -398,7 +400,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     | Runnable<BaseLanguageModelInput, RunOutput>
     | Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }> {
     const spec = structuredSchema(outputSchema, config?.name);
-    const method = config?.method ?? "functionCalling";
+    const method =
+      config?.method ?? (this.profile.toolChoice === false ? "jsonSchema" : "functionCalling");
     let llm: Runnable<BaseLanguageModelInput, AIMessageChunk>;
     let parser: Runnable<AIMessageChunk, RunOutput>;
     if (method === "functionCalling") {

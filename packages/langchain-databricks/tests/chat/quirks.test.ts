@@ -6,6 +6,7 @@
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import {
   DatabricksBadRequestError,
   DatabricksConfigError,
@@ -413,6 +414,29 @@ describe("ChatDatabricks.profile", () => {
         modelProfile: { structuredOutput: false, maxInputTokens: 200000 },
       }),
     ).toMatchObject({ structuredOutput: false, maxInputTokens: 200000, toolCalling: true });
+  });
+
+  it("withStructuredOutput defaults to response_format when the profile refuses a forced tool choice", async () => {
+    server.setHandler((_req, res) => json(res, chatCompletion('{"city":"Rome"}')));
+    const Trip = z.object({ city: z.string() });
+    const thinking = { type: "enabled", budget_tokens: 1024 };
+    const claude = chatModel(server, {
+      model: "databricks-claude-sonnet-4-5",
+      extraParams: { thinking },
+    });
+    expect(await claude.withStructuredOutput(Trip).invoke("x")).toEqual({ city: "Rome" });
+    const body = server.bodies()[0] ?? {};
+    expect(body["tool_choice"]).toBeUndefined();
+    expect(body["response_format"]).toMatchObject({ type: "json_schema" });
+    // Without thinking, the default stays a forced tool call.
+    await chatModel(server, { model: "databricks-claude-sonnet-4-5" })
+      .withStructuredOutput(Trip)
+      .invoke("x")
+      .catch(() => undefined);
+    expect(server.bodies()[1]?.["tool_choice"]).toEqual({
+      type: "function",
+      function: { name: "extract" },
+    });
   });
 
   it("modelProfile does not change the ~/.databrickscfg `profile` option or the wire body", async () => {
