@@ -25,14 +25,18 @@ import {
 } from "@langchain/core/runnables";
 import { toJsonSchema } from "@langchain/core/utils/json_schema";
 import { isInteropZodSchema, type InteropZodType } from "@langchain/core/utils/types";
-import { claudeThinkingFor, isClaudeEndpoint } from "./claude_thinking.js";
+import { claudeThinkingFor } from "./claude_thinking.js";
 import { DatabricksConfigError } from "./errors.js";
 import { callExtraParams, settleGenerationOptions } from "./generation_options.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
 import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js";
+import { guessModelFamily, MODEL_FAMILIES } from "./model_family.js";
+import { modelProfileFor } from "./model_profile.js";
 import type {
+  DatabricksChatModelOptions,
   DatabricksGenerationCallOptions,
   DatabricksLanguageModelOptions,
+  DatabricksModelProfile,
   DatabricksModelFields,
   DatabricksReasoningOptions,
   Settled,
@@ -44,6 +48,7 @@ import { isRecord, setIfDefined, type JsonRecord } from "./utils/values.js";
 import { ChatStreamAssembler } from "./utils/chat_stream.js";
 import { toOpenAITools, toWireToolChoice } from "./utils/chat_tools.js";
 import { toWireMessages } from "./utils/messages.js";
+import { applyWireQuirks } from "./utils/wire_quirks.js";
 import {
   isSerializableSchema,
   standardJsonSchema,
@@ -68,6 +73,11 @@ export interface ChatDatabricksCallOptions
   strict?: boolean;
   /** OpenAI-style `response_format` (`{type: "json_object"}` or `{type: "json_schema", ...}`). */
   response_format?: Record<string, unknown>;
+  /**
+   * Accepted for compatibility with OpenAI-style callers and never sent: Databricks chat endpoints
+   * (Claude) refuse `parallel_tool_calls` as an extra input. Models call tools in parallel anyway.
+   */
+  parallel_tool_calls?: boolean;
 }
 
 /** Options of `ChatDatabricks` that no other class has. */
@@ -93,7 +103,8 @@ export interface ChatDatabricksInput
     BaseChatModelParams,
     DatabricksLanguageModelOptions,
     DatabricksReasoningOptions,
-    ChatDatabricksOwnOptions {}
+    ChatDatabricksOwnOptions,
+    DatabricksChatModelOptions {}
 
 /** Body fields the class owns: an `extraParams` key must not silently replace the conversation. */
 const RESERVED_BODY_KEYS = ["messages", "stream"] as const;
@@ -123,10 +134,14 @@ export interface ChatDatabricks
         | "streamOptions"
         | "thinking"
         | "reasoningEffort"
+        | "modelProfile"
       >
     >,
     Settled<
-      Pick<ChatDatabricksInput, "extraParams" | "modelKwargs" | "streamUsage" | "streaming">
+      Pick<
+        ChatDatabricksInput,
+        "extraParams" | "modelKwargs" | "streamUsage" | "streaming" | "modelFamily"
+      >
     > {}
 
 /**
@@ -173,9 +188,15 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       RESERVED_BODY_KEYS,
       reservedKeyError,
     );
+    if (fields.modelFamily !== undefined && !MODEL_FAMILIES.includes(fields.modelFamily)) {
+      throw new DatabricksConfigError(
+        `Unknown modelFamily "${String(fields.modelFamily)}": use one of ${MODEL_FAMILIES.join(", ")}.`,
+      );
+    }
+    const modelFamily = fields.modelFamily ?? guessModelFamily(endpoint);
     // An effort Claude has no budget for fails here rather than on the first call.
     if (fields.reasoningEffort !== undefined && fields.thinking === undefined) {
-      if (isClaudeEndpoint(endpoint)) claudeThinkingFor(fields.reasoningEffort);
+      if (modelFamily === "claude") claudeThinkingFor(fields.reasoningEffort);
     }
     this.support = new ModelSupport(fields);
     this.support.attach(this, endpoint, {
@@ -185,7 +206,18 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       streamOptions: fields.streamOptions,
       thinking: fields.thinking,
       reasoningEffort: fields.reasoningEffort,
+      modelFamily,
+      modelProfile: fields.modelProfile,
     });
+  }
+
+  /**
+   * What the model can do (LangChain's `ModelProfile`; `createAgent` reads it to choose a
+   * structured-output strategy), derived from `modelFamily`, with `modelProfile` merged over it.
+   * An unknown family claims nothing. Claude with `extraParams.thinking` has `toolChoice: false`.
+   */
+  override get profile(): DatabricksModelProfile {
+    return modelProfileFor(this.modelFamily, this.extraParams, this.modelProfile);
   }
 
   _llmType(): string {
@@ -236,7 +268,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     setIfDefined(params, "thinking", thinking);
     if (effort !== undefined) {
       // Claude refuses `reasoning_effort`: it gets `thinking`, unless that was given explicitly.
-      if (!isClaudeEndpoint(this.endpoint)) params["reasoning_effort"] = effort;
+      if (this.modelFamily !== "claude") params["reasoning_effort"] = effort;
       else if (thinking === undefined) params["thinking"] = claudeThinkingFor(effort);
     }
     return params;
@@ -269,7 +301,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       const generation = final ?? new ChatGenerationChunk({ text: "", message: emptyChunk() });
       return { generations: [generation], llmOutput: tokenUsageOutput(generation.message) };
     }
-    const body = { messages: toWireMessages(messages), ...this.invocationParams(options) };
+    const body = this.requestBody(messages, options, false);
     const { data, headers } = await this.support.requestJson(
       "POST",
       invocationsPath(this.endpoint),
@@ -282,6 +314,23 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     });
     const first = generations[0];
     return { generations, llmOutput: first ? tokenUsageOutput(first.message) : {} };
+  }
+
+  /** The request body, with the model quirks fixed last (`utils/wire_quirks.ts`). */
+  private requestBody(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    stream: boolean,
+  ): JsonRecord {
+    const body: JsonRecord = {
+      messages: toWireMessages(messages),
+      ...this.invocationParams(options),
+    };
+    if (stream) {
+      body["stream"] = true;
+      if (this.streamOptions) body["stream_options"] = this.streamOptions;
+    }
+    return applyWireQuirks(body, this.modelFamily);
   }
 
   /**
@@ -305,12 +354,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    const body: JsonRecord = {
-      messages: toWireMessages(messages),
-      ...this.invocationParams(options),
-      stream: true,
-    };
-    if (this.streamOptions) body["stream_options"] = this.streamOptions;
+    const body = this.requestBody(messages, options, true);
     // Filled when the response starts; the assembler reads it for the final metadata chunk.
     const headers: Record<string, string> = {};
     const assembler = new ChatStreamAssembler({
@@ -349,6 +393,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
   /**
    * Structured output from a zod schema or a JSON schema, by one of three methods:
    * - `functionCalling` (default): a forced tool call, parsed with `JsonOutputKeyToolsParser`;
+   *   the default is `jsonSchema` instead when `profile.toolChoice` is false (Claude with
+   *   `extraParams.thinking` refuses a forced tool choice);
    * - `jsonMode`: `response_format: {type: "json_object"}`, parsed from the text (describe the
    *   wanted shape in the prompt);
    * - `jsonSchema`: `response_format: {type: "json_schema", json_schema: {name, schema, strict}}`
@@ -380,7 +426,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     | Runnable<BaseLanguageModelInput, RunOutput>
     | Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }> {
     const spec = structuredSchema(outputSchema, config?.name);
-    const method = config?.method ?? "functionCalling";
+    const method =
+      config?.method ?? (this.profile.toolChoice === false ? "jsonSchema" : "functionCalling");
     let llm: Runnable<BaseLanguageModelInput, AIMessageChunk>;
     let parser: Runnable<AIMessageChunk, RunOutput>;
     if (method === "functionCalling") {

@@ -1,6 +1,7 @@
 /**
  * `reasoningEffort` for Claude endpoints, which refuse `reasoning_effort` (modern-serving §1.1,
- * Q8): it becomes Claude's `thinking` with a token budget.
+ * Q8): it becomes Claude's `thinking` with a token budget. Which endpoints are Claude is
+ * `ChatDatabricks.modelFamily` (`model_family.ts`).
  */
 import { DatabricksConfigError } from "./errors.js";
 
@@ -10,15 +11,6 @@ const CLAUDE_THINKING_BUDGETS: Readonly<Record<string, number>> = {
   medium: 2048,
   high: 4096,
 };
-
-/**
- * Whether an endpoint serves Claude, judged by its name (endpoint names are user-defined, so this
- * is a heuristic). It is the same
- * heuristic as `model_family.ts`.
- */
-export function isClaudeEndpoint(name: string): boolean {
-  return name.toLowerCase().includes("claude");
-}
 
 /** `thinking` for a Claude endpoint asked for `effort`; unknown efforts are refused, not guessed. */
 export function claudeThinkingFor(effort: string): Record<string, unknown> {

@@ -267,6 +267,18 @@ export class DatabricksContextOverflowError extends DatabricksBadRequestError {
   }
   override name = "DatabricksContextOverflowError";
 }
+/**
+ * A 400 saying the model answers on the Responses API only (`Model databricks-gpt-5-1-codex-max
+ * only supports the Responses API. Please use /serving-endpoints/responses instead.`): Codex-style
+ * models refuse the chat-completions body `ChatDatabricks` sends. This version of the package has
+ * no Responses API client yet, so the message says what is possible today.
+ */
+export class DatabricksResponsesApiOnlyError extends DatabricksBadRequestError {
+  static {
+    brand(this, "DatabricksResponsesApiOnlyError");
+  }
+  override name = "DatabricksResponsesApiOnlyError";
+}
 /** 401: no valid credential was sent. */
 export class DatabricksAuthenticationError extends DatabricksAPIError {
   static {
@@ -354,6 +366,9 @@ const STATUS_CLASSES: Readonly<Record<number, APIErrorClass>> = {
 const CONTEXT_OVERFLOW_WORDINGS =
   /context_length_exceeded|maximum context length|exceeds the context window|input tokens exceed the configured limit|prompt is too long|exceed context limit/i;
 
+/** How the Foundation Model APIs word "this model is not served on chat completions". */
+const RESPONSES_API_ONLY_WORDING = /only supports the Responses API/i;
+
 function subclassFor(status: number, errorCode: string, serverMessage: string): APIErrorClass {
   // An error_code mapping overrides the status mapping, as in the official SDKs.
   const byCode = Object.hasOwn(CODE_CLASSES, errorCode) ? CODE_CLASSES[errorCode] : undefined;
@@ -367,12 +382,18 @@ function subclassFor(status: number, errorCode: string, serverMessage: string): 
   ) {
     return DatabricksContextOverflowError;
   }
+  if (chosen === DatabricksBadRequestError && RESPONSES_API_ONLY_WORDING.test(serverMessage)) {
+    return DatabricksResponsesApiOnlyError;
+  }
   return chosen;
 }
 
 function hintFor(errorClass: APIErrorClass, status: number, errorCode: string): string {
   if (errorClass === DatabricksContextOverflowError) {
     return " (the input does not fit the model's context window: send fewer or shorter messages, or lower `maxTokens`)";
+  }
+  if (errorClass === DatabricksResponsesApiOnlyError) {
+    return " (this model answers on the Responses API only; ChatDatabricks sends chat completions, and a `useResponsesApi: true` option is not yet supported by this version: query a chat-completions model, or call /serving-endpoints/responses directly)";
   }
   if (status === 401) {
     return " (check DATABRICKS_TOKEN / the `token` option, or the OAuth client id and secret)";
@@ -452,6 +473,8 @@ export const isDatabricksAPIError = guardFor(DatabricksAPIError);
 export const isDatabricksBadRequestError = guardFor(DatabricksBadRequestError);
 /** Whether `value` is a {@link DatabricksContextOverflowError}, also one from another copy. */
 export const isDatabricksContextOverflowError = guardFor(DatabricksContextOverflowError);
+/** Whether `value` is a {@link DatabricksResponsesApiOnlyError}, also one from another copy. */
+export const isDatabricksResponsesApiOnlyError = guardFor(DatabricksResponsesApiOnlyError);
 /** Whether `value` is a {@link DatabricksAuthenticationError}, also one from another copy. */
 export const isDatabricksAuthenticationError = guardFor(DatabricksAuthenticationError);
 /** Whether `value` is a {@link DatabricksPermissionDeniedError}, also one from another copy. */

@@ -13,6 +13,8 @@ export type {
   ChatDatabricksInput,
   ChatDatabricksOwnOptions,
 } from "./chat_models.js";
+export { guessModelFamily } from "./model_family.js";
+export type { ModelFamily } from "./model_family.js";
 export { DatabricksEmbeddings, parseEmbeddingsResponse } from "./embeddings.js";
 export type {
   DatabricksEmbeddingsInput,
@@ -24,12 +26,14 @@ export { errorCodeForStatus, parseErrorBody } from "./transport/error_body.js";
 export { redactSecrets } from "./redaction.js";
 export type { DatabricksConnectionOptions } from "./options.js";
 export type {
+  DatabricksChatModelOptions,
   DatabricksChoiceOptions,
   DatabricksEndpointOptions,
   DatabricksGenerationCallOptions,
   DatabricksGenerationOptions,
   DatabricksLanguageModelOptions,
   DatabricksModelOptions,
+  DatabricksModelProfile,
 } from "./types.js";
 export type {
   CredentialsProvider,

@@ -211,6 +211,8 @@ const CLASS_OPTIONS: Readonly<Record<string, readonly ModelClassName[]>> = {
   streamOptions: ["ChatDatabricks"],
   thinking: ["ChatDatabricks"],
   reasoningEffort: ["ChatDatabricks"],
+  modelFamily: ["ChatDatabricks"],
+  modelProfile: ["ChatDatabricks"],
   queryParams: ["DatabricksEmbeddings"],
   documentsParams: ["DatabricksEmbeddings"],
   batchSize: ["DatabricksEmbeddings"],

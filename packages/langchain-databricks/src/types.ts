@@ -5,6 +5,7 @@
  */
 import type { DatabricksConnectionOptions } from "./options.js";
 import type { DatabricksClient } from "./transport/client.js";
+import type { ModelFamily } from "./model_family.js";
 
 /** Which serving endpoint a class queries. One name, two aliases, in every class. */
 export interface DatabricksEndpointOptions {
@@ -116,4 +117,45 @@ export interface DatabricksModelFields<E extends string | undefined = string> {
   readonly endpointName: E;
   /** The transport (host, auth, User-Agent, retries). */
   readonly client: DatabricksClient;
+}
+
+/**
+ * What a chat model can do, in the shape of LangChain's `ModelProfile` (`model.profile`, which
+ * `createAgent` reads to choose a structured-output strategy). Declared here rather than imported
+ * because `@langchain/core` releases before the profile have no such type.
+ */
+export interface DatabricksModelProfile {
+  /** The model can call tools. */
+  toolCalling?: boolean;
+  /** The model accepts a forced `tool_choice` (a named tool or `"required"`). */
+  toolChoice?: boolean;
+  /** The model honours `response_format: {type: "json_schema", …}`. */
+  structuredOutput?: boolean;
+  /** The model returns reasoning content next to its answer. */
+  reasoningOutput?: boolean;
+  /** The model accepts images (as `data:` URLs). */
+  imageInputs?: boolean;
+  /** The model accepts images by remote `http(s)` URL. */
+  imageUrlInputs?: boolean;
+  /** Maximum input tokens. */
+  maxInputTokens?: number;
+  /** Maximum output tokens. */
+  maxOutputTokens?: number;
+}
+
+/** `ChatDatabricks` options about the model behind the endpoint. */
+export interface DatabricksChatModelOptions {
+  /**
+   * The family of the model the endpoint serves, which decides the model quirks `ChatDatabricks`
+   * works around (e.g. tool `strict` is sent to GPT models only) and its `profile`. By default it
+   * is guessed from the endpoint name (`guessModelFamily`: `claude`, `gpt`, `gpt-oss`, `gemini`,
+   * …); set it for a custom-named endpoint, e.g. `modelFamily: "claude"` for `my-sonnet`.
+   */
+  modelFamily?: ModelFamily | undefined;
+  /**
+   * Fields merged over the profile derived from the model family (`ChatDatabricks.profile`),
+   * e.g. `{ structuredOutput: false }`. Not to be confused with `profile`, the `~/.databrickscfg`
+   * profile name.
+   */
+  modelProfile?: DatabricksModelProfile | undefined;
 }

@@ -8,6 +8,9 @@ const chat = new ChatDatabricks({ model: "databricks-llama", maxTokens: 5 });
 const message = await chat.invoke("hi", { stop: ["\n"] });
 const plan = await chat.withStructuredOutput(z.object({ city: z.string() })).invoke("Plan a trip");
 const city: string = plan.city;
+// `profile` is the package's own type, so it type-checks with cores that have no ModelProfile.
+const claude = new ChatDatabricks({ model: "my-sonnet", modelFamily: "claude" });
+const toolChoice: boolean | undefined = claude.profile.toolChoice;
 const completion: string = await new Databricks({ endpointName: "dolly" }).invoke("hi");
 const vector: number[] = await new DatabricksEmbeddings({ endpoint: "e" }).embedQuery("hi");
-void [message, city, completion, vector, serveDriverProxyApp];
+void [message, city, toolChoice, completion, vector, serveDriverProxyApp];

@@ -83,6 +83,8 @@ const structured = await chat.withStructuredOutput(plan, { name: "plan" }).invok
 assert.equal(typeof structured.city, "string");
 assert.equal(typeof structured.days, "number");
 results.structuredOutput = Object.keys(structured).sort().join(",");
+// The model profile getter works on cores whose BaseChatModel has no `profile` of its own.
+assert.equal(chat.profile.toolCalling, true);
 
 const embeddings = new DatabricksEmbeddings({ host, token, endpoint: "databricks-embeddings" });
 const vector = await embeddings.embedQuery("hello world");

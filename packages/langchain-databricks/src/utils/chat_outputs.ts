@@ -14,67 +14,9 @@ import type { ChatGeneration } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
 import { reasoningBlocksOf } from "./reasoning.js";
 import { cutAtStop } from "./stop.js";
+import { toUsageMetadata } from "./usage.js";
+export { maxUsage, toUsageMetadata } from "./usage.js";
 import { isRecord, type JsonRecord } from "./values.js";
-
-/**
- * OpenAI-style `usage` → LangChain `UsageMetadata`, or undefined when it carries no counts.
- * Cached prompt tokens and reasoning tokens are kept as token details when the server reports them.
- */
-export function toUsageMetadata(usage: unknown): UsageMetadata | undefined {
-  if (!isRecord(usage)) return undefined;
-  const input = numberOr(usage["prompt_tokens"] ?? usage["input_tokens"]);
-  const output = numberOr(usage["completion_tokens"] ?? usage["output_tokens"]);
-  const total = numberOr(usage["total_tokens"]);
-  if (input === undefined && output === undefined && total === undefined) return undefined;
-  const metadata: UsageMetadata = {
-    input_tokens: input ?? 0,
-    output_tokens: output ?? 0,
-    total_tokens: total ?? (input ?? 0) + (output ?? 0),
-  };
-  const promptDetails = usage["prompt_tokens_details"] ?? usage["input_tokens_details"];
-  const cached = isRecord(promptDetails) ? numberOr(promptDetails["cached_tokens"]) : undefined;
-  if (cached !== undefined) metadata.input_token_details = { cache_read: cached };
-  const completionDetails = usage["completion_tokens_details"] ?? usage["output_tokens_details"];
-  const reasoning = isRecord(completionDetails)
-    ? numberOr(completionDetails["reasoning_tokens"])
-    : undefined;
-  if (reasoning !== undefined) metadata.output_token_details = { reasoning };
-  return metadata;
-}
-
-/**
- * Combine two usage reports of the same answer by taking the larger count per field. Streams
- * report usage cumulatively on every chunk (pay-per-token), once at the end, or in an OpenAI-style
- * trailing chunk; in all three cases the per-field maximum is the total, and a repeated report is
- * not double-counted (databricks-ai-bridge#176, #188).
- */
-export function maxUsage(
-  a: UsageMetadata | undefined,
-  b: UsageMetadata | undefined,
-): UsageMetadata | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  const out: UsageMetadata = {
-    input_tokens: Math.max(a.input_tokens, b.input_tokens),
-    output_tokens: Math.max(a.output_tokens, b.output_tokens),
-    total_tokens: Math.max(a.total_tokens, b.total_tokens),
-  };
-  const cache = Math.max(
-    a.input_token_details?.cache_read ?? -1,
-    b.input_token_details?.cache_read ?? -1,
-  );
-  if (cache >= 0) out.input_token_details = { cache_read: cache };
-  const reasoning = Math.max(
-    a.output_token_details?.reasoning ?? -1,
-    b.output_token_details?.reasoning ?? -1,
-  );
-  if (reasoning >= 0) out.output_token_details = { reasoning };
-  return out;
-}
-
-function numberOr(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
 
 /**
  * `new AIMessageChunk(fields)` with optional usage. `usage_metadata` is set through a cast because
@@ -344,6 +286,7 @@ export function responseMetadata(data: JsonRecord, headers: Record<string, strin
   const out: JsonRecord = {};
   if (typeof data["model"] === "string") out["model_name"] = data["model"];
   if (typeof data["id"] === "string") out["id"] = data["id"];
+  if (isRecord(data["usage"])) out["usage"] = data["usage"];
   const served = headers["served-model-name"];
   if (served) out["served_model_name"] = served;
   return out;

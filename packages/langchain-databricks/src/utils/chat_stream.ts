@@ -39,6 +39,7 @@ export class ChatStreamAssembler {
   private readonly streamUsage: boolean;
   private readonly headers: Record<string, string>;
   private usage: UsageMetadata | undefined;
+  private rawUsage: JsonRecord | undefined;
   private model: string | undefined;
   private id: string | undefined;
   private finishReason: string | undefined;
@@ -69,6 +70,7 @@ export class ChatStreamAssembler {
     if (this.model === undefined && typeof event["model"] === "string") this.model = event["model"];
     if (this.id === undefined && typeof event["id"] === "string") this.id = event["id"];
     this.usage = maxUsage(this.usage, toUsageMetadata(event["usage"]));
+    if (isRecord(event["usage"])) this.rawUsage = event["usage"]; // the latest report is the total
     if (event["custom_outputs"] !== undefined) this.customOutputs = event["custom_outputs"];
 
     let delta: JsonRecord | undefined;
@@ -103,6 +105,7 @@ export class ChatStreamAssembler {
     if (this.model !== undefined) metadata["model_name"] = this.model;
     if (this.id !== undefined) metadata["id"] = this.id;
     if (this.finishReason !== undefined) metadata["finish_reason"] = this.finishReason;
+    if (this.rawUsage !== undefined) metadata["usage"] = this.rawUsage;
     const served = this.headers["served-model-name"];
     if (served) metadata["served_model_name"] = served;
     const message = aiMessageChunk(

@@ -35,10 +35,22 @@ export function toOpenAITools(
 ): ToolDefinition[] {
   return tools.map((tool) =>
     convertToOpenAITool(
-      tool as Parameters<typeof convertToOpenAITool>[0],
+      copyOpenAITool(tool) as Parameters<typeof convertToOpenAITool>[0],
       strict === undefined ? undefined : { strict },
     ),
   );
+}
+
+/**
+ * `convertToOpenAITool` sets `strict` on an OpenAI tool dict in place: copy it first, so binding
+ * with `strict` never changes the caller's tool object (or another model's request).
+ */
+function copyOpenAITool(tool: BindToolsInput): BindToolsInput {
+  const fn = (tool as { type?: unknown; function?: unknown }).function;
+  if ((tool as { type?: unknown }).type !== "function" || typeof fn !== "object" || fn === null) {
+    return tool;
+  }
+  return { ...(tool as object), function: { ...fn } } as BindToolsInput;
 }
 
 /** The function names of OpenAI tool definitions (non-function tools have none). */

@@ -115,7 +115,8 @@ describe("ChatDatabricks: request body", () => {
     ]);
     expect(server.bodies()[0]?.["messages"]).toEqual([
       { role: "system", content: "be brief" },
-      { role: "user", content: "hi", name: "alice" },
+      // Q13: the Foundation Model APIs do not support `name`, so it is never sent.
+      { role: "user", content: "hi" },
       {
         role: "assistant",
         content: null,

@@ -35,6 +35,10 @@ function samples(module: typeof errors): Array<[Error, string[]]> {
       [...api, "isDatabricksBadRequestError", "isDatabricksContextOverflowError"],
     ],
     [
+      new module.DatabricksResponsesApiOnlyError("x", init(400)),
+      [...api, "isDatabricksBadRequestError", "isDatabricksResponsesApiOnlyError"],
+    ],
+    [
       new module.DatabricksAuthenticationError("x", init(401)),
       [...api, "isDatabricksAuthenticationError"],
     ],

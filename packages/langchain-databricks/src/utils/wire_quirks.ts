@@ -1,0 +1,103 @@
+/**
+ * Model quirks of Databricks chat endpoints, fixed on the finished wire body in one place, right
+ * before it is sent (the Q-numbers are those of the project's serving reference, §2). Message and
+ * tool conversion stay generic; everything that depends on the model family, or that Databricks
+ * refuses whatever the model, is decided here. Pure functions, no I/O.
+ */
+import type { ModelFamily } from "../model_family.js";
+import { isRecord, type JsonRecord } from "./values.js";
+
+/**
+ * Whether tool `strict` may be sent: only to GPT models (`gpt`, `gpt-oss`), the rule of
+ * databricks-ai-bridge. Claude, Llama, Qwen, Gemma and unknown models answer `400 tools.0.custom.
+ * strict: Extra inputs are not permitted` (or compile it into an oversized grammar).
+ */
+export function keepsToolStrict(family: ModelFamily): boolean {
+  return family === "gpt" || family === "gpt-oss";
+}
+
+/**
+ * Apply the quirk fixes to a chat body (mutated and returned):
+ * - Q4: `parallel_tool_calls` is never sent (Claude endpoints refuse it as an extra input);
+ * - Q3: `strict` is removed from every tool and from the top level unless the family is GPT;
+ * - Q9/Q10: every function tool has `parameters`, an object schema (`{"type":"object",…}`);
+ * - Q11: empty replayed tool-call arguments (`""`, `"[]"`, `"null"`) are sent as `"{}"`;
+ * - Q13: messages carry no `name` (the Foundation Model APIs do not support it);
+ * - Q1/Q2 (Claude only): an assistant turn with `tool_calls` and no text gets `" "` as content,
+ *   because Claude refuses empty text blocks (`text content blocks must be non-empty`).
+ */
+export function applyWireQuirks(body: JsonRecord, family: ModelFamily): JsonRecord {
+  delete body["parallel_tool_calls"];
+  const keepStrict = keepsToolStrict(family);
+  if (!keepStrict) delete body["strict"];
+  if (Array.isArray(body["tools"])) {
+    body["tools"] = body["tools"].map((tool: unknown) => fixTool(tool, keepStrict));
+  }
+  if (Array.isArray(body["messages"])) {
+    body["messages"] = body["messages"].map((message: unknown) =>
+      isRecord(message) ? fixMessage(message, family) : message,
+    );
+  }
+  return body;
+}
+
+function fixTool(tool: unknown, keepStrict: boolean): unknown {
+  if (!isRecord(tool)) return tool;
+  const out: JsonRecord = { ...tool };
+  if (!keepStrict) delete out["strict"];
+  const fn = out["function"];
+  if (out["type"] === "function" && isRecord(fn)) {
+    const fixed: JsonRecord = { ...fn, parameters: objectSchema(fn["parameters"]) };
+    if (!keepStrict) delete fixed["strict"];
+    out["function"] = fixed;
+  }
+  return out;
+}
+
+/**
+ * A tool's parameters as an object schema: none → `{type: "object", properties: {}}`; a schema
+ * without `type` gets `type: "object"` (and empty `properties`). A schema of another declared type
+ * is left alone: wrapping it would change the arguments the tool receives.
+ */
+function objectSchema(parameters: unknown): unknown {
+  if (!isRecord(parameters)) return { type: "object", properties: {} };
+  if (parameters["type"] !== undefined) return parameters;
+  return { type: "object", properties: {}, ...parameters };
+}
+
+function fixMessage(message: JsonRecord, family: ModelFamily): JsonRecord {
+  const out: JsonRecord = { ...message };
+  delete out["name"];
+  const toolCalls = out["tool_calls"];
+  if (out["role"] !== "assistant" || !Array.isArray(toolCalls) || toolCalls.length === 0) {
+    return out;
+  }
+  out["tool_calls"] = toolCalls.map(fixToolCallArguments);
+  if (family === "claude") out["content"] = nonEmptyClaudeContent(out["content"]);
+  return out;
+}
+
+const EMPTY_ARGUMENTS = new Set(["", "[]", "null", "{}"]);
+
+function fixToolCallArguments(call: unknown): unknown {
+  if (!isRecord(call) || !isRecord(call["function"])) return call;
+  const args = call["function"]["arguments"];
+  if (typeof args === "string" && !EMPTY_ARGUMENTS.has(args.trim())) return call;
+  if (args !== undefined && typeof args !== "string") return call;
+  return { ...call, function: { ...call["function"], arguments: "{}" } };
+}
+
+/**
+ * Content of a Claude assistant turn that has tool calls: empty text parts are dropped, and when
+ * no part (or no non-blank string) is left, the content is `" "` (what databricks-ai-bridge sends).
+ * Other parts, e.g. reasoning with its signature, are kept as they are.
+ */
+function nonEmptyClaudeContent(content: unknown): unknown {
+  if (typeof content === "string") return content.trim() === "" ? " " : content;
+  if (!Array.isArray(content)) return " ";
+  const kept = content.filter(
+    (part) =>
+      !(isRecord(part) && part["type"] === "text" && String(part["text"] ?? "").trim() === ""),
+  );
+  return kept.length === 0 ? " " : kept;
+}
