@@ -33,6 +33,7 @@ import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js
 import { guessModelFamily, MODEL_FAMILIES } from "./model_family.js";
 import { modelProfileFor } from "./model_profile.js";
 import type {
+  DatabricksAgentOptions,
   DatabricksChatModelOptions,
   DatabricksGenerationCallOptions,
   DatabricksLanguageModelOptions,
@@ -61,6 +62,7 @@ export interface ChatDatabricksCallOptions
     BaseChatModelCallOptions,
     DatabricksGenerationCallOptions,
     DatabricksReasoningOptions,
+    DatabricksAgentOptions,
     Pick<ChatDatabricksOwnOptions, "streamUsage"> {
   /** Tools the model may call: LangChain tools, `{name, description, schema}` or OpenAI tool dicts. */
   tools?: BindToolsInput[];
@@ -103,6 +105,7 @@ export interface ChatDatabricksInput
     BaseChatModelParams,
     DatabricksLanguageModelOptions,
     DatabricksReasoningOptions,
+    DatabricksAgentOptions,
     ChatDatabricksOwnOptions,
     DatabricksChatModelOptions {}
 
@@ -135,6 +138,8 @@ export interface ChatDatabricks
         | "thinking"
         | "reasoningEffort"
         | "modelProfile"
+        | "customInputs"
+        | "context"
       >
     >,
     Settled<
@@ -207,6 +212,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       thinking: fields.thinking,
       reasoningEffort: fields.reasoningEffort,
       modelFamily,
+      customInputs: fields.customInputs,
+      context: fields.context,
       modelProfile: fields.modelProfile,
     });
   }
@@ -263,6 +270,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     if (tools) params["tools"] = tools;
     setIfDefined(params, "tool_choice", toWireToolChoice(options?.tool_choice, tools));
     setIfDefined(params, "response_format", options?.response_format);
+    setIfDefined(params, "custom_inputs", options?.customInputs ?? this.customInputs);
+    setIfDefined(params, "context", options?.context ?? this.context);
     const thinking = options?.thinking ?? this.thinking;
     const effort = options?.reasoningEffort ?? this.reasoningEffort;
     setIfDefined(params, "thinking", thinking);

@@ -27,6 +27,7 @@ export { redactSecrets } from "./redaction.js";
 export type { DatabricksConnectionOptions } from "./options.js";
 export type {
   DatabricksChatModelOptions,
+  DatabricksAgentOptions,
   DatabricksChoiceOptions,
   DatabricksEndpointOptions,
   DatabricksGenerationCallOptions,

@@ -212,6 +212,8 @@ const CLASS_OPTIONS: Readonly<Record<string, readonly ModelClassName[]>> = {
   thinking: ["ChatDatabricks"],
   reasoningEffort: ["ChatDatabricks"],
   modelFamily: ["ChatDatabricks"],
+  customInputs: ["ChatDatabricks"],
+  context: ["ChatDatabricks"],
   modelProfile: ["ChatDatabricks"],
   queryParams: ["DatabricksEmbeddings"],
   documentsParams: ["DatabricksEmbeddings"],

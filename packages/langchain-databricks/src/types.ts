@@ -74,6 +74,18 @@ export interface DatabricksReasoningOptions {
   reasoningEffort?: string | undefined;
 }
 
+/**
+ * Inputs of agent endpoints (Databricks Agent Framework: ChatAgent, ResponsesAgent, and chat
+ * models that accept them). Set on the instance and per call (the call's replaces the instance's);
+ * the agent's `custom_outputs` come back in `response_metadata.custom_outputs`.
+ */
+export interface DatabricksAgentOptions {
+  /** Sent as the top-level `custom_inputs` object, which the agent reads as it likes. */
+  customInputs?: Record<string, unknown> | undefined;
+  /** Sent as the top-level `context` object (e.g. `{conversation_id, user_id}`). */
+  context?: Record<string, unknown> | undefined;
+}
+
 /** Instance-only generation settings of `Databricks` and `ChatDatabricks`. */
 export interface DatabricksChoiceOptions {
   /** Number of choices (`n`), an integer >= 1; only the first is returned. Sent only when set. */

@@ -281,12 +281,16 @@ function chatAgentGeneration(
   return generation;
 }
 
-/** `model_name`, `id`, `served_model_name` from the body and headers, when present. */
+/**
+ * `model_name`, `id`, the raw `usage`, an agent's `custom_outputs` and `served_model_name` from
+ * the body and headers, when present.
+ */
 export function responseMetadata(data: JsonRecord, headers: Record<string, string>): JsonRecord {
   const out: JsonRecord = {};
   if (typeof data["model"] === "string") out["model_name"] = data["model"];
   if (typeof data["id"] === "string") out["id"] = data["id"];
   if (isRecord(data["usage"])) out["usage"] = data["usage"];
+  if (data["custom_outputs"] !== undefined) out["custom_outputs"] = data["custom_outputs"];
   const served = headers["served-model-name"];
   if (served) out["served_model_name"] = served;
   return out;

@@ -106,6 +106,7 @@ export class ChatStreamAssembler {
     if (this.id !== undefined) metadata["id"] = this.id;
     if (this.finishReason !== undefined) metadata["finish_reason"] = this.finishReason;
     if (this.rawUsage !== undefined) metadata["usage"] = this.rawUsage;
+    if (this.customOutputs !== undefined) metadata["custom_outputs"] = this.customOutputs;
     const served = this.headers["served-model-name"];
     if (served) metadata["served_model_name"] = served;
     const message = aiMessageChunk(
