@@ -140,6 +140,7 @@ export interface ChatDatabricks
         | "modelProfile"
         | "customInputs"
         | "context"
+        | "returnTrace"
       >
     >,
     Settled<
@@ -214,6 +215,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       modelFamily,
       customInputs: fields.customInputs,
       context: fields.context,
+      returnTrace: fields.returnTrace,
       modelProfile: fields.modelProfile,
     });
   }
@@ -272,6 +274,10 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     setIfDefined(params, "response_format", options?.response_format);
     setIfDefined(params, "custom_inputs", options?.customInputs ?? this.customInputs);
     setIfDefined(params, "context", options?.context ?? this.context);
+    if (options?.returnTrace ?? this.returnTrace) {
+      const given = params["databricks_options"];
+      params["databricks_options"] = { ...(isRecord(given) ? given : {}), return_trace: true };
+    }
     const thinking = options?.thinking ?? this.thinking;
     const effort = options?.reasoningEffort ?? this.reasoningEffort;
     setIfDefined(params, "thinking", thinking);

@@ -214,6 +214,7 @@ const CLASS_OPTIONS: Readonly<Record<string, readonly ModelClassName[]>> = {
   modelFamily: ["ChatDatabricks"],
   customInputs: ["ChatDatabricks"],
   context: ["ChatDatabricks"],
+  returnTrace: ["ChatDatabricks"],
   modelProfile: ["ChatDatabricks"],
   queryParams: ["DatabricksEmbeddings"],
   documentsParams: ["DatabricksEmbeddings"],

@@ -84,6 +84,12 @@ export interface DatabricksAgentOptions {
   customInputs?: Record<string, unknown> | undefined;
   /** Sent as the top-level `context` object (e.g. `{conversation_id, user_id}`). */
   context?: Record<string, unknown> | undefined;
+  /**
+   * Ask an agent endpoint for its MLflow trace: sends `databricks_options: {return_trace: true}`.
+   * The trace id comes back in `response_metadata.trace_id`, with the whole `databricks_output`
+   * beside it. @default false
+   */
+  returnTrace?: boolean | undefined;
 }
 
 /** Instance-only generation settings of `Databricks` and `ChatDatabricks`. */

@@ -16,6 +16,7 @@ import { reasoningBlocksOf } from "./reasoning.js";
 import { cutAtStop } from "./stop.js";
 import { toUsageMetadata } from "./usage.js";
 export { maxUsage, toUsageMetadata } from "./usage.js";
+import { agentMetadata } from "./agent_outputs.js";
 import { isRecord, type JsonRecord } from "./values.js";
 
 /**
@@ -282,15 +283,15 @@ function chatAgentGeneration(
 }
 
 /**
- * `model_name`, `id`, the raw `usage`, an agent's `custom_outputs` and `served_model_name` from
- * the body and headers, when present.
+ * `model_name`, `id`, the raw `usage`, an agent's `custom_outputs`, `databricks_output` and
+ * `trace_id`, and `served_model_name` from the body and headers, when present.
  */
 export function responseMetadata(data: JsonRecord, headers: Record<string, string>): JsonRecord {
   const out: JsonRecord = {};
   if (typeof data["model"] === "string") out["model_name"] = data["model"];
   if (typeof data["id"] === "string") out["id"] = data["id"];
   if (isRecord(data["usage"])) out["usage"] = data["usage"];
-  if (data["custom_outputs"] !== undefined) out["custom_outputs"] = data["custom_outputs"];
+  Object.assign(out, agentMetadata(data));
   const served = headers["served-model-name"];
   if (served) out["served_model_name"] = served;
   return out;

@@ -13,6 +13,7 @@ import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
 import { aiMessageChunk, maxUsage, textOf, toUsageMetadata } from "./chat_outputs.js";
 import { StreamBlockIndexer } from "./reasoning.js";
+import { agentMetadata } from "./agent_outputs.js";
 import { isRecord, type JsonRecord } from "./values.js";
 import { StreamingStopCutter } from "./stop.js";
 
@@ -44,6 +45,7 @@ export class ChatStreamAssembler {
   private id: string | undefined;
   private finishReason: string | undefined;
   private customOutputs: unknown;
+  private readonly agent: JsonRecord = {};
   private events = 0;
   /** Set once the stream sends a list of parts: from then on content is indexed blocks. */
   private blocks: StreamBlockIndexer | undefined;
@@ -72,6 +74,8 @@ export class ChatStreamAssembler {
     this.usage = maxUsage(this.usage, toUsageMetadata(event["usage"]));
     if (isRecord(event["usage"])) this.rawUsage = event["usage"]; // the latest report is the total
     if (event["custom_outputs"] !== undefined) this.customOutputs = event["custom_outputs"];
+    // The latest agent metadata wins (the trace id arrives last, in its own frame).
+    Object.assign(this.agent, agentMetadata(event));
 
     let delta: JsonRecord | undefined;
     let finish: string | undefined;
@@ -106,7 +110,7 @@ export class ChatStreamAssembler {
     if (this.id !== undefined) metadata["id"] = this.id;
     if (this.finishReason !== undefined) metadata["finish_reason"] = this.finishReason;
     if (this.rawUsage !== undefined) metadata["usage"] = this.rawUsage;
-    if (this.customOutputs !== undefined) metadata["custom_outputs"] = this.customOutputs;
+    Object.assign(metadata, this.agent);
     const served = this.headers["served-model-name"];
     if (served) metadata["served_model_name"] = served;
     const message = aiMessageChunk(
