@@ -273,6 +273,30 @@ function agentRequest(
   return parseChatRequest(ctx.entry.config.name, { ...rest, messages: raw, n: 1 });
 }
 
+/**
+ * What an agent adds beside its answer (docs/PROTOCOL.md; MLflow `agent.py`, `responses.py`): the
+ * emulator's agents echo `custom_inputs` back as `custom_outputs`, and with
+ * `databricks_options: {return_trace: true}` return a minimal MLflow trace in `databricks_output`.
+ */
+function agentExtras(body: JsonObject): JsonObject {
+  const extras: JsonObject = {};
+  const customInputs = body["custom_inputs"];
+  if (customInputs !== undefined) extras["custom_outputs"] = customInputs;
+  const options = body["databricks_options"];
+  const wantsTrace =
+    typeof options === "object" && options !== null && !Array.isArray(options)
+      ? options["return_trace"] === true
+      : false;
+  if (wantsTrace) {
+    const traceId = `tr-${randomUUID().replace(/-/g, "")}`;
+    extras["databricks_output"] = {
+      trace: { info: { trace_id: traceId, state: "OK" }, data: { spans: [] } },
+      databricks_request_id: randomUUID(),
+    };
+  }
+  return extras;
+}
+
 /** `agent/v2/chat` (MLflow ChatAgent): `{"messages": [{"role": "assistant", "content", "id"}]}`. */
 export async function handleChatAgent(ctx: TaskContext, body: JsonObject): Promise<void> {
   const messages = parseMessages(body["messages"]);
@@ -285,12 +309,15 @@ export async function handleChatAgent(ctx: TaskContext, body: JsonObject): Promi
     const message: JsonObject = { role: "assistant", content: text, id };
     if (choice !== undefined && choice.toolCalls.length > 0)
       message["tool_calls"] = chatMessage(choice)["tool_calls"] ?? [];
-    respond(ctx, { messages: [message] });
+    respond(ctx, { messages: [message], ...agentExtras(body) });
     return;
   }
   const sse = new SseWriter(ctx.res, ctx.faults, ctx.headers);
-  for (const piece of streamPieces(text)) {
-    if (!sse.send({ delta: { role: "assistant", content: piece, id } })) return;
+  const pieces = streamPieces(text);
+  for (const [index, piece] of pieces.entries()) {
+    // A ChatAgentChunk may carry custom_outputs; the emulator puts them (and a trace) on the last.
+    const extras = index === pieces.length - 1 ? agentExtras(body) : {};
+    if (!sse.send({ delta: { role: "assistant", content: piece, id }, ...extras })) return;
   }
   sse.done();
 }
@@ -343,5 +370,6 @@ export async function handleResponsesAgent(ctx: TaskContext, body: JsonObject): 
       output_tokens: result.completionTokens,
       total_tokens: result.promptTokens + result.completionTokens,
     },
+    ...agentExtras(body),
   });
 }
