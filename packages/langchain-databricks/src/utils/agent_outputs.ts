@@ -23,6 +23,16 @@ export function agentMetadata(event: JsonRecord): JsonRecord {
   return out;
 }
 
+/** Whether an event carries any field {@link agentMetadata} reads (cheap, for every stream chunk). */
+export function hasAgentFields(event: JsonRecord): boolean {
+  return (
+    "custom_outputs" in event ||
+    "databricks_output" in event ||
+    "trace_id" in event ||
+    "metadata" in event
+  );
+}
+
 function stringAt(value: unknown, path: readonly string[]): string | undefined {
   let current = value;
   for (const key of path) current = isRecord(current) ? current[key] : undefined;

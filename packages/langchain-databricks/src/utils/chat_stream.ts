@@ -13,7 +13,7 @@ import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
 import { aiMessageChunk, maxUsage, textOf, toUsageMetadata } from "./chat_outputs.js";
 import { StreamBlockIndexer } from "./reasoning.js";
-import { agentMetadata } from "./agent_outputs.js";
+import { agentMetadata, hasAgentFields } from "./agent_outputs.js";
 import { isRecord, type JsonRecord } from "./values.js";
 import { StreamingStopCutter } from "./stop.js";
 
@@ -44,7 +44,6 @@ export class ChatStreamAssembler {
   private model: string | undefined;
   private id: string | undefined;
   private finishReason: string | undefined;
-  private customOutputs: unknown;
   private readonly agent: JsonRecord = {};
   private events = 0;
   /** Set once the stream sends a list of parts: from then on content is indexed blocks. */
@@ -73,9 +72,9 @@ export class ChatStreamAssembler {
     if (this.id === undefined && typeof event["id"] === "string") this.id = event["id"];
     this.usage = maxUsage(this.usage, toUsageMetadata(event["usage"]));
     if (isRecord(event["usage"])) this.rawUsage = event["usage"]; // the latest report is the total
-    if (event["custom_outputs"] !== undefined) this.customOutputs = event["custom_outputs"];
-    // The latest agent metadata wins (the trace id arrives last, in its own frame).
-    Object.assign(this.agent, agentMetadata(event));
+    // Agent metadata (custom_outputs, trace) is rare: skip the lookup on ordinary chunks. The
+    // latest wins (an AgentServer's trace id arrives last, in its own frame).
+    if (hasAgentFields(event)) Object.assign(this.agent, agentMetadata(event));
 
     let delta: JsonRecord | undefined;
     let finish: string | undefined;
@@ -117,8 +116,8 @@ export class ChatStreamAssembler {
       {
         content: "",
         response_metadata: metadata,
-        ...(this.customOutputs !== undefined
-          ? { additional_kwargs: { custom_outputs: this.customOutputs as JsonRecord } }
+        ...(this.agent["custom_outputs"] !== undefined
+          ? { additional_kwargs: { custom_outputs: this.agent["custom_outputs"] as JsonRecord } }
           : {}),
         ...(this.id !== undefined ? { id: this.id } : {}),
       },
