@@ -17,6 +17,7 @@ import { cutAtStop } from "./stop.js";
 import { toUsageMetadata } from "./usage.js";
 export { maxUsage, toUsageMetadata } from "./usage.js";
 import { agentMetadata } from "./agent_outputs.js";
+import { AGENT_MESSAGE_SEPARATOR, assistantMessages, pendingToolCalls } from "./chat_agent.js";
 import { isRecord, type JsonRecord } from "./values.js";
 
 /**
@@ -233,9 +234,10 @@ function buildGeneration(
 }
 
 /**
- * A ChatAgent answer lists every message the agent produced (assistant turns, tool calls, tool
- * results). The reply is the trailing run of assistant messages: their text joined, their tool
- * calls kept; the full list stays in `additional_kwargs.messages`, with `custom_outputs`.
+ * A ChatAgent answer lists every message the agent produced (`chat_agent.ts`): the reply's text is
+ * every assistant message's, joined by a blank line; its tool calls are those no tool message of
+ * the answer answers (the agent ran the others). The full list stays in
+ * `additional_kwargs.messages`, with `custom_outputs`.
  */
 function chatAgentGeneration(
   data: JsonRecord,
@@ -244,34 +246,26 @@ function chatAgentGeneration(
   usage: UsageMetadata | undefined,
   stop: readonly string[] | undefined,
 ): ChatGeneration {
-  let start = messages.length;
-  while (start > 0) {
-    const m = messages[start - 1];
-    if (!isRecord(m) || m["role"] !== "assistant") break;
-    start -= 1;
-  }
-  const trailing = messages.slice(start) as JsonRecord[];
-  if (trailing.length === 0) {
+  const replies = assistantMessages(messages);
+  const last = replies[replies.length - 1];
+  if (last === undefined) {
     throw new DatabricksResponseError("The ChatAgent answer contains no assistant message.");
   }
   const texts: string[] = [];
-  const toolCalls: unknown[] = [];
   let blocks: JsonRecord[] | undefined;
-  for (const m of trailing) {
+  for (const m of replies) {
     const content = toLangChainContent(m["content"]);
     if (typeof content === "string") {
       if (content !== "") texts.push(content);
     } else {
       blocks = [...(blocks ?? []), ...content];
     }
-    if (Array.isArray(m["tool_calls"])) toolCalls.push(...m["tool_calls"]);
   }
   const content: string | JsonRecord[] = blocks
     ? [...texts.map((text) => ({ type: "text", text })), ...blocks]
-    : texts.join("\n\n");
-  const last = trailing[trailing.length - 1] as JsonRecord;
+    : texts.join(AGENT_MESSAGE_SEPARATOR);
   const generation = buildGeneration(
-    { content, tool_calls: toolCalls },
+    { content, tool_calls: pendingToolCalls(messages) },
     { ...metadata, ...(typeof last["id"] === "string" ? { id: last["id"] } : {}) },
     usage,
     stop,

@@ -14,6 +14,7 @@ import { DatabricksResponseError } from "../errors.js";
 import { aiMessageChunk, maxUsage, textOf, toUsageMetadata } from "./chat_outputs.js";
 import { StreamBlockIndexer } from "./reasoning.js";
 import { agentMetadata, hasAgentFields } from "./agent_outputs.js";
+import { AGENT_MESSAGE_SEPARATOR, ChatAgentMessages, pendingToolCalls } from "./chat_agent.js";
 import { isRecord, type JsonRecord } from "./values.js";
 import { StreamingStopCutter } from "./stop.js";
 
@@ -46,6 +47,10 @@ export class ChatStreamAssembler {
   private finishReason: string | undefined;
   private readonly agent: JsonRecord = {};
   private events = 0;
+  /** ChatAgent fragments, aggregated by message id. */
+  private readonly agentMessages = new ChatAgentMessages();
+  private agentTextSent = false;
+  private agentSeparatorDue = false;
   /** Set once the stream sends a list of parts: from then on content is indexed blocks. */
   private blocks: StreamBlockIndexer | undefined;
 
@@ -91,7 +96,8 @@ export class ChatStreamAssembler {
       }
     } else if (isRecord(event["delta"])) {
       // ChatAgent streams `{delta: {role, content, id}}` without `choices`.
-      delta = event["delta"];
+      if (typeof event["finish_reason"] === "string") this.finishReason = event["finish_reason"];
+      return this.cutter.done ? [] : this.fromAgentDelta(event["delta"]);
     }
     if (finish !== undefined) this.finishReason = finish;
     if (!delta || this.cutter.done) return [];
@@ -104,6 +110,21 @@ export class ChatStreamAssembler {
     const rest = this.cutter.flush();
     if (rest !== "") out.push(this.textChunk(rest));
     if (this.cutter.done) this.finishReason = "stop";
+    const agentMessages = this.agentMessages.size > 0 ? this.agentMessages.list() : undefined;
+    // A ChatAgent's calls are known to be the caller's only now: no tool message answered them.
+    const pending = agentMessages && !this.cutter.done ? pendingToolCalls(agentMessages) : [];
+    if (pending.length > 0) {
+      const message = new AIMessageChunk({
+        content: "",
+        tool_call_chunks: toToolCallChunks(pending),
+        ...(this.id !== undefined ? { id: this.id } : {}),
+      });
+      out.push(new ChatGenerationChunk({ text: "", message }));
+    }
+    const additional: JsonRecord = {};
+    if (this.agent["custom_outputs"] !== undefined)
+      additional["custom_outputs"] = this.agent["custom_outputs"];
+    if (agentMessages) additional["messages"] = agentMessages;
     const metadata: JsonRecord = {};
     if (this.model !== undefined) metadata["model_name"] = this.model;
     if (this.id !== undefined) metadata["id"] = this.id;
@@ -116,9 +137,7 @@ export class ChatStreamAssembler {
       {
         content: "",
         response_metadata: metadata,
-        ...(this.agent["custom_outputs"] !== undefined
-          ? { additional_kwargs: { custom_outputs: this.agent["custom_outputs"] as JsonRecord } }
-          : {}),
+        ...(Object.keys(additional).length > 0 ? { additional_kwargs: additional } : {}),
         ...(this.id !== undefined ? { id: this.id } : {}),
       },
       this.streamUsage ? this.usage : undefined,
@@ -148,6 +167,24 @@ export class ChatStreamAssembler {
     // No `generationInfo` here: LangChain copies it into `response_metadata`, where a finish reason
     // repeated on two chunks would be concatenated by `concat`. The final chunk carries it.
     return [new ChatGenerationChunk({ text: textOf(content), message })];
+  }
+
+  /**
+   * One ChatAgent fragment: aggregated by message id; assistant text streams at once (a blank line
+   * between two messages' text), tool messages and tool calls wait for {@link finish}, which knows
+   * which calls the agent executed.
+   */
+  private fromAgentDelta(delta: JsonRecord): ChatGenerationChunk[] {
+    const { isNew, role } = this.agentMessages.add(delta);
+    if (role !== undefined && role !== "assistant") return [];
+    if (isNew && this.agentTextSent) this.agentSeparatorDue = true;
+    let raw = delta["content"];
+    if (typeof raw === "string" && raw !== "" && this.agentSeparatorDue) {
+      raw = AGENT_MESSAGE_SEPARATOR + raw;
+      this.agentSeparatorDue = false;
+    }
+    if (typeof raw === "string" && raw !== "") this.agentTextSent = true;
+    return this.fromDelta({ content: raw });
   }
 
   /** Held-back text, as the stream's other text: a string or an indexed text block. */

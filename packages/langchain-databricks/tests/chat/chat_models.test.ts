@@ -259,7 +259,7 @@ describe("ChatDatabricks: responses", () => {
     expect(out.text).toBe("answer");
   });
 
-  it("reads ChatAgent answers (messages, no choices): the trailing assistant messages", async () => {
+  it("reads ChatAgent answers (messages, no choices): the assistant messages, executed calls dropped", async () => {
     server.setHandler((_req, res) =>
       json(res, {
         messages: [
