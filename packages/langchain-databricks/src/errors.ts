@@ -221,7 +221,7 @@ export class DatabricksAPIError extends DatabricksError {
     const { status, errorCode, serverMessage } = answer;
     const Subclass = subclassFor(status, errorCode, serverMessage);
     const where = answer.request ? ` on ${answer.request}` : "";
-    const hint = hintFor(Subclass, status, errorCode);
+    const hint = hintFor(Subclass, status, errorCode, serverMessage);
     return new Subclass(`HTTP ${status} ${errorCode}${where}: ${serverMessage}${hint}`, {
       status,
       errorCode,
@@ -388,7 +388,24 @@ function subclassFor(status: number, errorCode: string, serverMessage: string): 
   return chosen;
 }
 
-function hintFor(errorClass: APIErrorClass, status: number, errorCode: string): string {
+/** Q7: adaptive-only Claude models refuse sampling parameters by name. */
+const UNSUPPORTED_SAMPLING_PARAMETER = /does not support the (temperature|top_p|top_k) parameter/;
+const SAMPLING_OPTION: Record<string, string> = {
+  temperature: "`temperature`",
+  top_p: "`top_p` (in `extraParams`)",
+  top_k: "`top_k` (in `extraParams`)",
+};
+
+function hintFor(
+  errorClass: APIErrorClass,
+  status: number,
+  errorCode: string,
+  serverMessage: string,
+): string {
+  const sampling = status === 400 ? UNSUPPORTED_SAMPLING_PARAMETER.exec(serverMessage) : null;
+  if (sampling?.[1] !== undefined) {
+    return ` (this model chooses its own sampling: remove ${SAMPLING_OPTION[sampling[1]] ?? sampling[1]} from the options)`;
+  }
   if (errorClass === DatabricksContextOverflowError) {
     return " (the input does not fit the model's context window: send fewer or shorter messages, or lower `maxTokens`)";
   }

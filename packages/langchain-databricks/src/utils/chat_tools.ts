@@ -33,11 +33,31 @@ export function toOpenAITools(
   tools: readonly BindToolsInput[],
   strict?: boolean | undefined,
 ): ToolDefinition[] {
-  return tools.map((tool) =>
-    convertToOpenAITool(
+  return tools.map((tool) => {
+    const converted = convertToOpenAITool(
       copyOpenAITool(tool) as Parameters<typeof convertToOpenAITool>[0],
       strict === undefined ? undefined : { strict },
-    ),
+    );
+    checkToolName(converted.function?.name);
+    return converted;
+  });
+}
+
+/** What every Databricks surface accepts as a function name (the Supervisor API's own check). */
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * Q20: a function name outside `[a-zA-Z0-9_-]{1,64}` is refused before any request, with a
+ * suggestion (Unity Catalog functions are named `catalog__schema__function` on the wire).
+ */
+function checkToolName(name: unknown): void {
+  if (typeof name !== "string" || TOOL_NAME.test(name)) return;
+  const suggestion = name
+    .replace(/\./g, "__")
+    .replace(/[^a-zA-Z0-9_-]/g, "_")
+    .slice(0, 64);
+  throw new DatabricksConfigError(
+    `Tool name "${name}" is not accepted by Databricks endpoints: use 1 to 64 letters, digits, "_" or "-" (for example "${suggestion || "my_tool"}").`,
   );
 }
 

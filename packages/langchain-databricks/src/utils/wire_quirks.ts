@@ -4,6 +4,7 @@
  * tool conversion stay generic; everything that depends on the model family, or that Databricks
  * refuses whatever the model, is decided here. Pure functions, no I/O.
  */
+import { DatabricksConfigError } from "../errors.js";
 import type { ModelFamily } from "../model_family.js";
 import { isRecord, type JsonRecord } from "./values.js";
 
@@ -24,7 +25,12 @@ export function keepsToolStrict(family: ModelFamily): boolean {
  * - Q11: empty replayed tool-call arguments (`""`, `"[]"`, `"null"`) are sent as `"{}"`;
  * - Q13: messages carry no `name` (the Foundation Model APIs do not support it);
  * - Q1/Q2 (Claude only): an assistant turn with `tool_calls` and no text gets `" "` as content,
- *   because Claude refuses empty text blocks (`text content blocks must be non-empty`).
+ *   because Claude refuses empty text blocks (`text content blocks must be non-empty`);
+ * - Q19 (Claude only): the tool results of one assistant turn are sent next to each other, other
+ *   messages that came between them (e.g. a user message with an image) right after them;
+ * - Q12 (Claude only): an image given by a remote `http(s)` URL is refused here, with what to do
+ *   instead, because Claude on Databricks does not fetch it (the client does not fetch it either:
+ *   that would send requests to hosts the user never configured).
  */
 export function applyWireQuirks(body: JsonRecord, family: ModelFamily): JsonRecord {
   delete body["parallel_tool_calls"];
@@ -34,11 +40,57 @@ export function applyWireQuirks(body: JsonRecord, family: ModelFamily): JsonReco
     body["tools"] = body["tools"].map((tool: unknown) => fixTool(tool, keepStrict));
   }
   if (Array.isArray(body["messages"])) {
-    body["messages"] = body["messages"].map((message: unknown) =>
+    const messages = body["messages"].map((message: unknown) =>
       isRecord(message) ? fixMessage(message, family) : message,
     );
+    if (family === "claude") {
+      messages.forEach(refuseRemoteImages);
+      body["messages"] = toolResultsTogether(messages);
+    } else body["messages"] = messages;
   }
   return body;
+}
+
+/**
+ * Q19: after an assistant turn with tool calls, its `tool` messages first and the other messages
+ * (until the next assistant turn) after them, each group in its original order.
+ */
+function toolResultsTogether(messages: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  let deferred: unknown[] = [];
+  let inToolTurn = false;
+  const flush = () => {
+    out.push(...deferred);
+    deferred = [];
+  };
+  for (const message of messages) {
+    const role = isRecord(message) ? message["role"] : undefined;
+    if (role === "assistant") {
+      flush();
+      inToolTurn = isRecord(message) && Array.isArray(message["tool_calls"]);
+      out.push(message);
+    } else if (inToolTurn && role === "tool") out.push(message);
+    else if (inToolTurn) deferred.push(message);
+    else out.push(message);
+  }
+  flush();
+  return out;
+}
+
+/** Q12: a remote image URL in a Claude request is a {@link DatabricksConfigError}. */
+function refuseRemoteImages(message: unknown): void {
+  const content = isRecord(message) ? message["content"] : undefined;
+  if (!Array.isArray(content)) return;
+  for (const part of content) {
+    if (!isRecord(part) || part["type"] !== "image_url") continue;
+    const image = part["image_url"];
+    const url = isRecord(image) ? image["url"] : image;
+    if (typeof url === "string" && /^https?:/i.test(url)) {
+      throw new DatabricksConfigError(
+        `Claude endpoints on Databricks do not fetch images from URLs (${url.slice(0, 60)}${url.length > 60 ? "…" : ""}): download the image and pass it as a base64 data URL ("data:image/png;base64,…") or a standard image block with base64 data.`,
+      );
+    }
+  }
 }
 
 function fixTool(tool: unknown, keepStrict: boolean): unknown {

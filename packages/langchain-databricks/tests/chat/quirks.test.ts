@@ -277,6 +277,124 @@ describe("Q1/Q2: Claude tool-call turns never carry empty text", () => {
   });
 });
 
+describe("Q19: Claude gets the tool results of one turn next to each other", () => {
+  const twoCalls = new AIMessage({
+    content: "",
+    tool_calls: [
+      { id: "toolu_1", name: "get_weather", args: { city: "Paris" } },
+      { id: "toolu_2", name: "get_weather", args: { city: "Rome" } },
+    ],
+  });
+  const conversation = [
+    new HumanMessage("weather in Paris and Rome?"),
+    twoCalls,
+    new ToolMessage({ content: "sunny", tool_call_id: "toolu_1" }),
+    new HumanMessage("and here is a photo"),
+    new ToolMessage({ content: "rainy", tool_call_id: "toolu_2" }),
+    new AIMessage("Sunny in Paris, rainy in Rome."),
+  ];
+
+  it("moves a message that came between two tool results after them (Claude only)", async () => {
+    await chatModel(server, { model: "databricks-claude-sonnet-4-5" }).invoke(conversation);
+    const messages = server.bodies()[0]?.["messages"] as Record<string, unknown>[];
+    expect(messages.map((m) => m["role"])).toEqual([
+      "user",
+      "assistant",
+      "tool",
+      "tool",
+      "user",
+      "assistant",
+    ]);
+    expect(messages.map((m) => m["tool_call_id"] ?? m["content"])).toEqual([
+      "weather in Paris and Rome?",
+      " ",
+      "toolu_1",
+      "toolu_2",
+      "and here is a photo",
+      "Sunny in Paris, rainy in Rome.",
+    ]);
+  });
+
+  it("other families get the messages in the caller's order", async () => {
+    await chatModel(server, { model: "databricks-llama-4-maverick" }).invoke(conversation);
+    const messages = server.bodies()[0]?.["messages"] as Record<string, unknown>[];
+    expect(messages.map((m) => m["role"])).toEqual([
+      "user",
+      "assistant",
+      "tool",
+      "user",
+      "tool",
+      "assistant",
+    ]);
+  });
+});
+
+describe("Q12: remote image URLs to Claude", () => {
+  const withImage = (url: string) =>
+    new HumanMessage({
+      content: [
+        { type: "text", text: "what is this?" },
+        { type: "image_url", image_url: { url } },
+      ],
+    });
+
+  it("are refused before any request, saying to send the image as data", async () => {
+    const model = chatModel(server, { model: "databricks-claude-sonnet-4-5" });
+    await expect(model.invoke([withImage("https://example.com/cat.png")])).rejects.toThrow(
+      DatabricksConfigError,
+    );
+    await expect(model.invoke([withImage("https://example.com/cat.png")])).rejects.toThrow(
+      /base64 data URL/,
+    );
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("data URLs go to Claude, and other families get remote URLs as given", async () => {
+    const data = "data:image/png;base64,iVBORw0KGgo=";
+    await chatModel(server, { model: "databricks-claude-sonnet-4-5" }).invoke([withImage(data)]);
+    await chatModel(server, { model: "databricks-gpt-5" }).invoke([
+      withImage("https://example.com/cat.png"),
+    ]);
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe("Q20: tool names Databricks refuses", () => {
+  it("are refused at bind time with a name that would work", () => {
+    const model = chatModel(server);
+    const named = (name: string) => ({
+      type: "function",
+      function: { name, parameters: { type: "object", properties: {} } },
+    });
+    expect(() => model.bindTools([named("main.tools.lookup")])).toThrow(DatabricksConfigError);
+    expect(() => model.bindTools([named("main.tools.lookup")])).toThrow(/main__tools__lookup/);
+    expect(() => model.bindTools([named("x".repeat(65))])).toThrow(/1 to 64/);
+    expect(() =>
+      model.bindTools([named("system__ai__python_exec"), named("get-weather")]),
+    ).not.toThrow();
+  });
+});
+
+describe("Q7: sampling parameters an adaptive-only Claude refuses", () => {
+  it("the 400 says which option to remove", async () => {
+    server.setHandler((_req, res) =>
+      json(
+        res,
+        {
+          error_code: "BAD_REQUEST",
+          message: "Model eu.anthropic.claude-opus-5 does not support the temperature parameter.",
+        },
+        400,
+      ),
+    );
+    const error = await chatModel(server, { model: "databricks-claude-opus-5", temperature: 0.2 })
+      .invoke("x")
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabricksBadRequestError);
+    expect((error as Error).message).toContain("remove `temperature` from the options");
+  });
+});
+
 describe("Q15: models served on the Responses API only", () => {
   it("the 400 becomes a DatabricksResponsesApiOnlyError that says what to do", async () => {
     const serverMessage =
