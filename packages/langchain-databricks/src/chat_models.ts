@@ -30,7 +30,7 @@ import { DatabricksConfigError } from "./errors.js";
 import { callExtraParams, settleGenerationOptions } from "./generation_options.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
 import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js";
-import { guessModelFamily, MODEL_FAMILIES } from "./model_family.js";
+import { guessModelFamily, MODEL_FAMILIES, type ModelFamily } from "./model_family.js";
 import { modelProfileFor } from "./model_profile.js";
 import type {
   DatabricksAgentOptions,
@@ -326,6 +326,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     const { generations } = parseChatResponse(data, {
       headers,
       stop: chatStop(options.stop, this.stop),
+      thinkTags: thinksInTags(this.modelFamily),
     });
     const first = generations[0];
     return { generations, llmOutput: first ? tokenUsageOutput(first.message) : {} };
@@ -376,6 +377,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       stop: chatStop(options.stop, this.stop),
       streamUsage: options.streamUsage ?? this.streamUsage,
       headers,
+      thinkTags: thinksInTags(this.modelFamily),
     });
     const events = this.support.streamJson(invocationsPath(this.endpoint), body, {
       signal: options.signal,
@@ -534,6 +536,14 @@ function structuredSchema(
     jsonSchema: record,
     zod: undefined,
   };
+}
+
+/**
+ * Q17: DeepSeek-R1-style models think inside a leading `<think>` span of their text. Custom-named
+ * endpoints opt in with `modelFamily: "deepseek"`.
+ */
+function thinksInTags(family: ModelFamily): boolean {
+  return family === "deepseek";
 }
 
 function emptyChunk(): AIMessageChunk {

@@ -14,6 +14,7 @@ import type { ChatGeneration } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
 import { reasoningBlocksOf } from "./reasoning.js";
 import { cutAtStop } from "./stop.js";
+import { splitThinkTags } from "./think_tags.js";
 import { toUsageMetadata } from "./usage.js";
 export { maxUsage, toUsageMetadata } from "./usage.js";
 import { agentMetadata } from "./agent_outputs.js";
@@ -96,6 +97,14 @@ export function toLangChainContent(content: unknown): string | JsonRecord[] {
   return String(content);
 }
 
+/** Q17: string content with a leading `<think>` span → a reasoning block and the answer text. */
+function withThinkReasoning(content: string | JsonRecord[]): string | JsonRecord[] {
+  if (typeof content !== "string") return content;
+  const { reasoning, text } = splitThinkTags(content);
+  if (reasoning === undefined) return content;
+  return [{ type: "reasoning", reasoning }, ...(text === "" ? [] : [{ type: "text", text }])];
+}
+
 /** The text of LangChain content (text parts only). */
 export function textOf(content: string | readonly unknown[]): string {
   if (typeof content === "string") return content;
@@ -137,6 +146,8 @@ export interface ParseContext {
   headers: Record<string, string>;
   /** Stop sequences to cut the text at (client-side backstop). */
   stop?: readonly string[] | undefined;
+  /** Q17: a leading `<think>…</think>` span of string content is reasoning (DeepSeek-R1). */
+  thinkTags?: boolean | undefined;
 }
 
 /**
@@ -175,6 +186,7 @@ export function parseChatResponse(
         // Usage belongs to the whole answer: attach it to the first generation only.
         i === 0 ? usage : undefined,
         context.stop,
+        context.thinkTags,
       );
     });
     return { generations, usage };
@@ -200,8 +212,13 @@ function buildGeneration(
   metadata: JsonRecord,
   usage: UsageMetadata | undefined,
   stop: readonly string[] | undefined,
+  thinkTags = false,
 ): ChatGeneration {
-  const { content, cut } = cutContentAtStop(toLangChainContent(message["content"]), stop);
+  const wireContent = toLangChainContent(message["content"]);
+  const { content, cut } = cutContentAtStop(
+    thinkTags ? withThinkReasoning(wireContent) : wireContent,
+    stop,
+  );
   const toolCalls: ToolCall[] = [];
   const invalid: InvalidToolCall[] = [];
   if (Array.isArray(message["tool_calls"])) {

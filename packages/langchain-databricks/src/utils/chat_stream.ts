@@ -17,11 +17,14 @@ import { agentMetadata, hasAgentFields } from "./agent_outputs.js";
 import { AGENT_MESSAGE_SEPARATOR, ChatAgentMessages, pendingToolCalls } from "./chat_agent.js";
 import { isRecord, type JsonRecord } from "./values.js";
 import { StreamingStopCutter } from "./stop.js";
+import { ThinkTagSplitter, type ThinkPiece } from "./think_tags.js";
 
 /** Options of {@link ChatStreamAssembler}. */
 export interface ChatStreamOptions {
   /** Stop sequences to cut the text at, across chunk boundaries. */
   stop?: readonly string[] | undefined;
+  /** Q17: a leading `<think>…</think>` span of string content is reasoning (DeepSeek-R1). */
+  thinkTags?: boolean | undefined;
   /** Emit one final chunk carrying `usage_metadata` (when the server reported usage). */
   streamUsage: boolean;
   /** Response headers (lower-case names), for `served_model_name`. */
@@ -49,6 +52,7 @@ export class ChatStreamAssembler {
   private events = 0;
   /** ChatAgent fragments, aggregated by message id. */
   private readonly agentMessages = new ChatAgentMessages();
+  private think: ThinkTagSplitter | undefined;
   private agentTextSent = false;
   private agentSeparatorDue = false;
   /** Set once the stream sends a list of parts: from then on content is indexed blocks. */
@@ -56,6 +60,7 @@ export class ChatStreamAssembler {
 
   constructor(options: ChatStreamOptions) {
     this.cutter = new StreamingStopCutter(options.stop);
+    if (options.thinkTags) this.think = new ThinkTagSplitter();
     this.streamUsage = options.streamUsage;
     this.headers = options.headers ?? {};
   }
@@ -107,6 +112,18 @@ export class ChatStreamAssembler {
   /** End of stream: held-back text, then one chunk with usage and response metadata. */
   finish(): ChatGenerationChunk[] {
     const out: ChatGenerationChunk[] = [];
+    const thought = this.think ? this.thinkContent(this.think.flush()) : "";
+    if (thought.length > 0) {
+      out.push(
+        new ChatGenerationChunk({
+          text: textOf(thought),
+          message: new AIMessageChunk({
+            content: thought as MessageContent,
+            ...(this.id !== undefined ? { id: this.id } : {}),
+          }),
+        }),
+      );
+    }
     const rest = this.cutter.flush();
     if (rest !== "") out.push(this.textChunk(rest));
     if (this.cutter.done) this.finishReason = "stop";
@@ -200,12 +217,34 @@ export class ChatStreamAssembler {
   }
 
   /**
+   * Pieces of a `<think>` stream (Q17) → chunk content: answer text stays a string until the first
+   * reasoning piece; from then on, as with reasoning parts, every piece is an indexed block.
+   */
+  private thinkContent(pieces: readonly ThinkPiece[]): string | JsonRecord[] {
+    const out: JsonRecord[] = [];
+    let plain = "";
+    for (const piece of pieces) {
+      if (piece.kind === "reasoning") {
+        this.blocks ??= new StreamBlockIndexer();
+        out.push(...this.blocks.reasoning({ type: "reasoning", summary: [{ text: piece.text }] }));
+        continue;
+      }
+      const text = this.cutter.push(piece.text);
+      if (text === "") continue;
+      if (this.blocks) out.push(this.blocks.text(text));
+      else plain += text;
+    }
+    return this.blocks ? out : plain;
+  }
+
+  /**
    * Delta content (a string, a list of parts, null or absent) → chunk content. Plain text streams
    * stay strings. Once a list arrives (reasoning models), every piece becomes an indexed block, so
    * `concat` rebuilds the blocks of the non-streamed answer instead of one text block per chunk.
    * Stop sequences apply to the answer text only.
    */
   private contentOf(raw: unknown): string | JsonRecord[] {
+    if (typeof raw === "string" && this.think) return this.thinkContent(this.think.push(raw));
     if (typeof raw === "string") {
       const text = this.cutter.push(raw);
       if (!this.blocks || text === "") return text;

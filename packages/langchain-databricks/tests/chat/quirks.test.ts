@@ -3,7 +3,12 @@
  * fixes applied to the wire body, the errors they avoid (scripted here with Databricks' exact
  * error bodies), the Responses-only error, usage details and the model profile.
  */
-import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import {
+  AIMessage,
+  HumanMessage,
+  ToolMessage,
+  type AIMessageChunk,
+} from "@langchain/core/messages";
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -19,6 +24,7 @@ import {
   chunk,
   json,
   sse,
+  textChunks,
   useTestServer,
   type CapturedRequest,
 } from "./helpers.js";
@@ -392,6 +398,42 @@ describe("Q7: sampling parameters an adaptive-only Claude refuses", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabricksBadRequestError);
     expect((error as Error).message).toContain("remove `temperature` from the options");
+  });
+});
+
+describe("Q17: DeepSeek-R1 thinks in a leading <think> span", () => {
+  const answer = "<think>The user wants a capital.</think>\n\nParis.";
+
+  it("invoke: the span is a reasoning block, the text is the answer (deepseek family only)", async () => {
+    server.setHandler((_req, res) => json(res, chatCompletion(answer)));
+    const out = await chatModel(server, { model: "databricks-deepseek-r1" }).invoke("capital?");
+    expect(out.text).toBe("Paris.");
+    expect(out.contentBlocks).toEqual([
+      { type: "reasoning", reasoning: "The user wants a capital." },
+      { type: "text", text: "Paris." },
+    ]);
+    const plain = await chatModel(server, { model: "databricks-llama-4" }).invoke("capital?");
+    expect(plain.text).toBe(answer);
+    const optedIn = await chatModel(server, { model: "my-r1", modelFamily: "deepseek" }).invoke(
+      "x",
+    );
+    expect(optedIn.text).toBe("Paris.");
+  });
+
+  it("stream: the tags may be cut anywhere; the merged stream equals invoke", async () => {
+    server.setHandler((_req, res) =>
+      sse(res, textChunks(["<th", "ink>The user ", "wants a capital.</thi", "nk>\n", "\nParis."])),
+    );
+    let merged: AIMessageChunk | undefined;
+    for await (const c of await chatModel(server, { model: "databricks-deepseek-r1" }).stream(
+      "x",
+    )) {
+      merged = merged ? merged.concat(c) : c;
+    }
+    expect(merged?.text).toBe("Paris.");
+    expect(merged?.contentBlocks.filter((b) => b.type === "reasoning")).toEqual([
+      { type: "reasoning", reasoning: "The user wants a capital.", index: 0 },
+    ]);
   });
 });
 
