@@ -223,10 +223,16 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
   /**
    * What the model can do (LangChain's `ModelProfile`; `createAgent` reads it to choose a
    * structured-output strategy), derived from `modelFamily`, with `modelProfile` merged over it.
-   * An unknown family claims nothing. Claude with `extraParams.thinking` has `toolChoice: false`.
+   * An unknown family claims nothing. Claude with thinking on (the `thinking` or `reasoningEffort`
+   * option, or `extraParams.thinking`) has `toolChoice: false`.
    */
   override get profile(): DatabricksModelProfile {
-    return modelProfileFor(this.modelFamily, this.extraParams, this.modelProfile);
+    // The `thinking` actually sent, however it was asked for (option, reasoningEffort, extraParams).
+    return modelProfileFor(
+      this.modelFamily,
+      this.invocationParams()["thinking"],
+      this.modelProfile,
+    );
   }
 
   _llmType(): string {

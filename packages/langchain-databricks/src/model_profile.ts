@@ -51,17 +51,18 @@ const FAMILY_PROFILES: Readonly<Record<ModelFamily, DatabricksModelProfile>> = {
 };
 
 /**
- * The profile of a family. With `thinking` (Claude's extended or adaptive thinking, set through
- * `extraParams.thinking`), Claude refuses a forced tool choice, so `toolChoice` is false and
- * `createAgent` picks `response_format`-based structured output. `overrides` win over both.
+ * The profile of a family. `thinking` is the `thinking` field the model sends (from the `thinking`
+ * option, `reasoningEffort` or `extraParams`): with Claude's extended or adaptive thinking on,
+ * Claude refuses a forced tool choice, so `toolChoice` is false and `createAgent` picks
+ * `response_format`-based structured output. `overrides` win over both.
  */
 export function modelProfileFor(
   family: ModelFamily,
-  extraParams: Readonly<Record<string, unknown>>,
+  thinking: unknown,
   overrides?: DatabricksModelProfile | undefined,
 ): DatabricksModelProfile {
   const profile: DatabricksModelProfile = { ...FAMILY_PROFILES[family] };
-  if (family === "claude" && thinkingEnabled(extraParams["thinking"])) profile.toolChoice = false;
+  if (family === "claude" && thinkingEnabled(thinking)) profile.toolChoice = false;
   return { ...profile, ...overrides };
 }
 

@@ -541,7 +541,13 @@ describe("ChatDatabricks.profile", () => {
     for (const thinking of [{ type: "enabled", budget_tokens: 1024 }, { type: "adaptive" }]) {
       const p = profile({ model: "databricks-claude-sonnet-4-5", extraParams: { thinking } });
       expect(p).toMatchObject({ toolChoice: false, structuredOutput: true, toolCalling: true });
+      // The `thinking` option and `reasoningEffort` (sent to Claude as thinking) count the same.
+      expect(profile({ model: "databricks-claude-sonnet-4-5", thinking }).toolChoice).toBe(false);
     }
+    expect(
+      profile({ model: "databricks-claude-sonnet-4-5", reasoningEffort: "low" }).toolChoice,
+    ).toBe(false);
+    expect(profile({ model: "databricks-gpt-5", reasoningEffort: "low" }).toolChoice).toBe(true);
   });
 
   it("GPT, gpt-oss and Llama profiles", () => {
