@@ -56,6 +56,9 @@ const agentOn = (endpoint: string, fields: Partial<ChatDatabricksInput> = {}) =>
   tools: [getWeather],
 });
 
+/** Claude's extended thinking, with room for the budget in `max_tokens`. */
+const THINKING = { thinking: { type: "enabled", budget_tokens: 1024 }, maxTokens: 2048 };
+
 const input = { messages: [{ role: "user", content: QUESTION }] };
 
 const aiMessages = (messages: BaseMessage[]) => messages.filter((m) => AIMessage.isInstance(m));
@@ -121,12 +124,11 @@ describe("createAgent with tools and responseFormat on the emulator", () => {
   });
 
   it("databricks-claude-sonnet-4-5 with thinking: reasoning blocks in every AI turn", async () => {
-    const fields = { thinking: { type: "enabled", budget_tokens: 1024 }, maxTokens: 2048 };
     // createAgent reads only `profile.structuredOutput`: true, so it sends `response_format`,
     // which Claude with thinking accepts (never the forced tool choice thinking refuses).
-    expect(chatModel("databricks-claude-sonnet-4-5", fields).profile.structuredOutput).toBe(true);
+    expect(chatModel("databricks-claude-sonnet-4-5", THINKING).profile.structuredOutput).toBe(true);
     const agent = createAgent({
-      ...agentOn("databricks-claude-sonnet-4-5", fields),
+      ...agentOn("databricks-claude-sonnet-4-5", THINKING),
       responseFormat: WeatherReport,
     });
     const result = await agent.invoke(input, LIMIT);
@@ -154,32 +156,63 @@ describe("createAgent with tools and responseFormat on the emulator", () => {
       responseFormat: toolStrategy(WeatherReport),
     });
     let last: { messages: BaseMessage[]; structuredResponse?: unknown } | undefined;
-    const stream = await agent.stream(input, {
-      streamMode: "values",
-      recursionLimit: RECURSION_LIMIT,
-    });
+    const stream = await agent.stream(input, { ...LIMIT, streamMode: "values" });
     for await (const state of stream) last = state;
     if (last === undefined) throw new Error("no state streamed");
     expectFinishedRun({ messages: last.messages, structuredResponse: last.structuredResponse });
   });
 
-  it('streams (streamMode "messages"): token chunks from the model, the run finishes', async () => {
+  it.each([
+    ["databricks-gpt-oss-120b", {}],
+    ["databricks-claude-sonnet-4-5", THINKING],
+  ])(
+    'streams (streamMode "messages") on %s: model tokens, then the JSON answer',
+    async (endpoint, fields) => {
+      const agent = createAgent({ ...agentOn(endpoint, fields), responseFormat: WeatherReport });
+      const nodes = new Set<string>();
+      let text = "";
+      const stream = await agent.stream(input, { ...LIMIT, streamMode: "messages" });
+      for await (const [chunk, metadata] of stream) {
+        nodes.add(String(metadata.langgraph_node));
+        if (chunk.getType() === "ai") text += chunk.text;
+      }
+      expect(nodes).toEqual(new Set(["model_request", "tools"]));
+      expect(WeatherReport.parse(JSON.parse(text))).toMatchObject({ city: "Paris" });
+      expect(weatherCalls).toEqual([{ city: "Paris" }]);
+    },
+  );
+
+  it("two tools the question needs are each run once, then the structured-output tool", async () => {
+    const localTimes: string[] = [];
+    const getLocalTime = tool(
+      ({ city }: { city: string }) => {
+        localTimes.push(city);
+        return `It is 14:05 in ${city}.`;
+      },
+      {
+        name: "get_local_time",
+        description: "The local time of a city.",
+        schema: z.object({ city: z.string() }),
+      },
+    );
     const agent = createAgent({
-      ...agentOn("databricks-gpt-oss-120b"),
-      responseFormat: WeatherReport,
+      model: chatModel("databricks-llama"),
+      tools: [getWeather, getLocalTime],
+      responseFormat: toolStrategy(WeatherReport),
     });
-    const nodes = new Set<string>();
-    let text = "";
-    const stream = await agent.stream(input, {
-      streamMode: "messages",
-      recursionLimit: RECURSION_LIMIT,
-    });
-    for await (const [chunk, metadata] of stream) {
-      nodes.add(String(metadata.langgraph_node));
-      if (chunk.getType() === "ai") text += chunk.text;
-    }
-    expect(nodes).toEqual(new Set(["model_request", "tools"]));
-    expect(WeatherReport.parse(JSON.parse(text))).toMatchObject({ city: "Paris" });
-    expect(weatherCalls).toEqual([{ city: "Paris" }]);
+    const question = "What is the weather and the time in Paris?";
+    const result = await agent.invoke({ messages: [{ role: "user", content: question }] }, LIMIT);
+    expectFinishedRun(result);
+    expect(localTimes).toEqual(["Paris"]);
+    expect(result.structuredResponse.summary).toContain("It is 14:05 in Paris.");
+  });
+
+  it("a question no tool is needed for is answered at once, the tool never runs", async () => {
+    const agent = createAgent({ ...agentOn("databricks-llama"), responseFormat: WeatherReport });
+    const question = "Tell me a joke";
+    const result = await agent.invoke({ messages: [{ role: "user", content: question }] }, LIMIT);
+    expect(weatherCalls).toEqual([]);
+    expect(result.messages.map((m) => m.getType())).toEqual(["human", "ai"]);
+    expect(WeatherReport.safeParse(result.structuredResponse).success).toBe(true);
   });
 });
