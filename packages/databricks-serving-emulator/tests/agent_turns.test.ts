@@ -143,6 +143,12 @@ describe("ngram in an agent loop", () => {
     expect((await answer(request)).toolCalls?.[0]?.name).toBe("extract-1");
     const plain = await answer(chat([user("Tell me a joke")]));
     expect(plain.toolCalls).toBeUndefined();
+    // A titled schema keeps LangChain's default description, which marks it as the output tool.
+    const titled = { ...EXTRACT, name: "WeatherReport" };
+    const first = await answer(chat([user(QUESTION)], { tools: [WEATHER, titled] }));
+    const messages = afterTool([user(QUESTION)], first, "21 degrees");
+    const second = await answer(chat(messages, { tools: [WEATHER, titled] }));
+    expect(second.toolCalls?.[0]?.name).toBe("WeatherReport");
   });
 
   it("forced choices stay forced: a named tool or a lone required tool is called again", async () => {

@@ -74,17 +74,16 @@ export function toolProgress(messages: readonly BackendMessage[]): ToolProgress 
   return progress;
 }
 
-/** LangChain's description of a `toolStrategy` tool whose schema has none. */
-const LANGCHAIN_OUTPUT_DESCRIPTION = "Tool for extracting structured output";
+/** Final-answer tool names: LangChain's `toolStrategy` default (`extract-N`) and common ones. */
 const OUTPUT_NAME = /^(extract-\d+|final_?answer|answer|respond|response|structured_?output)$/i;
 
-/** Whether a tool is the way to give the final answer rather than an action to take. */
+/**
+ * Whether a tool is the way to give the final answer rather than an action to take: by name, or
+ * by a description about structured output (LangChain's default for a `toolStrategy` schema
+ * without one is "Tool for extracting structured output from the model's response.").
+ */
 export function isOutputTool(tool: BackendTool): boolean {
-  if (OUTPUT_NAME.test(tool.name)) return true;
-  const description = tool.description ?? "";
-  return (
-    description.startsWith(LANGCHAIN_OUTPUT_DESCRIPTION) || /structured output/i.test(description)
-  );
+  return OUTPUT_NAME.test(tool.name) || /structured output/i.test(tool.description ?? "");
 }
 
 /** Lower-cased words of a text (punctuation dropped). */
