@@ -271,6 +271,12 @@ __probe("statuses", [await __call(), await __call(), await __call()]);`,
     check: ({ stdout }) =>
       expect(stdout).toMatch(new RegExp(`^${DOLLY.replaceAll(".", "\\.")}\\n\\S.*\\S$`)),
   },
+  "databricks-serving-emulator/README.md › Talk to it #3": {
+    // console.log(structuredResponse); // { city: 'Paris', temperatureC: 21 }
+    probe: { code: `__probe("structuredResponse", structuredResponse);` },
+    check: ({ probes }) =>
+      expect(probes["structuredResponse"]).toEqual({ city: "Paris", temperatureC: 21 }),
+  },
 };
 
 const BLOCKS = readmeBlocks(["ts"]);

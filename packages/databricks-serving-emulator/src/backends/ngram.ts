@@ -1,14 +1,10 @@
-import type {
-  BackendChoice,
-  BackendMessage,
-  BackendOutput,
-  BackendRequest,
-  BackendTool,
-} from "../types.js";
+import { isJsonObject } from "../json.js";
+import type { BackendChoice, BackendOutput, BackendRequest, JsonValue } from "../types.js";
 import { detokenize, tokenize } from "../text.js";
 import { CORPUS, type CorpusEntry } from "./corpus.js";
 import { createRandom, fnv1a } from "./prng.js";
 import { valueForSchema, type SchemaValueSource } from "./schema_values.js";
+import { pickTool, toolProgress, words } from "./tool_policy.js";
 import type { Backend } from "./types.js";
 
 /**
@@ -26,11 +22,16 @@ import type { Backend } from "./types.js";
  *   tokens (a word or punctuation mark); `stop` is applied afterwards by the task layer.
  * - `n` > 1 gives distinct choices where the corpus allows (later choices start from lower-ranked
  *   guides).
- * - Tools: `tool_choice` "required" or a named function always yields a tool call; "auto" calls a
- *   tool when the last user message mentions a significant word of the tool's name. Arguments fill
- *   every property of the tool's JSON schema with plausible values taken from the prompt. After a
- *   `tool` message (and unless forced) it answers in text quoting the tool result.
- * - `response_format` json_object → `{"answer": text}`; json_schema → a value satisfying the schema.
+ * - Tools behave like an agent model's (rules in `tool_policy.ts`): each tool the last user
+ *   message needs (it mentions a significant word of the tool's name) is called once; then a
+ *   structured-output tool (LangChain's `toolStrategy`), if offered, is called; else "auto"
+ *   answers and "required" calls a tool not called yet. A named `tool_choice` always calls it.
+ *   Arguments fill every property of the tool's JSON schema with plausible values from the
+ *   conversation: the prompt, and the tool results (their JSON fields by name, their numbers).
+ * - Once tools have answered (after the last user message), the text answer quotes their results
+ *   (`Here is what I found: …`) instead of corpus text.
+ * - `response_format` json_object → `{"answer": text}`; json_schema → a value satisfying the schema,
+ *   from the same values as tool arguments (so after the tools it carries their results).
  */
 export function createNgramBackend(spec: { seed?: number; corpus?: string }): Backend {
   const model = getModel(spec.corpus);
@@ -56,10 +57,6 @@ interface Guide {
 function sentencesOf(text: string): string[][] {
   const raw = text.match(/[^.!?]+[.!?]+|[^.!?]+$/g) ?? [];
   return raw.map((s) => tokenize(s)).filter((t) => t.length > 0);
-}
-
-function words(text: string): string[] {
-  return tokenize(text.toLowerCase()).filter((t) => /[\p{L}\p{N}]/u.test(t));
 }
 
 class NgramModel {
@@ -198,15 +195,21 @@ class NgramModel {
     return { choices };
   }
 
-  /** Turn generated text into the requested shape: tool call, JSON or plain text. */
+  /**
+   * Turn generated text into the requested shape: a tool call (see `tool_policy.ts`), JSON or
+   * plain text. Once tools have answered, the answer is built on their results instead of the
+   * corpus text, as an agent model would.
+   */
   private shape(
     request: BackendRequest,
     text: string,
     truncated: boolean,
     seed: number,
   ): BackendChoice {
+    const results = toolProgress(request.messages).results;
+    const answer = results.length > 0 ? `Here is what I found: ${results.join(" ").trim()}` : text;
+    const source = valueSource(request.prompt, answer, results);
     const tool = pickTool(request);
-    const source = valueSource(request.prompt, text);
     if (tool !== undefined) {
       const args = valueForSchema(tool.parameters ?? { type: "object" }, source);
       return {
@@ -220,16 +223,13 @@ class NgramModel {
         finishReason: "tool_calls",
       };
     }
-    const last = request.messages[request.messages.length - 1];
-    if (last?.role === "tool" && request.toolChoice !== undefined) {
-      return { text: `Here is what I found: ${last.content.trim()}`, finishReason: "stop" };
-    }
     const format = request.responseFormat;
     if (format?.type === "json_object")
-      return { text: JSON.stringify({ answer: text }), finishReason: "stop" };
+      return { text: JSON.stringify({ answer }), finishReason: "stop" };
     if (format?.type === "json_schema") {
       return { text: JSON.stringify(valueForSchema(format.schema, source)), finishReason: "stop" };
     }
+    if (results.length > 0) return { text: answer, finishReason: "stop" };
     return { text, finishReason: truncated ? "length" : "stop" };
   }
 }
@@ -240,53 +240,11 @@ function bump(table: Map<string, Map<string, number>>, key: string, token: strin
   row.set(token, (row.get(token) ?? 0) + 1);
 }
 
-const GENERIC_NAME_PARTS = new Set(
-  "get set do make run call fetch find list tool the a an of to by for with and".split(" "),
-);
-
-function nameParts(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((p) => p.length >= 3 && !GENERIC_NAME_PARTS.has(p));
-}
-
-function mentions(promptWords: Set<string>, part: string): boolean {
-  if (promptWords.has(part)) return true;
-  for (const w of promptWords) {
-    if (w.length >= 4 && part.length >= 4 && (w.startsWith(part) || part.startsWith(w)))
-      return true;
-  }
-  return false;
-}
-
-function lastMessage(messages: BackendMessage[]): BackendMessage | undefined {
-  return messages[messages.length - 1];
-}
-
-/** The tool to call for this request, if any (see the backend TSDoc for the rules). */
-function pickTool(request: BackendRequest): BackendTool | undefined {
-  const choice = request.toolChoice;
-  if (request.tools.length === 0 || choice === undefined || choice === "none") return undefined;
-  if (typeof choice === "object") return request.tools.find((t) => t.name === choice.name);
-  const promptWords = new Set(words(request.prompt));
-  const score = (tool: BackendTool) =>
-    nameParts(tool.name).filter((p) => mentions(promptWords, p)).length;
-  let best = request.tools[0];
-  let bestScore = best === undefined ? 0 : score(best);
-  for (const tool of request.tools) {
-    const s = score(tool);
-    if (s > bestScore) [best, bestScore] = [tool, s];
-  }
-  if (choice === "required") return best;
-  const last = lastMessage(request.messages);
-  if (request.kind === "chat" && last?.role !== "user") return undefined;
-  return bestScore > 0 ? best : undefined;
-}
-
-/** Plausible strings for schema properties, drawn from the prompt and the generated text. */
-function valueSource(prompt: string, generated: string): SchemaValueSource {
+/**
+ * Plausible values for schema properties: a tool result's own field of that name first (JSON
+ * results), then strings drawn from the prompt and the answer text, and numbers from the results.
+ */
+function valueSource(prompt: string, generated: string, results: string[]): SchemaValueSource {
   const tokens = tokenize(prompt);
   const proper = tokens.filter(
     (t, i) => i > 0 && /^\p{Lu}[\p{L}-]+$/u.test(t) && !/^[.!?]$/.test(tokens[i - 1] ?? "."),
@@ -294,8 +252,11 @@ function valueSource(prompt: string, generated: string): SchemaValueSource {
   const content = words(prompt).filter((w) => !STOPWORDS.has(w) && w.length > 2);
   const longest = content.toSorted((a, b) => b.length - a.length)[0];
   const compactPrompt = prompt.trim().replace(/\s+/g, " ").slice(0, 200);
+  const fields = resultFields(results);
   return {
     text(key: string): string {
+      const field = fields.get(key.toLowerCase());
+      if (typeof field === "string" && field !== "") return field;
       const k = key.toLowerCase();
       if (/city|location|place|country|town|region|destination/.test(k))
         return proper.at(-1) ?? "Paris";
@@ -311,7 +272,32 @@ function valueSource(prompt: string, generated: string): SchemaValueSource {
       }
       return longest ?? (generated || k);
     },
+    number(key: string): number | undefined {
+      const field = fields.get(key.toLowerCase());
+      if (typeof field === "number") return field;
+      // Free-text results ("It is 21 degrees"): their first number is the best guess.
+      const found = results.join(" ").match(/-?\d+(?:\.\d+)?/);
+      return found === null ? undefined : Number(found[0]);
+    },
   };
+}
+
+/** The top-level fields of the JSON-object tool results, keyed in lower case (first one wins). */
+function resultFields(results: string[]): Map<string, JsonValue> {
+  const fields = new Map<string, JsonValue>();
+  for (const result of results) {
+    let parsed: JsonValue;
+    try {
+      parsed = JSON.parse(result) as JsonValue;
+    } catch {
+      continue; // a free-text result has no fields
+    }
+    if (!isJsonObject(parsed)) continue;
+    for (const [key, value] of Object.entries(parsed)) {
+      if (!fields.has(key.toLowerCase())) fields.set(key.toLowerCase(), value);
+    }
+  }
+  return fields;
 }
 
 const MODELS = new Map<string, NgramModel>();

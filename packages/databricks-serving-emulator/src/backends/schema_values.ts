@@ -10,6 +10,11 @@ import type { JsonObject, JsonValue } from "../types.js";
 export interface SchemaValueSource {
   /** A plausible string for the property called `key` (may be "" at the root). */
   text(key: string): string;
+  /**
+   * A number for the property called `key` taken from the conversation (a tool result), if any.
+   * Used when it fits the schema's bounds (and is whole for integers); otherwise the bounds decide.
+   */
+  number?(key: string): number | undefined;
 }
 
 const MAX_DEPTH = 8;
@@ -36,14 +41,39 @@ function firstType(schema: JsonObject): string | undefined {
   return undefined;
 }
 
-function numberFor(schema: JsonObject, integer: boolean): number {
-  const min = typeof schema["minimum"] === "number" ? schema["minimum"] : undefined;
-  const exclusiveMin =
-    typeof schema["exclusiveMinimum"] === "number" ? schema["exclusiveMinimum"] : undefined;
-  const max = typeof schema["maximum"] === "number" ? schema["maximum"] : undefined;
+/** A numeric keyword of a schema (`minimum`, `maximum`, …), if set to a number. */
+function numeric(schema: JsonObject, name: string): number | undefined {
+  const value = schema[name];
+  return typeof value === "number" ? value : undefined;
+}
+
+/** `known` (a number from the conversation) when the schema allows it, else one from the bounds. */
+function numberFor(schema: JsonObject, integer: boolean, known: number | undefined): number {
+  if (known !== undefined && fits(known, schema, integer)) return known;
+  const min = numeric(schema, "minimum");
+  const exclusiveMin = numeric(schema, "exclusiveMinimum");
+  const max = numeric(schema, "maximum");
   let value = min ?? (exclusiveMin !== undefined ? exclusiveMin + 1 : 1);
   if (max !== undefined && value > max) value = max;
   return integer ? Math.ceil(value) : value;
+}
+
+/** Whether a number satisfies the numeric keywords of a schema. */
+function fits(value: number, schema: JsonObject, integer: boolean): boolean {
+  const min = numeric(schema, "minimum");
+  const max = numeric(schema, "maximum");
+  const exclusiveMin = numeric(schema, "exclusiveMinimum");
+  const exclusiveMax = numeric(schema, "exclusiveMaximum");
+  const multipleOf = numeric(schema, "multipleOf");
+  return (
+    Number.isFinite(value) &&
+    (!integer || Number.isInteger(value)) &&
+    (min === undefined || value >= min) &&
+    (max === undefined || value <= max) &&
+    (exclusiveMin === undefined || value > exclusiveMin) &&
+    (exclusiveMax === undefined || value < exclusiveMax) &&
+    (multipleOf === undefined || Number.isInteger(value / multipleOf))
+  );
 }
 
 function stringFor(schema: JsonObject, key: string, source: SchemaValueSource): string {
@@ -65,8 +95,8 @@ function stringFor(schema: JsonObject, key: string, source: SchemaValueSource): 
       break;
   }
   let text = source.text(key);
-  const minLength = typeof schema["minLength"] === "number" ? schema["minLength"] : 0;
-  const maxLength = typeof schema["maxLength"] === "number" ? schema["maxLength"] : undefined;
+  const minLength = numeric(schema, "minLength") ?? 0;
+  const maxLength = numeric(schema, "maxLength");
   while (text.length < minLength) text += text === "" ? "x" : ` ${text}`;
   if (maxLength !== undefined) text = text.slice(0, maxLength);
   return text;
@@ -107,16 +137,16 @@ function build(
     case "string":
       return stringFor(schema, key, source);
     case "integer":
-      return numberFor(schema, true);
+      return numberFor(schema, true, source.number?.(key));
     case "number":
-      return numberFor(schema, false);
+      return numberFor(schema, false, source.number?.(key));
     case "boolean":
       return true;
     case "null":
       return null;
     case "array": {
-      const minItems = typeof schema["minItems"] === "number" ? schema["minItems"] : 1;
-      const maxItems = typeof schema["maxItems"] === "number" ? schema["maxItems"] : minItems;
+      const minItems = numeric(schema, "minItems") ?? 1;
+      const maxItems = numeric(schema, "maxItems") ?? minItems;
       const count = Math.min(Math.max(minItems, 1), maxItems);
       const items = Array.isArray(schema["items"]) ? schema["items"][0] : schema["items"];
       const out: JsonValue[] = [];
