@@ -126,12 +126,16 @@ export class ModelSupport {
   async *streamJson(
     path: string,
     body: unknown,
-    call: CallSettings & { onResponseHeaders?: (headers: Record<string, string>) => void },
+    call: CallSettings & {
+      onResponseHeaders?: (headers: Record<string, string>) => void;
+      completeAtEof?: ((lastEvent: unknown) => boolean) | undefined;
+    },
   ): AsyncGenerator<unknown> {
     const events = this.client.streamJson(path, body, {
       signal: call.signal,
       maxRetries: call.maxRetries,
       onResponseHeaders: call.onResponseHeaders,
+      completeAtEof: call.completeAtEof,
     });
     try {
       let step = await this.call(call.signal, () => events.next());
@@ -186,6 +190,9 @@ const PYTHON_OPTION_NAMES: Readonly<Record<string, string>> = {
   target_uri: "profile",
   query_params: "queryParams",
   documents_params: "documentsParams",
+  use_responses_api: "useResponsesApi",
+  use_ai_gateway: "useAiGateway",
+  custom_inputs: "customInputs",
   allow_dangerous_deserialization: "(nothing: functions are never deserialized)",
 };
 
@@ -216,6 +223,8 @@ const CLASS_OPTIONS: Readonly<Record<string, readonly ModelClassName[]>> = {
   context: ["ChatDatabricks"],
   returnTrace: ["ChatDatabricks"],
   modelProfile: ["ChatDatabricks"],
+  useResponsesApi: ["ChatDatabricks"],
+  useAiGateway: ["ChatDatabricks", "DatabricksEmbeddings"],
   queryParams: ["DatabricksEmbeddings"],
   documentsParams: ["DatabricksEmbeddings"],
   batchSize: ["DatabricksEmbeddings"],

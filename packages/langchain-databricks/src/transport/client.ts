@@ -34,6 +34,8 @@ export interface RequestOptions {
   timeoutMs?: number | undefined;
   /** Streams only: called with the response headers once the stream starts (e.g. `served-model-name`). */
   onResponseHeaders?: ((headers: Record<string, string>) => void) | undefined;
+  /** Streams only: see `SseEventsOptions.completeAtEof`. */
+  completeAtEof?: ((lastEvent: unknown) => boolean) | undefined;
 }
 
 /**
@@ -127,7 +129,11 @@ export class DatabricksClient implements CredentialsTransport {
     });
     try {
       options.onResponseHeaders?.(res.headers);
-      yield* sseEvents(res.body, { request: describeRequest(request), headers: res.headers });
+      yield* sseEvents(res.body, {
+        request: describeRequest(request),
+        headers: res.headers,
+        completeAtEof: options.completeAtEof,
+      });
     } catch (error) {
       throw this.redactor.redactError(classifyTransportError(error, request));
     } finally {

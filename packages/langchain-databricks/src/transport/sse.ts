@@ -25,6 +25,11 @@ export interface SseEventsOptions {
   request?: string | undefined;
   /** Response headers, copied onto an in-stream {@link DatabricksAPIError}. */
   headers?: Record<string, string> | undefined;
+  /**
+   * Whether a body that ends without `data: [DONE]` is complete after this last event (OpenAI-style
+   * Responses streams end after `response.completed` with no `[DONE]`). Unset: it never is.
+   */
+  completeAtEof?: ((lastEvent: unknown) => boolean) | undefined;
 }
 
 /**
@@ -53,6 +58,7 @@ export async function* sseEvents(
   let hasData = false;
   let eventName = "";
   let received = 0;
+  let last: unknown;
 
   // The parsed payload, or DONE_MARKER at `[DONE]`; throws for in-stream errors.
   const dispatch = (): unknown => {
@@ -75,6 +81,7 @@ export async function* sseEvents(
       throw apiErrorFrom(parsed, payload, options.headers ?? {}, options.request);
     }
     received += 1;
+    last = parsed;
     return parsed;
   };
 
@@ -143,6 +150,7 @@ export async function* sseEvents(
   const tail = partial + decoder.decode();
   if (tail !== "") onLine(tail);
   if (hasData && data === DONE) return;
+  if (!hasData && received > 0 && options.completeAtEof?.(last) === true) return;
   throw new DatabricksConnectionError(
     `Stream ended${where} before [DONE] after ${received} event(s)${hasData ? " (last event incomplete)" : ""}`,
   );
