@@ -77,7 +77,7 @@ export function aiMessageItems(message: BaseMessage): JsonRecord[] {
   const blocks = typeof content === "string" ? [{ type: "text", text: content }] : content;
   for (const block of blocks as readonly unknown[]) {
     if (!isRecord(block)) continue;
-    if (block["type"] === "reasoning" && typeof block["id"] === "string") {
+    if (block["type"] === "reasoning") {
       addReasoning(items, block);
     } else if (
       block["type"] === "text" &&
@@ -100,11 +100,17 @@ export function aiMessageItems(message: BaseMessage): JsonRecord[] {
   return items.map(cleanInputItem);
 }
 
+/**
+ * Add a reasoning block: a block with a new `id` starts an item; a block with the item's id or
+ * none (the second summary entry of an item carries no id) extends the previous reasoning item;
+ * a block without an id and no reasoning item before it came from another API and is not sent.
+ */
 function addReasoning(items: JsonRecord[], block: JsonRecord): void {
   const last = items.at(-1);
   const text = typeof block["reasoning"] === "string" ? block["reasoning"] : "";
   const entry = { type: "summary_text", text };
-  if (last?.["type"] === "reasoning" && last["id"] === block["id"]) {
+  const id = block["id"];
+  if (last?.["type"] === "reasoning" && (id === undefined || last["id"] === id)) {
     if (text !== "") (last["summary"] as JsonRecord[]).push(entry);
     if (typeof block["encrypted_content"] === "string") {
       last["encrypted_content"] = block["encrypted_content"];
@@ -123,8 +129,9 @@ function addReasoning(items: JsonRecord[], block: JsonRecord): void {
 }
 
 function addText(items: JsonRecord[], block: JsonRecord, messageId: string | undefined): void {
-  const part: JsonRecord = { type: "output_text", text: block["text"] };
-  if (Array.isArray(block["annotations"])) part["annotations"] = block["annotations"];
+  // `annotations` is a required field of an output text part: an empty list when none.
+  const annotations = Array.isArray(block["annotations"]) ? block["annotations"] : [];
+  const part: JsonRecord = { type: "output_text", text: block["text"], annotations };
   const id = typeof block["id"] === "string" ? block["id"] : messageId;
   const last = items.at(-1);
   if (last?.["type"] === "message" && last["id"] === id) {
