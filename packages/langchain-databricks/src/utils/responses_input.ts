@@ -194,8 +194,8 @@ const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Whether option `key` of a chat body can be sent on the Responses API; throws
- * {@link DatabricksConfigError} naming the fix when it cannot.
+ * Throw {@link DatabricksConfigError}, naming the fix, when a chat body (or the constructor's
+ * options under their wire names) holds a field the Responses API does not have.
  */
 export function refuseUnsupported(body: JsonRecord): void {
   for (const [key, fix] of Object.entries(UNSUPPORTED_FIELDS)) {

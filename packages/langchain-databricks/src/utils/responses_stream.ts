@@ -19,7 +19,7 @@ import { AIMessageChunk, type MessageContent, type UsageMetadata } from "@langch
 import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
 import { agentMetadata, hasAgentFields } from "./agent_outputs.js";
-import { aiMessageChunk } from "./chat_outputs.js";
+import { finalStreamChunk } from "./chat_stream.js";
 import {
   executedCallIds,
   finishReasonOf,
@@ -189,31 +189,17 @@ export class ResponsesStreamAssembler {
         }),
       );
     }
-    const metadata: JsonRecord = {};
-    if (this.model !== undefined) metadata["model_name"] = this.model;
-    if (this.id !== undefined) metadata["id"] = this.id;
-    metadata["finish_reason"] = finishReasonOf(this.lastResponse, toolIndex > 0);
-    if (this.rawUsage !== undefined) metadata["usage"] = this.rawUsage;
-    Object.assign(metadata, this.agent);
-    const served = this.headers["served-model-name"];
-    if (served) metadata["served_model_name"] = served;
-    metadata["output"] = allOutput;
-    const message = aiMessageChunk(
-      {
-        content: [],
-        response_metadata: metadata,
-        ...(this.agent["custom_outputs"] !== undefined
-          ? { additional_kwargs: { custom_outputs: this.agent["custom_outputs"] as JsonRecord } }
-          : {}),
-        ...(this.id !== undefined ? { id: this.id } : {}),
-      },
-      this.streamUsage ? this.usage : undefined,
-    );
     out.push(
-      new ChatGenerationChunk({
-        text: "",
-        message,
-        generationInfo: { finish_reason: metadata["finish_reason"] },
+      finalStreamChunk({
+        content: [],
+        model: this.model,
+        id: this.id,
+        finishReason: finishReasonOf(this.lastResponse, toolIndex > 0),
+        rawUsage: this.rawUsage,
+        agent: this.agent,
+        headers: this.headers,
+        usage: this.streamUsage ? this.usage : undefined,
+        extra: { output: allOutput },
       }),
     );
     return out;

@@ -54,26 +54,7 @@ export function maxUsage(
   a: UsageMetadata | undefined,
   b: UsageMetadata | undefined,
 ): UsageMetadata | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  const out: UsageMetadata = {
-    input_tokens: Math.max(a.input_tokens, b.input_tokens),
-    output_tokens: Math.max(a.output_tokens, b.output_tokens),
-    total_tokens: Math.max(a.total_tokens, b.total_tokens),
-  };
-  const input = combineDetails<InputDetails>(
-    a.input_token_details,
-    b.input_token_details,
-    Math.max,
-  );
-  if (input) out.input_token_details = input;
-  const output = combineDetails<OutputDetails>(
-    a.output_token_details,
-    b.output_token_details,
-    Math.max,
-  );
-  if (output) out.output_token_details = output;
-  return out;
+  return combineUsage(a, b, Math.max);
 }
 
 /**
@@ -84,21 +65,31 @@ export function sumUsage(
   a: UsageMetadata | undefined,
   b: UsageMetadata | undefined,
 ): UsageMetadata | undefined {
+  return combineUsage(a, b, (x, y) => x + y);
+}
+
+function combineUsage(
+  a: UsageMetadata | undefined,
+  b: UsageMetadata | undefined,
+  combine: (x: number, y: number) => number,
+): UsageMetadata | undefined {
   if (!a) return b;
   if (!b) return a;
   const out: UsageMetadata = {
-    input_tokens: a.input_tokens + b.input_tokens,
-    output_tokens: a.output_tokens + b.output_tokens,
-    total_tokens: a.total_tokens + b.total_tokens,
+    input_tokens: combine(a.input_tokens, b.input_tokens),
+    output_tokens: combine(a.output_tokens, b.output_tokens),
+    total_tokens: combine(a.total_tokens, b.total_tokens),
   };
-  const input = combineDetails<InputDetails>(a.input_token_details, b.input_token_details, add);
+  const input = combineDetails<InputDetails>(a.input_token_details, b.input_token_details, combine);
   if (input) out.input_token_details = input;
-  const output = combineDetails<OutputDetails>(a.output_token_details, b.output_token_details, add);
+  const output = combineDetails<OutputDetails>(
+    a.output_token_details,
+    b.output_token_details,
+    combine,
+  );
   if (output) out.output_token_details = output;
   return out;
 }
-
-const add = (x: number, y: number): number => x + y;
 
 function combineDetails<T extends Record<string, number | undefined>>(
   a: T | undefined,
