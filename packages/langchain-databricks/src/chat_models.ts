@@ -215,7 +215,9 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     const modelFamily = fields.modelFamily ?? guessModelFamily(endpoint);
     // An effort Claude has no budget for fails here rather than on the first call.
     if (fields.reasoningEffort !== undefined && fields.thinking === undefined) {
-      if (modelFamily === "claude") claudeThinkingFor(fields.reasoningEffort);
+      if (modelFamily === "claude" && fields.useResponsesApi !== true) {
+        claudeThinkingFor(fields.reasoningEffort);
+      }
     }
     const useResponsesApi = fields.useResponsesApi ?? false;
     if (useResponsesApi) {
@@ -307,8 +309,10 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     const effort = options?.reasoningEffort ?? this.reasoningEffort;
     setIfDefined(params, "thinking", thinking);
     if (effort !== undefined) {
-      // Claude refuses `reasoning_effort`: it gets `thinking`, unless that was given explicitly.
-      if (this.modelFamily !== "claude") params["reasoning_effort"] = effort;
+      // Claude refuses `reasoning_effort` on chat: it gets `thinking`, unless that was given
+      // explicitly. On the Responses API every model gets `reasoning: {effort}`.
+      if (this.modelFamily !== "claude" || this.useResponsesApi)
+        params["reasoning_effort"] = effort;
       else if (thinking === undefined) params["thinking"] = claudeThinkingFor(effort);
     }
     return this.useResponsesApi ? toResponsesParams(params) : params;

@@ -52,8 +52,6 @@ export function responsesStreamComplete(lastEvent: unknown): boolean {
 
 /** What the stream said so far about one output item. */
 interface ItemState {
-  /** Order of first appearance, which is the order of `response_metadata.output`. */
-  order: number;
   type: string | undefined;
   id: string | undefined;
   /** Text streamed by deltas (messages). */
@@ -81,6 +79,8 @@ export class ResponsesStreamAssembler {
   private readonly headers: Record<string, string>;
   private readonly request: string;
   private readonly items = new Map<string, ItemState>();
+  /** Every item state, in order of first appearance (a replaced index keeps its old state here). */
+  private readonly order: ItemState[] = [];
   /** `item:<id>` aliases of the states keyed by output index. */
   private readonly aliases = new Map<string, ItemState>();
   private cycle = 0;
@@ -131,12 +131,13 @@ export class ResponsesStreamAssembler {
       }
       case "error":
         throw responsesFailure(event, this.headers, this.where());
-      case "response.output_item.added":
-        this.stateFor(event, event["item"]);
+      case "response.output_item.added": {
+        const state = this.stateFor(event, event["item"]);
         if (isRecord(event["item"]) && event["item"]["type"] === "function_call") {
-          Object.assign(this.stateFor(event, event["item"]).call, event["item"]);
+          Object.assign(state.call, event["item"]);
         }
         return [];
+      }
       case "response.output_text.delta":
         return this.textDelta(event);
       case "response.reasoning_summary_text.delta":
@@ -166,8 +167,7 @@ export class ResponsesStreamAssembler {
 
   /** End of stream: the pending tool calls, then one chunk with usage and response metadata. */
   finish(): ChatGenerationChunk[] {
-    const states = [...this.items.values()].sort((a, b) => a.order - b.order);
-    const output = states.map((state) => this.itemOf(state)).filter(isRecord);
+    const output = this.order.map((state) => this.itemOf(state)).filter(isRecord);
     const allOutput = output.length > 0 ? output : this.completedOutput;
     const executed = executedCallIds(allOutput);
     const out: ChatGenerationChunk[] = [];
@@ -241,12 +241,15 @@ export class ResponsesStreamAssembler {
         ? `${this.cycle}:${event["output_index"]}`
         : undefined;
     const byId = itemId !== undefined ? `item:${itemId}` : undefined;
-    let state =
-      (byIndex !== undefined ? this.items.get(byIndex) : undefined) ??
-      (byId !== undefined ? this.aliases.get(byId) : undefined);
+    const aliased = byId !== undefined ? this.aliases.get(byId) : undefined;
+    let state = (byIndex !== undefined ? this.items.get(byIndex) : undefined) ?? aliased;
+    // Without `response.created` between them, a second model call reuses output indexes: a done
+    // item at this index is another item when the event names an id it does not know.
+    if (state?.done && aliased === undefined && itemId !== undefined && state.id !== itemId) {
+      state = undefined;
+    }
     if (!state) {
       state = {
-        order: this.items.size,
         type: isRecord(item) && typeof item["type"] === "string" ? item["type"] : undefined,
         id: itemId,
         text: "",
@@ -256,7 +259,8 @@ export class ResponsesStreamAssembler {
         reasoningIndexes: [],
         done: undefined,
       };
-      this.items.set(byIndex ?? byId ?? `anonymous:${this.items.size}`, state);
+      this.order.push(state);
+      this.items.set(byIndex ?? byId ?? `anonymous:${this.order.length}`, state);
     }
     if (byId !== undefined) this.aliases.set(byId, state);
     return state;

@@ -136,6 +136,16 @@ describe("useResponsesApi: the request", () => {
     ]);
   });
 
+  it("sends reasoningEffort as reasoning.effort to every family, Claude included", async () => {
+    await chatModel(server, {
+      model: "databricks-claude-sonnet-4-5",
+      useResponsesApi: true,
+      reasoningEffort: "medium",
+    }).invoke("hi");
+    expect(server.bodies()[0]?.["reasoning"]).toEqual({ effort: "medium" });
+    expect(server.bodies()[0]).not.toHaveProperty("thinking");
+  });
+
   it("refuses options the Responses API does not have, naming the fix", () => {
     for (const fields of [
       { stop: ["\n"] },

@@ -199,6 +199,34 @@ describe("useResponsesApi: streaming", () => {
     ).toEqual(["function_call", "function_call_output", "message"]);
   });
 
+  it("a second model call reusing output indexes without response.created is another item", async () => {
+    const call = functionCallItem("call_1", "lookup", { q: "x" });
+    server.setHandler((_req, res) =>
+      rawSse(res, [
+        { type: "response.output_item.added", output_index: 0, item: { ...call, arguments: "" } },
+        { type: "response.output_item.done", output_index: 0, item: call },
+        { type: "function_call_output", call_id: "call_1", output: "found" },
+        {
+          type: "response.output_item.added",
+          output_index: 0,
+          item: { type: "message", id: "msg_2", role: "assistant", content: [] },
+        },
+        { type: "response.output_text.delta", item_id: "msg_2", output_index: 0, delta: "Found." },
+        {
+          type: "response.output_item.done",
+          output_index: 0,
+          item: messageItem("Found.", "msg_2"),
+        },
+      ]),
+    );
+    const message = merge(await stream());
+    expect(message.text).toBe("Found.");
+    expect(message.tool_calls).toEqual([]);
+    expect(
+      (message.response_metadata["output"] as { type: string }[]).map((item) => item.type),
+    ).toEqual(["function_call", "function_call_output", "message"]);
+  });
+
   it("a pending function call streams to tool_calls (from argument deltas, without a done item)", async () => {
     const call = functionCallItem("call_7", "get_weather", { city: "Rome" });
     server.setHandler((_req, res) =>
