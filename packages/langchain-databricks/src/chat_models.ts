@@ -167,7 +167,9 @@ export interface ChatDatabricks
  * LangChain chat model for Databricks Model Serving chat endpoints (Foundation Model APIs,
  * external models, agents), sending OpenAI-style chat bodies to
  * `POST /serving-endpoints/{endpoint}/invocations` through the package's one transport (auth,
- * retries, timeouts). Supports streaming, tool calling and structured output.
+ * retries, timeouts), or with `useResponsesApi` the OpenAI Responses API to
+ * `POST /serving-endpoints/responses`, and with `useAiGateway` either through the AI Gateway
+ * (`utils/paths.ts` `servingRoute`). Supports streaming, tool calling and structured output.
  *
  * Retries happen in the transport only (`maxRetries`, default 3); LangChain's `AsyncCaller` is kept
  * for `maxConcurrency`. A stream that fails after its first byte is never restarted.
