@@ -1,4 +1,5 @@
 /** `useResponsesApi: true` streaming: every rule of modern-serving §3.4, on recorded shapes. */
+import { AIMessageChunk as OldestAIMessageChunk } from "@langchain/core-oldest/messages";
 import { HumanMessage } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
 import {
@@ -101,6 +102,35 @@ describe("useResponsesApi: streaming", () => {
     // LangChain's concat adds empty token-detail objects; the counts are the same.
     expect(streamed.usage_metadata).toMatchObject(invoked.usage_metadata ?? {});
     expect(streamed.response_metadata["finish_reason"]).toBe("tool_calls");
+  });
+
+  it("the streamed blocks merge alike with @langchain/core 1.0.0 (ids set once, by index)", async () => {
+    server.setHandler((_req, res) =>
+      rawSse(res, [
+        { type: "response.reasoning_summary_text.delta", item_id: "rs_1", delta: "Th" },
+        { type: "response.reasoning_summary_text.delta", item_id: "rs_1", delta: "ink" },
+        {
+          type: "response.output_item.done",
+          item: {
+            type: "reasoning",
+            id: "rs_1",
+            summary: [{ type: "summary_text", text: "Think" }],
+          },
+        },
+        { type: "response.output_text.delta", item_id: "msg_1", delta: "A" },
+        { type: "response.output_text.delta", item_id: "msg_1", delta: "B" },
+        { type: "response.output_item.done", item: messageItem("AB") },
+      ]),
+    );
+    const chunks = await stream();
+    const old = chunks
+      .map((c) => new OldestAIMessageChunk({ content: c.content as never }))
+      .reduce((a, b) => a.concat(b));
+    expect(old.content).toEqual([
+      { type: "reasoning", reasoning: "Think", index: 0, id: "rs_1" },
+      { type: "text", text: "AB", index: 1, id: "msg_1" },
+    ]);
+    expect(old.content).toEqual(merge(chunks).content);
   });
 
   it("MAS: text sent only in output_item.done (no deltas) is emitted", async () => {
