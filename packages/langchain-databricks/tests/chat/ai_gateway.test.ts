@@ -84,6 +84,23 @@ describe("useAiGateway", () => {
     });
   });
 
+  it("Supervisor API hosted tools pass through bindTools unchanged beside function tools", async () => {
+    const genie = {
+      type: "genie_space",
+      genie_space: { id: "space-1", description: "Sales data" },
+    };
+    await chatModel(server, {
+      model: "databricks-claude-sonnet-4-5",
+      useAiGateway: true,
+      useResponsesApi: true,
+    })
+      .bindTools([genie, weather])
+      .invoke("hi");
+    const tools = server.bodies()[0]?.["tools"] as Record<string, unknown>[];
+    expect(tools[0]).toEqual(genie);
+    expect(tools[1]).toMatchObject({ type: "function", name: "get_weather" });
+  });
+
   it("DatabricksEmbeddings go to /ai-gateway/mlflow/v1/embeddings with model", async () => {
     const embeddings = new DatabricksEmbeddings({
       endpoint: "databricks-gte-large-en",
