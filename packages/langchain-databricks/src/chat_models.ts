@@ -48,7 +48,7 @@ import { parseChatResponse } from "./utils/chat_outputs.js";
 import { servingRoute, type ServingRoute } from "./utils/paths.js";
 import { refuseUnsupported, toResponsesInput, toResponsesParams } from "./utils/responses_input.js";
 import { parseResponsesResponse } from "./utils/responses_output.js";
-import { ResponsesStreamAssembler, responsesStreamComplete } from "./utils/responses_stream.js";
+import { RESPONSES_SSE_RULES, ResponsesStreamAssembler } from "./utils/responses_stream.js";
 import { chatStop } from "./utils/stop.js";
 import { isRecord, setIfDefined, type JsonRecord } from "./utils/values.js";
 import { ChatStreamAssembler } from "./utils/chat_stream.js";
@@ -431,7 +431,7 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       signal: options.signal,
       maxRetries: options.maxRetries,
       onResponseHeaders: (received) => Object.assign(headers, received),
-      ...(this.useResponsesApi ? { completeAtEof: responsesStreamComplete } : {}),
+      ...(this.useResponsesApi ? { sseRules: RESPONSES_SSE_RULES } : {}),
     });
     for await (const event of events) {
       yield* emitChunks(assembler.push(event), runManager);

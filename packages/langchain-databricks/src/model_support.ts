@@ -7,6 +7,7 @@ import { AsyncCaller } from "@langchain/core/utils/async_caller";
 import { DatabricksConfigError } from "./errors.js";
 import { createDatabricksClient, type DatabricksConnectionOptions } from "./options.js";
 import type { DatabricksClient } from "./transport/client.js";
+import type { SseRules } from "./transport/sse.js";
 import type { DatabricksEndpointOptions } from "./types.js";
 import { asDatabricksError, withAbortAsDatabricksError } from "./utils/abort.js";
 import { redactSecretKwargs } from "./serialization.js";
@@ -128,14 +129,14 @@ export class ModelSupport {
     body: unknown,
     call: CallSettings & {
       onResponseHeaders?: (headers: Record<string, string>) => void;
-      completeAtEof?: ((lastEvent: unknown) => boolean) | undefined;
+      sseRules?: SseRules | undefined;
     },
   ): AsyncGenerator<unknown> {
     const events = this.client.streamJson(path, body, {
       signal: call.signal,
       maxRetries: call.maxRetries,
       onResponseHeaders: call.onResponseHeaders,
-      completeAtEof: call.completeAtEof,
+      sseRules: call.sseRules,
     });
     try {
       let step = await this.call(call.signal, () => events.next());

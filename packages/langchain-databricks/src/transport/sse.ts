@@ -19,17 +19,29 @@ const LF = 10;
 const CR = 13;
 const DONE = "[DONE]";
 
-/** Options for {@link sseEvents}. */
-export interface SseEventsOptions {
-  /** Method and path, used in error messages (`POST /serving-endpoints/x/invocations`). */
-  request?: string | undefined;
-  /** Response headers, copied onto an in-stream {@link DatabricksAPIError}. */
-  headers?: Record<string, string> | undefined;
+/**
+ * How a kind of stream departs from the Databricks default (`data:` frames ended by `[DONE]`,
+ * `event: error` meaning an error).
+ */
+export interface SseRules {
   /**
    * Whether a body that ends without `data: [DONE]` is complete after this last event (OpenAI-style
    * Responses streams end after `response.completed` with no `[DONE]`). Unset: it never is.
    */
   completeAtEof?: ((lastEvent: unknown) => boolean) | undefined;
+  /**
+   * Payloads name their own kind in a JSON `type` (Responses streams): `event:` lines are ignored,
+   * so an `event: error` frame reaches the caller, which reads its `type`, whatever the framing.
+   */
+  ignoreEventNames?: boolean | undefined;
+}
+
+/** Options for {@link sseEvents}. */
+export interface SseEventsOptions extends SseRules {
+  /** Method and path, used in error messages (`POST /serving-endpoints/x/invocations`). */
+  request?: string | undefined;
+  /** Response headers, copied onto an in-stream {@link DatabricksAPIError}. */
+  headers?: Record<string, string> | undefined;
 }
 
 /**
@@ -77,7 +89,7 @@ export async function* sseEvents(
         { cause: error },
       );
     }
-    if (name === "error" || isErrorPayload(parsed)) {
+    if ((name === "error" && options.ignoreEventNames !== true) || isErrorPayload(parsed)) {
       throw apiErrorFrom(parsed, payload, options.headers ?? {}, options.request);
     }
     received += 1;

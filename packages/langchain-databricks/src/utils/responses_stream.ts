@@ -18,6 +18,7 @@
 import { AIMessageChunk, type MessageContent, type UsageMetadata } from "@langchain/core/messages";
 import { ChatGenerationChunk } from "@langchain/core/outputs";
 import { DatabricksResponseError } from "../errors.js";
+import type { SseRules } from "../transport/sse.js";
 import { agentMetadata, hasAgentFields } from "./agent_outputs.js";
 import { finalStreamChunk } from "./chat_stream.js";
 import {
@@ -49,6 +50,12 @@ export function responsesStreamComplete(lastEvent: unknown): boolean {
   const type = isRecord(lastEvent) ? lastEvent["type"] : undefined;
   return type === "response.completed" || type === "response.incomplete";
 }
+
+/** How Responses streams are framed (§3.4): typed payloads, and no `[DONE]` on some routes. */
+export const RESPONSES_SSE_RULES: SseRules = {
+  completeAtEof: responsesStreamComplete,
+  ignoreEventNames: true,
+};
 
 /** What the stream said so far about one output item. */
 interface ItemState {

@@ -387,11 +387,14 @@ describe("useResponsesApi: streaming", () => {
         DatabricksServerError,
       ],
     ];
-    for (const [events, errorClass] of cases) {
-      server.setHandler((_req, res) => rawSse(res, events));
-      const error = await stream().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(errorClass);
-      expect(error).toBeInstanceOf(DatabricksAPIError);
+    // The same class whether or not `event:` lines frame the stream: only the JSON `type` counts.
+    for (const eventLines of [false, true]) {
+      for (const [events, errorClass] of cases) {
+        server.setHandler((_req, res) => rawSse(res, events, { eventLines }));
+        const error = await stream().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(errorClass);
+        expect(error).toBeInstanceOf(DatabricksAPIError);
+      }
     }
   });
 
