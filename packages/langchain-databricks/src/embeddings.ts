@@ -88,14 +88,14 @@ export class DatabricksEmbeddings extends Embeddings {
       );
     }
     const inputFormat = fields.inputFormat ?? "input";
-    if (fields.useAiGateway === true && inputFormat !== "input") {
-      throw new DatabricksConfigError(
-        `useAiGateway takes OpenAI-style embeddings requests only: remove inputFormat "${inputFormat}" (custom MLflow models are queried on /serving-endpoints).`,
-      );
-    }
     if (!FORMATS.includes(inputFormat)) {
       throw new DatabricksConfigError(
         `Invalid inputFormat: ${String(fields.inputFormat)}. Use one of ${FORMATS.map((f) => `"${f}"`).join(", ")}.`,
+      );
+    }
+    if (fields.useAiGateway === true && inputFormat !== "input") {
+      throw new DatabricksConfigError(
+        `useAiGateway takes OpenAI-style embeddings requests only: remove inputFormat "${inputFormat}" (custom MLflow models are queried on /serving-endpoints).`,
       );
     }
     this.support = new ModelSupport(fields);

@@ -158,6 +158,12 @@ describe("useResponsesApi: the request", () => {
     expect(() => chatModel(server, { ...gpt, stop: ["\n"] })).toThrow(/remove `stop`/);
   });
 
+  it("refuses an extraParams `input`, which would replace the conversation", () => {
+    expect(() => chatModel(server, { ...gpt, extraParams: { input: [] } })).toThrow(
+      /must not contain `input`/,
+    );
+  });
+
   it("refuses a call's stop sequences before any request", async () => {
     await expect(chatModel(server, gpt).invoke("hi", { stop: ["x"] })).rejects.toThrow(
       /useResponsesApi: the Responses API has no stop sequences/,
