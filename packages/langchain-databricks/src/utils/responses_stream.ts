@@ -24,6 +24,7 @@ import { finalStreamChunk } from "./chat_stream.js";
 import {
   executedCallIds,
   finishReasonOf,
+  messageItemBlocks,
   partText,
   reasoningItemBlocks,
   responsesFailure,
@@ -178,8 +179,17 @@ export class ResponsesStreamAssembler {
     const allOutput = output.length > 0 ? output : this.completedOutput;
     const executed = executedCallIds(allOutput);
     const out: ChatGenerationChunk[] = [];
+    if (output.length === 0) {
+      // Only `response.completed` carried the answer: its items are the content.
+      const blocks = allOutput.filter(isRecord).flatMap((item) => {
+        if (item["type"] === "message") return messageItemBlocks(item);
+        return item["type"] === "reasoning" ? reasoningItemBlocks(item) : [];
+      });
+      if (blocks.length > 0)
+        out.push(this.chunk(blocks.map((b) => ({ ...b, index: this.nextIndex++ }))));
+    }
     let toolIndex = 0;
-    for (const item of output) {
+    for (const item of allOutput.filter(isRecord)) {
       if (item["type"] !== "function_call" || executed.has(String(item["call_id"]))) continue;
       const args = item["arguments"];
       out.push(

@@ -133,6 +133,18 @@ describe("useResponsesApi: streaming", () => {
     expect(old.content).toEqual(merge(chunks).content);
   });
 
+  it("a stream whose only answer is response.completed still gives its text and tool calls", async () => {
+    const output = [messageItem("All at once."), functionCallItem("call_3", "f", { a: 1 })];
+    server.setHandler((_req, res) =>
+      rawSse(res, [{ type: "response.completed", response: response(output) }]),
+    );
+    const message = merge(await stream());
+    expect(message.text).toBe("All at once.");
+    expect(message.tool_calls).toEqual([
+      { id: "call_3", name: "f", args: { a: 1 }, type: "tool_call" },
+    ]);
+  });
+
   it("MAS: text sent only in output_item.done (no deltas) is emitted", async () => {
     server.setHandler((_req, res) =>
       rawSse(res, [
