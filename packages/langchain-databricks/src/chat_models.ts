@@ -35,15 +35,20 @@ import { modelProfileFor } from "./model_profile.js";
 import type {
   DatabricksAgentOptions,
   DatabricksChatModelOptions,
+  DatabricksGatewayOptions,
   DatabricksGenerationCallOptions,
   DatabricksLanguageModelOptions,
   DatabricksModelProfile,
   DatabricksModelFields,
   DatabricksReasoningOptions,
+  DatabricksResponsesOptions,
   Settled,
 } from "./types.js";
 import { parseChatResponse } from "./utils/chat_outputs.js";
-import { invocationsPath } from "./utils/paths.js";
+import { servingRoute, type ServingRoute } from "./utils/paths.js";
+import { refuseUnsupported, toResponsesInput, toResponsesParams } from "./utils/responses_input.js";
+import { parseResponsesResponse } from "./utils/responses_output.js";
+import { RESPONSES_SSE_RULES, ResponsesStreamAssembler } from "./utils/responses_stream.js";
 import { chatStop } from "./utils/stop.js";
 import { isRecord, setIfDefined, type JsonRecord } from "./utils/values.js";
 import { ChatStreamAssembler } from "./utils/chat_stream.js";
@@ -107,10 +112,12 @@ export interface ChatDatabricksInput
     DatabricksReasoningOptions,
     DatabricksAgentOptions,
     ChatDatabricksOwnOptions,
-    DatabricksChatModelOptions {}
+    DatabricksChatModelOptions,
+    DatabricksResponsesOptions,
+    DatabricksGatewayOptions {}
 
 /** Body fields the class owns: an `extraParams` key must not silently replace the conversation. */
-const RESERVED_BODY_KEYS = ["messages", "stream"] as const;
+const RESERVED_BODY_KEYS = ["messages", "input", "stream"] as const;
 
 function reservedKeyError(key: string, option: string): DatabricksConfigError {
   return new DatabricksConfigError(
@@ -146,7 +153,13 @@ export interface ChatDatabricks
     Settled<
       Pick<
         ChatDatabricksInput,
-        "extraParams" | "modelKwargs" | "streamUsage" | "streaming" | "modelFamily"
+        | "extraParams"
+        | "modelKwargs"
+        | "streamUsage"
+        | "streaming"
+        | "modelFamily"
+        | "useResponsesApi"
+        | "useAiGateway"
       >
     > {}
 
@@ -154,7 +167,9 @@ export interface ChatDatabricks
  * LangChain chat model for Databricks Model Serving chat endpoints (Foundation Model APIs,
  * external models, agents), sending OpenAI-style chat bodies to
  * `POST /serving-endpoints/{endpoint}/invocations` through the package's one transport (auth,
- * retries, timeouts). Supports streaming, tool calling and structured output.
+ * retries, timeouts), or with `useResponsesApi` the OpenAI Responses API to
+ * `POST /serving-endpoints/responses`, and with `useAiGateway` either through the AI Gateway
+ * (`utils/paths.ts` `servingRoute`). Supports streaming, tool calling and structured output.
  *
  * Retries happen in the transport only (`maxRetries`, default 3); LangChain's `AsyncCaller` is kept
  * for `maxConcurrency`. A stream that fails after its first byte is never restarted.
@@ -202,7 +217,19 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     const modelFamily = fields.modelFamily ?? guessModelFamily(endpoint);
     // An effort Claude has no budget for fails here rather than on the first call.
     if (fields.reasoningEffort !== undefined && fields.thinking === undefined) {
-      if (modelFamily === "claude") claudeThinkingFor(fields.reasoningEffort);
+      if (modelFamily === "claude" && fields.useResponsesApi !== true) {
+        claudeThinkingFor(fields.reasoningEffort);
+      }
+    }
+    const useResponsesApi = fields.useResponsesApi ?? false;
+    if (useResponsesApi) {
+      // Options with no Responses counterpart fail here rather than on the first call.
+      refuseUnsupported({
+        stop: fields.stop !== undefined && fields.stop.length > 0 ? fields.stop : undefined,
+        n: fields.n !== undefined && fields.n !== 1 ? fields.n : undefined,
+        thinking: fields.thinking,
+        stream_options: fields.streamOptions,
+      });
     }
     this.support = new ModelSupport(fields);
     this.support.attach(this, endpoint, {
@@ -217,6 +244,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       context: fields.context,
       returnTrace: fields.returnTrace,
       modelProfile: fields.modelProfile,
+      useResponsesApi,
+      useAiGateway: fields.useAiGateway ?? false,
     });
   }
 
@@ -288,11 +317,13 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     const effort = options?.reasoningEffort ?? this.reasoningEffort;
     setIfDefined(params, "thinking", thinking);
     if (effort !== undefined) {
-      // Claude refuses `reasoning_effort`: it gets `thinking`, unless that was given explicitly.
-      if (this.modelFamily !== "claude") params["reasoning_effort"] = effort;
+      // Claude refuses `reasoning_effort` on chat: it gets `thinking`, unless that was given
+      // explicitly. On the Responses API every model gets `reasoning: {effort}`.
+      if (this.modelFamily !== "claude" || this.useResponsesApi)
+        params["reasoning_effort"] = effort;
       else if (thinking === undefined) params["thinking"] = claudeThinkingFor(effort);
     }
-    return params;
+    return this.useResponsesApi ? toResponsesParams(params) : params;
   }
 
   override _identifyingParams(): Record<string, unknown> {
@@ -323,12 +354,15 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       return { generations: [generation], llmOutput: tokenUsageOutput(generation.message) };
     }
     const body = this.requestBody(messages, options, false);
-    const { data, headers } = await this.support.requestJson(
-      "POST",
-      invocationsPath(this.endpoint),
-      body,
-      { signal: options.signal, maxRetries: options.maxRetries },
-    );
+    const route = this.route();
+    const { data, headers } = await this.support.requestJson("POST", route.path, body, {
+      signal: options.signal,
+      maxRetries: options.maxRetries,
+    });
+    if (this.useResponsesApi) {
+      const generation = parseResponsesResponse(data, { headers, request: `POST ${route.path}` });
+      return { generations: [generation], llmOutput: tokenUsageOutput(generation.message) };
+    }
     const { generations } = parseChatResponse(data, {
       headers,
       stop: chatStop(options.stop, this.stop),
@@ -338,21 +372,37 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     return { generations, llmOutput: first ? tokenUsageOutput(first.message) : {} };
   }
 
-  /** The request body, with the model quirks fixed last (`utils/wire_quirks.ts`). */
+  /** Where requests go (`utils/paths.ts`): chat or Responses, serving endpoints or AI Gateway. */
+  private route(): ServingRoute {
+    return servingRoute(
+      this.useResponsesApi ? "responses" : "chat",
+      this.endpoint,
+      this.useAiGateway,
+    );
+  }
+
+  /**
+   * The request body (`model` first when the route needs it, then the conversation as `messages`
+   * or Responses `input`), with the model quirks fixed last (`utils/wire_quirks.ts`).
+   */
   private requestBody(
     messages: BaseMessage[],
     options: this["ParsedCallOptions"],
     stream: boolean,
   ): JsonRecord {
+    const { model } = this.route();
     const body: JsonRecord = {
-      messages: toWireMessages(messages),
+      ...(model !== undefined ? { model } : {}),
+      ...(this.useResponsesApi
+        ? { input: toResponsesInput(messages) }
+        : { messages: toWireMessages(messages) }),
       ...this.invocationParams(options),
     };
     if (stream) {
       body["stream"] = true;
       if (this.streamOptions) body["stream_options"] = this.streamOptions;
     }
-    return applyWireQuirks(body, this.modelFamily);
+    return applyWireQuirks(body, this.modelFamily, this.useAiGateway);
   }
 
   /**
@@ -379,16 +429,21 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     const body = this.requestBody(messages, options, true);
     // Filled when the response starts; the assembler reads it for the final metadata chunk.
     const headers: Record<string, string> = {};
-    const assembler = new ChatStreamAssembler({
-      stop: chatStop(options.stop, this.stop),
-      streamUsage: options.streamUsage ?? this.streamUsage,
-      headers,
-      thinkTags: thinksInTags(this.modelFamily),
-    });
-    const events = this.support.streamJson(invocationsPath(this.endpoint), body, {
+    const streamUsage = options.streamUsage ?? this.streamUsage;
+    const route = this.route();
+    const assembler = this.useResponsesApi
+      ? new ResponsesStreamAssembler({ streamUsage, headers, request: `POST ${route.path}` })
+      : new ChatStreamAssembler({
+          stop: chatStop(options.stop, this.stop),
+          streamUsage,
+          headers,
+          thinkTags: thinksInTags(this.modelFamily),
+        });
+    const events = this.support.streamJson(route.path, body, {
       signal: options.signal,
       maxRetries: options.maxRetries,
       onResponseHeaders: (received) => Object.assign(headers, received),
+      ...(this.useResponsesApi ? { sseRules: RESPONSES_SSE_RULES } : {}),
     });
     for await (const event of events) {
       yield* emitChunks(assembler.push(event), runManager);

@@ -1,8 +1,13 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
 import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
-import type { DatabricksModelFields, DatabricksModelOptions, Settled } from "./types.js";
-import { invocationsPath } from "./utils/paths.js";
+import type {
+  DatabricksGatewayOptions,
+  DatabricksModelFields,
+  DatabricksModelOptions,
+  Settled,
+} from "./types.js";
+import { servingRoute } from "./utils/paths.js";
 import { isRecord } from "./utils/values.js";
 
 /**
@@ -34,7 +39,11 @@ export interface DatabricksEmbeddingsOwnOptions {
 
 /** Constructor options of {@link DatabricksEmbeddings}. */
 export interface DatabricksEmbeddingsInput
-  extends EmbeddingsParams, DatabricksModelOptions, DatabricksEmbeddingsOwnOptions {}
+  extends
+    EmbeddingsParams,
+    DatabricksModelOptions,
+    DatabricksEmbeddingsOwnOptions,
+    DatabricksGatewayOptions {}
 
 const DEFAULT_BATCH_SIZE = 20;
 const FORMATS: readonly DatabricksEmbeddingsInputFormat[] = [
@@ -50,7 +59,10 @@ const FORMATS: readonly DatabricksEmbeddingsInputFormat[] = [
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields typed once, in the option interfaces
 export interface DatabricksEmbeddings
-  extends DatabricksModelFields, Settled<DatabricksEmbeddingsOwnOptions> {}
+  extends
+    DatabricksModelFields,
+    Settled<DatabricksEmbeddingsOwnOptions>,
+    Settled<DatabricksGatewayOptions> {}
 
 /**
  * LangChain embeddings for Databricks Model Serving embedding endpoints. Texts are sent in batches
@@ -81,6 +93,11 @@ export class DatabricksEmbeddings extends Embeddings {
         `Invalid inputFormat: ${String(fields.inputFormat)}. Use one of ${FORMATS.map((f) => `"${f}"`).join(", ")}.`,
       );
     }
+    if (fields.useAiGateway === true && inputFormat !== "input") {
+      throw new DatabricksConfigError(
+        `useAiGateway takes OpenAI-style embeddings requests only: remove inputFormat "${inputFormat}" (custom MLflow models are queried on /serving-endpoints).`,
+      );
+    }
     this.support = new ModelSupport(fields);
     this.support.attach(this, endpoint, {
       queryParams: { ...fields.queryParams },
@@ -88,6 +105,7 @@ export class DatabricksEmbeddings extends Embeddings {
       batchSize,
       inputFormat,
       inputColumn: fields.inputColumn ?? "input",
+      useAiGateway: fields.useAiGateway ?? false,
     });
   }
 
@@ -118,13 +136,11 @@ export class DatabricksEmbeddings extends Embeddings {
     batch: readonly string[],
     params: Record<string, unknown>,
   ): Promise<number[][]> {
-    const path = invocationsPath(this.endpoint);
-    const { data } = await this.support.requestJson(
-      "POST",
-      path,
-      this.requestBody(batch, params),
-      {},
-    );
+    const route = servingRoute("embeddings", this.endpoint, this.useAiGateway);
+    const body = this.requestBody(batch, params);
+    // On the gateway the body names the model (first, as OpenAI clients send it).
+    const sent = route.model === undefined ? body : { model: route.model, ...body };
+    const { data } = await this.support.requestJson("POST", route.path, sent, {});
     return parseEmbeddingsResponse(data, batch.length);
   }
 

@@ -221,7 +221,7 @@ export class DatabricksAPIError extends DatabricksError {
     const { status, errorCode, serverMessage } = answer;
     const Subclass = subclassFor(status, errorCode, serverMessage);
     const where = answer.request ? ` on ${answer.request}` : "";
-    const hint = hintFor(Subclass, status, errorCode, serverMessage);
+    const hint = hintFor(Subclass, status, errorCode, serverMessage, answer.request);
     return new Subclass(`HTTP ${status} ${errorCode}${where}: ${serverMessage}${hint}`, {
       status,
       errorCode,
@@ -270,8 +270,8 @@ export class DatabricksContextOverflowError extends DatabricksBadRequestError {
 /**
  * A 400 saying the model answers on the Responses API only (`Model databricks-gpt-5-1-codex-max
  * only supports the Responses API. Please use /serving-endpoints/responses instead.`): Codex-style
- * models refuse the chat-completions body `ChatDatabricks` sends. This version of the package has
- * no Responses API client yet, so the message says what is possible today.
+ * models refuse the chat-completions body `ChatDatabricks` sends; the message says to set
+ * `useResponsesApi: true`.
  */
 export class DatabricksResponsesApiOnlyError extends DatabricksBadRequestError {
   static {
@@ -401,6 +401,7 @@ function hintFor(
   status: number,
   errorCode: string,
   serverMessage: string,
+  request: string | undefined,
 ): string {
   const sampling = status === 400 ? UNSUPPORTED_SAMPLING_PARAMETER.exec(serverMessage) : null;
   if (sampling?.[1] !== undefined) {
@@ -410,7 +411,11 @@ function hintFor(
     return " (the input does not fit the model's context window: send fewer or shorter messages, or lower `maxTokens`)";
   }
   if (errorClass === DatabricksResponsesApiOnlyError) {
-    return " (this model answers on the Responses API only; ChatDatabricks sends chat completions, and a `useResponsesApi: true` option is not yet supported by this version: query a chat-completions model, or call /serving-endpoints/responses directly)";
+    return " (this model answers on the Responses API only: set `useResponsesApi: true` on ChatDatabricks)";
+  }
+  // The gateway's answer for a path it does not serve (modern-serving §6.2, §10.16).
+  if (status === 404 && errorCode === "ENDPOINT_NOT_FOUND" && request?.includes("/ai-gateway/")) {
+    return " (AI Gateway is not enabled on this workspace, or does not serve this route: unset `useAiGateway` to query /serving-endpoints)";
   }
   if (status === 401) {
     return " (check DATABRICKS_TOKEN / the `token` option, or the OAuth client id and secret)";

@@ -30,11 +30,13 @@ export type {
   DatabricksAgentOptions,
   DatabricksChoiceOptions,
   DatabricksEndpointOptions,
+  DatabricksGatewayOptions,
   DatabricksGenerationCallOptions,
   DatabricksGenerationOptions,
   DatabricksLanguageModelOptions,
   DatabricksModelOptions,
   DatabricksModelProfile,
+  DatabricksResponsesOptions,
 } from "./types.js";
 export type {
   CredentialsProvider,

@@ -7,6 +7,7 @@ import { AsyncCaller } from "@langchain/core/utils/async_caller";
 import { DatabricksConfigError } from "./errors.js";
 import { createDatabricksClient, type DatabricksConnectionOptions } from "./options.js";
 import type { DatabricksClient } from "./transport/client.js";
+import type { SseRules } from "./transport/sse.js";
 import type { DatabricksEndpointOptions } from "./types.js";
 import { asDatabricksError, withAbortAsDatabricksError } from "./utils/abort.js";
 import { redactSecretKwargs } from "./serialization.js";
@@ -126,12 +127,16 @@ export class ModelSupport {
   async *streamJson(
     path: string,
     body: unknown,
-    call: CallSettings & { onResponseHeaders?: (headers: Record<string, string>) => void },
+    call: CallSettings & {
+      onResponseHeaders?: (headers: Record<string, string>) => void;
+      sseRules?: SseRules | undefined;
+    },
   ): AsyncGenerator<unknown> {
     const events = this.client.streamJson(path, body, {
       signal: call.signal,
       maxRetries: call.maxRetries,
       onResponseHeaders: call.onResponseHeaders,
+      sseRules: call.sseRules,
     });
     try {
       let step = await this.call(call.signal, () => events.next());
@@ -186,6 +191,9 @@ const PYTHON_OPTION_NAMES: Readonly<Record<string, string>> = {
   target_uri: "profile",
   query_params: "queryParams",
   documents_params: "documentsParams",
+  use_responses_api: "useResponsesApi",
+  use_ai_gateway: "useAiGateway",
+  custom_inputs: "customInputs",
   allow_dangerous_deserialization: "(nothing: functions are never deserialized)",
 };
 
@@ -216,6 +224,8 @@ const CLASS_OPTIONS: Readonly<Record<string, readonly ModelClassName[]>> = {
   context: ["ChatDatabricks"],
   returnTrace: ["ChatDatabricks"],
   modelProfile: ["ChatDatabricks"],
+  useResponsesApi: ["ChatDatabricks"],
+  useAiGateway: ["ChatDatabricks", "DatabricksEmbeddings"],
   queryParams: ["DatabricksEmbeddings"],
   documentsParams: ["DatabricksEmbeddings"],
   batchSize: ["DatabricksEmbeddings"],

@@ -92,6 +92,38 @@ export interface DatabricksAgentOptions {
   returnTrace?: boolean | undefined;
 }
 
+/**
+ * Which route `ChatDatabricks` and `DatabricksEmbeddings` send requests to (modern-serving §6.1).
+ * Instance only.
+ */
+export interface DatabricksGatewayOptions {
+  /**
+   * Send requests through the workspace's AI Gateway (`/ai-gateway/mlflow/v1/…`) instead of
+   * `/serving-endpoints/…`, with the endpoint name (or a Unity Catalog model service such as
+   * `system.ai.claude-sonnet-4-5`) as the body's `model`: chat to `…/chat/completions`, the
+   * Responses API (`useResponsesApi`) to `…/responses` (the Supervisor API), embeddings to
+   * `…/embeddings`. On the gateway tool `strict` and `store` are never sent (it refuses them).
+   * A workspace without the gateway answers `404 ENDPOINT_NOT_FOUND` ("Invalid path").
+   * The Python `use_ai_gateway`. @default false
+   */
+  useAiGateway?: boolean | undefined;
+}
+
+/** Which wire API `ChatDatabricks` speaks (modern-serving §3). Instance only. */
+export interface DatabricksResponsesOptions {
+  /**
+   * Speak the OpenAI Responses API (`POST /serving-endpoints/responses`, endpoint name in `model`)
+   * instead of chat completions on `/serving-endpoints/{endpoint}/invocations`: for OpenAI GPT
+   * models (Codex-style models answer on Responses only) and ResponsesAgent endpoints. Messages
+   * become `input` items, `maxTokens` is sent as `max_output_tokens`, `reasoningEffort` as
+   * `reasoning: {effort}`; `stop`, `n > 1`, `thinking` and `streamOptions` have no Responses
+   * counterpart and are refused. Reasoning items and executed tool calls come back in the message
+   * (content blocks, `response_metadata.output`) and are re-sent unchanged on the next turn.
+   * The Python `use_responses_api`. @default false
+   */
+  useResponsesApi?: boolean | undefined;
+}
+
 /** Instance-only generation settings of `Databricks` and `ChatDatabricks`. */
 export interface DatabricksChoiceOptions {
   /** Number of choices (`n`), an integer >= 1; only the first is returned. Sent only when set. */

@@ -7,7 +7,7 @@ import { DatabricksAPIError, DatabricksResponseError, isRejectedCredential } fro
 import { SecretRedactor } from "../redaction.js";
 import { classifyTransportError, describeRequest, sendJsonOnce } from "./http.js";
 import { withRetry, type RetryOptions } from "./retry.js";
-import { sseEvents } from "./sse.js";
+import { sseEvents, type SseRules } from "./sse.js";
 import type { HttpRequest, HttpResponse, HttpSender } from "./types.js";
 import { buildUserAgent } from "./user_agent.js";
 
@@ -34,6 +34,8 @@ export interface RequestOptions {
   timeoutMs?: number | undefined;
   /** Streams only: called with the response headers once the stream starts (e.g. `served-model-name`). */
   onResponseHeaders?: ((headers: Record<string, string>) => void) | undefined;
+  /** Streams only: how this kind of stream departs from the Databricks default. */
+  sseRules?: SseRules | undefined;
 }
 
 /**
@@ -127,7 +129,11 @@ export class DatabricksClient implements CredentialsTransport {
     });
     try {
       options.onResponseHeaders?.(res.headers);
-      yield* sseEvents(res.body, { request: describeRequest(request), headers: res.headers });
+      yield* sseEvents(res.body, {
+        request: describeRequest(request),
+        headers: res.headers,
+        ...options.sseRules,
+      });
     } catch (error) {
       throw this.redactor.redactError(classifyTransportError(error, request));
     } finally {

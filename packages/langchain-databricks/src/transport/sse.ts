@@ -19,8 +19,25 @@ const LF = 10;
 const CR = 13;
 const DONE = "[DONE]";
 
+/**
+ * How a kind of stream departs from the Databricks default (`data:` frames ended by `[DONE]`,
+ * `event: error` meaning an error).
+ */
+export interface SseRules {
+  /**
+   * Whether a body that ends without `data: [DONE]` is complete after this last event (OpenAI-style
+   * Responses streams end after `response.completed` with no `[DONE]`). Unset: it never is.
+   */
+  completeAtEof?: ((lastEvent: unknown) => boolean) | undefined;
+  /**
+   * Payloads name their own kind in a JSON `type` (Responses streams): `event:` lines are ignored,
+   * so an `event: error` frame reaches the caller, which reads its `type`, whatever the framing.
+   */
+  ignoreEventNames?: boolean | undefined;
+}
+
 /** Options for {@link sseEvents}. */
-export interface SseEventsOptions {
+export interface SseEventsOptions extends SseRules {
   /** Method and path, used in error messages (`POST /serving-endpoints/x/invocations`). */
   request?: string | undefined;
   /** Response headers, copied onto an in-stream {@link DatabricksAPIError}. */
@@ -53,6 +70,7 @@ export async function* sseEvents(
   let hasData = false;
   let eventName = "";
   let received = 0;
+  let last: unknown;
 
   // The parsed payload, or DONE_MARKER at `[DONE]`; throws for in-stream errors.
   const dispatch = (): unknown => {
@@ -71,10 +89,11 @@ export async function* sseEvents(
         { cause: error },
       );
     }
-    if (name === "error" || isErrorPayload(parsed)) {
+    if ((name === "error" && options.ignoreEventNames !== true) || isErrorPayload(parsed)) {
       throw apiErrorFrom(parsed, payload, options.headers ?? {}, options.request);
     }
     received += 1;
+    last = parsed;
     return parsed;
   };
 
@@ -143,6 +162,7 @@ export async function* sseEvents(
   const tail = partial + decoder.decode();
   if (tail !== "") onLine(tail);
   if (hasData && data === DONE) return;
+  if (!hasData && received > 0 && options.completeAtEof?.(last) === true) return;
   throw new DatabricksConnectionError(
     `Stream ended${where} before [DONE] after ${received} event(s)${hasData ? " (last event incomplete)" : ""}`,
   );

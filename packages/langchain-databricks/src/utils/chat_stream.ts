@@ -138,34 +138,17 @@ export class ChatStreamAssembler {
       });
       out.push(new ChatGenerationChunk({ text: "", message }));
     }
-    const additional: JsonRecord = {};
-    if (this.agent["custom_outputs"] !== undefined)
-      additional["custom_outputs"] = this.agent["custom_outputs"];
-    if (agentMessages) additional["messages"] = agentMessages;
-    const metadata: JsonRecord = {};
-    if (this.model !== undefined) metadata["model_name"] = this.model;
-    if (this.id !== undefined) metadata["id"] = this.id;
-    if (this.finishReason !== undefined) metadata["finish_reason"] = this.finishReason;
-    if (this.rawUsage !== undefined) metadata["usage"] = this.rawUsage;
-    Object.assign(metadata, this.agent);
-    const served = this.headers["served-model-name"];
-    if (served) metadata["served_model_name"] = served;
-    const message = aiMessageChunk(
-      {
-        content: "",
-        response_metadata: metadata,
-        ...(Object.keys(additional).length > 0 ? { additional_kwargs: additional } : {}),
-        ...(this.id !== undefined ? { id: this.id } : {}),
-      },
-      this.streamUsage ? this.usage : undefined,
-    );
     out.push(
-      new ChatGenerationChunk({
-        text: "",
-        message,
-        ...(this.finishReason !== undefined
-          ? { generationInfo: { finish_reason: this.finishReason } }
-          : {}),
+      finalStreamChunk({
+        content: "",
+        model: this.model,
+        id: this.id,
+        finishReason: this.finishReason,
+        rawUsage: this.rawUsage,
+        agent: this.agent,
+        headers: this.headers,
+        usage: this.streamUsage ? this.usage : undefined,
+        ...(agentMessages ? { additional: { messages: agentMessages } } : {}),
       }),
     );
     return out;
@@ -287,4 +270,61 @@ export function toToolCallChunks(raw: unknown): ToolCallChunk[] {
     out.push(chunk);
   });
   return out;
+}
+
+/** What the last chunk of a stream reports (see {@link finalStreamChunk}). */
+export interface StreamSummary {
+  /** The empty content of the stream's kind: `""` for chat, `[]` for block streams. */
+  content: "" | [];
+  model: string | undefined;
+  id: string | undefined;
+  finishReason: string | undefined;
+  /** The usage as the server reported it, kept in `response_metadata.usage`. */
+  rawUsage: JsonRecord | undefined;
+  /** `agentMetadata` fields: `custom_outputs`, `databricks_output`, `trace_id`. */
+  agent: JsonRecord;
+  /** Response headers, for `served_model_name`. */
+  headers: Record<string, string>;
+  /** `usage_metadata`, unless `streamUsage` is off. */
+  usage: UsageMetadata | undefined;
+  /** Further `response_metadata` fields (the Responses output items). */
+  extra?: JsonRecord;
+  /** Further `additional_kwargs` fields (a ChatAgent's messages), beside `custom_outputs`. */
+  additional?: JsonRecord;
+}
+
+/**
+ * The one chunk that ends a stream with its usage and response metadata (model name, id, finish
+ * reason, raw usage, agent metadata, `served_model_name`), emitted once because
+ * `AIMessageChunk.concat` sums numbers and joins strings it sees twice.
+ */
+export function finalStreamChunk(summary: StreamSummary): ChatGenerationChunk {
+  const metadata: JsonRecord = {};
+  if (summary.model !== undefined) metadata["model_name"] = summary.model;
+  if (summary.id !== undefined) metadata["id"] = summary.id;
+  if (summary.finishReason !== undefined) metadata["finish_reason"] = summary.finishReason;
+  if (summary.rawUsage !== undefined) metadata["usage"] = summary.rawUsage;
+  Object.assign(metadata, summary.agent);
+  const served = summary.headers["served-model-name"];
+  if (served) metadata["served_model_name"] = served;
+  Object.assign(metadata, summary.extra);
+  const additional: JsonRecord = { ...summary.additional };
+  const customOutputs = summary.agent["custom_outputs"];
+  if (customOutputs !== undefined) additional["custom_outputs"] = customOutputs;
+  const message = aiMessageChunk(
+    {
+      content: summary.content,
+      response_metadata: metadata,
+      ...(Object.keys(additional).length > 0 ? { additional_kwargs: additional } : {}),
+      ...(summary.id !== undefined ? { id: summary.id } : {}),
+    },
+    summary.usage,
+  );
+  return new ChatGenerationChunk({
+    text: "",
+    message,
+    ...(summary.finishReason !== undefined
+      ? { generationInfo: { finish_reason: summary.finishReason } }
+      : {}),
+  });
 }

@@ -54,29 +54,53 @@ export function maxUsage(
   a: UsageMetadata | undefined,
   b: UsageMetadata | undefined,
 ): UsageMetadata | undefined {
+  return combineUsage(a, b, Math.max);
+}
+
+/**
+ * The usage of two separate model calls added up (a Responses stream of an agent loop reports one
+ * `response.completed` per model call).
+ */
+export function sumUsage(
+  a: UsageMetadata | undefined,
+  b: UsageMetadata | undefined,
+): UsageMetadata | undefined {
+  return combineUsage(a, b, (x, y) => x + y);
+}
+
+function combineUsage(
+  a: UsageMetadata | undefined,
+  b: UsageMetadata | undefined,
+  combine: (x: number, y: number) => number,
+): UsageMetadata | undefined {
   if (!a) return b;
   if (!b) return a;
   const out: UsageMetadata = {
-    input_tokens: Math.max(a.input_tokens, b.input_tokens),
-    output_tokens: Math.max(a.output_tokens, b.output_tokens),
-    total_tokens: Math.max(a.total_tokens, b.total_tokens),
+    input_tokens: combine(a.input_tokens, b.input_tokens),
+    output_tokens: combine(a.output_tokens, b.output_tokens),
+    total_tokens: combine(a.total_tokens, b.total_tokens),
   };
-  const input = maxDetails<InputDetails>(a.input_token_details, b.input_token_details);
+  const input = combineDetails<InputDetails>(a.input_token_details, b.input_token_details, combine);
   if (input) out.input_token_details = input;
-  const output = maxDetails<OutputDetails>(a.output_token_details, b.output_token_details);
+  const output = combineDetails<OutputDetails>(
+    a.output_token_details,
+    b.output_token_details,
+    combine,
+  );
   if (output) out.output_token_details = output;
   return out;
 }
 
-function maxDetails<T extends Record<string, number | undefined>>(
+function combineDetails<T extends Record<string, number | undefined>>(
   a: T | undefined,
   b: T | undefined,
+  combine: (x: number, y: number) => number,
 ): T | undefined {
   if (!a) return b;
   if (!b) return a;
   const out: Record<string, number> = {};
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    out[key] = Math.max(a[key] ?? 0, b[key] ?? 0);
+    out[key] = combine(a[key] ?? 0, b[key] ?? 0);
   }
   return out as T;
 }

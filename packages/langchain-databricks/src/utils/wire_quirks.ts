@@ -18,10 +18,13 @@ export function keepsToolStrict(family: ModelFamily): boolean {
 }
 
 /**
- * Apply the quirk fixes to a chat body (mutated and returned):
+ * Apply the quirk fixes to a chat or Responses body (mutated and returned):
  * - Q4: `parallel_tool_calls` is never sent (Claude endpoints refuse it as an extra input);
- * - Q3: `strict` is removed from every tool and from the top level unless the family is GPT;
- * - Q9/Q10: every function tool has `parameters`, an object schema (`{"type":"object",…}`);
+ * - Q3: `strict` is removed from every tool and from the top level unless the family is GPT, and
+ *   always on the AI Gateway (`gateway`), which refuses it by presence for every model; the
+ *   gateway also refuses `store` (modern-serving §6.2), which is removed there;
+ * - Q9/Q10: every function tool has `parameters`, an object schema (`{"type":"object",…}`), in
+ *   the chat shape (`{type, function: {…}}`) and the flat Responses shape (`{type, name, …}`);
  * - Q11: empty replayed tool-call arguments (`""`, `"[]"`, `"null"`) are sent as `"{}"`;
  * - Q13: messages carry no `name` (the Foundation Model APIs do not support it);
  * - Q1/Q2 (Claude only): an assistant turn with `tool_calls` and no text gets `" "` as content,
@@ -32,9 +35,14 @@ export function keepsToolStrict(family: ModelFamily): boolean {
  *   instead, because Claude on Databricks does not fetch it (the client does not fetch it either:
  *   that would send requests to hosts the user never configured).
  */
-export function applyWireQuirks(body: JsonRecord, family: ModelFamily): JsonRecord {
+export function applyWireQuirks(
+  body: JsonRecord,
+  family: ModelFamily,
+  gateway = false,
+): JsonRecord {
   delete body["parallel_tool_calls"];
-  const keepStrict = keepsToolStrict(family);
+  if (gateway) delete body["store"];
+  const keepStrict = keepsToolStrict(family) && !gateway;
   if (!keepStrict) delete body["strict"];
   if (Array.isArray(body["tools"])) {
     body["tools"] = body["tools"].map((tool: unknown) => fixTool(tool, keepStrict));
@@ -102,6 +110,8 @@ function fixTool(tool: unknown, keepStrict: boolean): unknown {
     const fixed: JsonRecord = { ...fn, parameters: objectSchema(fn["parameters"]) };
     if (!keepStrict) delete fixed["strict"];
     out["function"] = fixed;
+  } else if (out["type"] === "function" && typeof out["name"] === "string") {
+    out["parameters"] = objectSchema(out["parameters"]);
   }
   return out;
 }

@@ -451,9 +451,7 @@ describe("Q15: models served on the Responses API only", () => {
     expect(error).toBeInstanceOf(DatabricksBadRequestError);
     const e = error as DatabricksResponsesApiOnlyError;
     expect(e.serverMessage).toBe(serverMessage);
-    expect(e.message).toContain(
-      "`useResponsesApi: true` option is not yet supported by this version",
-    );
+    expect(e.message).toContain("set `useResponsesApi: true` on ChatDatabricks");
     expect(server.requests).toHaveLength(1);
   });
 });

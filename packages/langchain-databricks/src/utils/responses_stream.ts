@@ -1,0 +1,383 @@
+/**
+ * Streamed Responses API events (modern-serving §3.4) → LangChain `ChatGenerationChunk`s. Pure and
+ * synchronous, like `ChatStreamAssembler`: the model feeds it events and yields what it returns.
+ *
+ * The rules of §3.4, each kept here:
+ * - events are told apart by their JSON `type` (the SSE `event:` line is never read); frames with
+ *   no or an unknown type are skipped, except for the agent metadata they carry (`{"trace_id"}`);
+ * - deltas are grouped by `output_index` where present (their `item_id` may differ from the
+ *   item's), else by `item_id`; the final ids come from `response.output_item.done`;
+ * - text is emitted from deltas, and from `output_item.done` only what the deltas did not already
+ *   stream (all of it for a multi-agent supervisor, which sends no deltas), never twice;
+ * - a stream may hold several `response.created … response.completed` cycles: it is read to
+ *   `[DONE]` or the end of the body, and usage is added up over the cycles' `response.completed`;
+ * - `function_call` items become tool calls only if no `function_call_output` answers them in the
+ *   same stream (those were run by the server or agent), so they are emitted at the end;
+ * - `error` events and `response.failed` throw the matching `DatabricksAPIError`.
+ */
+import { AIMessageChunk, type MessageContent, type UsageMetadata } from "@langchain/core/messages";
+import { ChatGenerationChunk } from "@langchain/core/outputs";
+import { DatabricksResponseError } from "../errors.js";
+import type { SseRules } from "../transport/sse.js";
+import { agentMetadata, hasAgentFields } from "./agent_outputs.js";
+import { finalStreamChunk } from "./chat_stream.js";
+import {
+  executedCallIds,
+  finishReasonOf,
+  messageItemBlocks,
+  partText,
+  reasoningItemBlocks,
+  responsesFailure,
+  textBlock,
+} from "./responses_output.js";
+import { sumUsage, toUsageMetadata } from "./usage.js";
+import { isRecord, type JsonRecord } from "./values.js";
+
+/** Options of {@link ResponsesStreamAssembler}. */
+export interface ResponsesStreamOptions {
+  /** Emit `usage_metadata` on the final chunk (when the server reported usage). */
+  streamUsage: boolean;
+  /** Response headers (lower-case names), for `served_model_name`. */
+  headers?: Record<string, string> | undefined;
+  /** Method and path, for error messages. */
+  request: string;
+}
+
+/**
+ * Whether a Responses stream that ends without `[DONE]` is complete: OpenAI-style streams stop
+ * after their terminal `response.completed` (or `response.incomplete`) event.
+ */
+export function responsesStreamComplete(lastEvent: unknown): boolean {
+  const type = isRecord(lastEvent) ? lastEvent["type"] : undefined;
+  return type === "response.completed" || type === "response.incomplete";
+}
+
+/** How Responses streams are framed (§3.4): typed payloads, and no `[DONE]` on some routes. */
+export const RESPONSES_SSE_RULES: SseRules = {
+  completeAtEof: responsesStreamComplete,
+  ignoreEventNames: true,
+};
+
+/** What the stream said so far about one output item. */
+interface ItemState {
+  type: string | undefined;
+  id: string | undefined;
+  /** Text streamed by deltas (messages). */
+  text: string;
+  /** Reasoning summary text streamed per `summary_index`. */
+  summaries: string[];
+  /** Function call fields from `output_item.added` and argument deltas. */
+  call: JsonRecord;
+  /** Content index of the message's text block / reasoning blocks per summary. */
+  textIndex: number | undefined;
+  reasoningIndexes: number[];
+  /** The item of `response.output_item.done` (or a bare `function_call_output` frame). */
+  done: JsonRecord | undefined;
+}
+
+/**
+ * Turns Responses stream events into chunks: text and reasoning as indexed standard content
+ * blocks (the same blocks `invoke` returns), then at {@link finish} the pending tool calls and one
+ * chunk with usage, finish reason, agent metadata and the output items in `response_metadata`.
+ */
+export class ResponsesStreamAssembler {
+  /** A Responses stream is never cut short by the client (it has no stop sequences). */
+  readonly done = false;
+  private readonly streamUsage: boolean;
+  private readonly headers: Record<string, string>;
+  private readonly request: string;
+  private readonly items = new Map<string, ItemState>();
+  /** Every item state, in order of first appearance (a replaced index keeps its old state here). */
+  private readonly order: ItemState[] = [];
+  /** `item:<id>` aliases of the states keyed by output index. */
+  private readonly aliases = new Map<string, ItemState>();
+  private cycle = 0;
+  private nextIndex = 0;
+  private events = 0;
+  private id: string | undefined;
+  private model: string | undefined;
+  private usage: UsageMetadata | undefined;
+  private rawUsage: JsonRecord | undefined;
+  private lastResponse: JsonRecord = {};
+  private readonly agent: JsonRecord = {};
+  /** Items of completed responses, used when the stream sent no `output_item.done`. */
+  private readonly completedOutput: unknown[] = [];
+
+  constructor(options: ResponsesStreamOptions) {
+    this.streamUsage = options.streamUsage;
+    this.headers = options.headers ?? {};
+    this.request = options.request;
+  }
+
+  /** The chunks one event produces (often one, sometimes none). */
+  push(event: unknown): ChatGenerationChunk[] {
+    this.events += 1;
+    if (!isRecord(event)) {
+      throw new DatabricksResponseError(
+        `Stream event ${this.events} is not a JSON object (${event === null ? "null" : typeof event}).`,
+      );
+    }
+    if (hasAgentFields(event)) Object.assign(this.agent, agentMetadata(event));
+    const type = event["type"];
+    switch (type) {
+      case "response.created":
+      case "response.in_progress":
+        this.cycle += type === "response.created" ? 1 : 0;
+        this.readResponse(event["response"], false);
+        return [];
+      case "response.completed":
+      case "response.incomplete":
+        this.readResponse(event["response"], true);
+        return [];
+      case "response.failed": {
+        const response = isRecord(event["response"]) ? event["response"] : {};
+        throw responsesFailure(
+          response["error"] ?? { message: "The response failed." },
+          this.headers,
+          this.where(),
+        );
+      }
+      case "error":
+        throw responsesFailure(event, this.headers, this.where());
+      case "response.output_item.added": {
+        const state = this.stateFor(event, event["item"]);
+        if (isRecord(event["item"]) && event["item"]["type"] === "function_call") {
+          Object.assign(state.call, event["item"]);
+        }
+        return [];
+      }
+      case "response.output_text.delta":
+        return this.textDelta(event);
+      case "response.reasoning_summary_text.delta":
+        return this.reasoningDelta(event);
+      case "response.function_call_arguments.delta": {
+        const state = this.stateFor(event, undefined);
+        state.type ??= "function_call";
+        const delta = typeof event["delta"] === "string" ? event["delta"] : "";
+        state.call["arguments"] = String(state.call["arguments"] ?? "") + delta;
+        return [];
+      }
+      case "response.output_item.done":
+        return isRecord(event["item"]) ? this.itemDone(event, event["item"]) : [];
+      case "function_call_output":
+        // OpenAI-Agents-SDK agents send tool results bare, not inside `output_item.done`.
+        this.stateFor({}, { ...event, id: `${this.cycle}:fco:${String(event["call_id"])}` }).done =
+          event;
+        return [];
+      default:
+        if (type === undefined && event["error"] !== undefined && event["error"] !== null) {
+          throw responsesFailure(event["error"], this.headers, this.where());
+        }
+        // Other and typeless frames (`{"trace_id": …}`) carry nothing to emit.
+        return [];
+    }
+  }
+
+  /** End of stream: the pending tool calls, then one chunk with usage and response metadata. */
+  finish(): ChatGenerationChunk[] {
+    const output = this.order.map((state) => this.itemOf(state)).filter(isRecord);
+    const allOutput = output.length > 0 ? output : this.completedOutput;
+    const executed = executedCallIds(allOutput);
+    const out: ChatGenerationChunk[] = [];
+    if (output.length === 0) {
+      // Only `response.completed` carried the answer: its items are the content.
+      const blocks = allOutput.filter(isRecord).flatMap((item) => {
+        if (item["type"] === "message") return messageItemBlocks(item);
+        return item["type"] === "reasoning" ? reasoningItemBlocks(item) : [];
+      });
+      if (blocks.length > 0)
+        out.push(this.chunk(blocks.map((b) => ({ ...b, index: this.nextIndex++ }))));
+    }
+    let toolIndex = 0;
+    for (const item of allOutput.filter(isRecord)) {
+      if (item["type"] !== "function_call" || executed.has(String(item["call_id"]))) continue;
+      const args = item["arguments"];
+      out.push(
+        this.chunk([], {
+          tool_call_chunks: [
+            {
+              type: "tool_call_chunk",
+              index: toolIndex++,
+              id: String(item["call_id"] ?? item["id"] ?? ""),
+              name: String(item["name"] ?? ""),
+              args: typeof args === "string" ? args : JSON.stringify(args ?? {}),
+            },
+          ],
+        }),
+      );
+    }
+    out.push(
+      finalStreamChunk({
+        content: [],
+        model: this.model,
+        id: this.id,
+        finishReason: finishReasonOf(this.lastResponse, toolIndex > 0),
+        rawUsage: this.rawUsage,
+        agent: this.agent,
+        headers: this.headers,
+        usage: this.streamUsage ? this.usage : undefined,
+        extra: { output: allOutput },
+      }),
+    );
+    return out;
+  }
+
+  private where(): string {
+    return `${this.request} (in stream)`;
+  }
+
+  private readResponse(raw: unknown, completed: boolean): void {
+    if (!isRecord(raw)) return;
+    if (this.id === undefined && typeof raw["id"] === "string") this.id = raw["id"];
+    if (this.model === undefined && typeof raw["model"] === "string") this.model = raw["model"];
+    if (hasAgentFields(raw)) Object.assign(this.agent, agentMetadata(raw));
+    if (!completed) return;
+    this.lastResponse = raw;
+    if (raw["error"] !== undefined && raw["error"] !== null) {
+      throw responsesFailure(raw["error"], this.headers, this.where());
+    }
+    this.usage = sumUsage(this.usage, toUsageMetadata(raw["usage"]));
+    if (isRecord(raw["usage"])) this.rawUsage = raw["usage"];
+    if (Array.isArray(raw["output"])) this.completedOutput.push(...raw["output"]);
+  }
+
+  /**
+   * The state of the item an event is about: by `output_index` within the current response when
+   * the event has one, else by item id (`item_id`, or the item's own `id`); both keys lead to the
+   * same state once an event has named both.
+   */
+  private stateFor(event: JsonRecord, item: unknown): ItemState {
+    const itemId =
+      typeof event["item_id"] === "string"
+        ? event["item_id"]
+        : isRecord(item) && typeof item["id"] === "string"
+          ? item["id"]
+          : undefined;
+    const byIndex =
+      typeof event["output_index"] === "number"
+        ? `${this.cycle}:${event["output_index"]}`
+        : undefined;
+    const byId = itemId !== undefined ? `item:${itemId}` : undefined;
+    const aliased = byId !== undefined ? this.aliases.get(byId) : undefined;
+    let state = (byIndex !== undefined ? this.items.get(byIndex) : undefined) ?? aliased;
+    // Without `response.created` between them, a second model call reuses output indexes: a done
+    // item at this index is another item when the event names an id it does not know.
+    if (state?.done && aliased === undefined && itemId !== undefined && state.id !== itemId) {
+      state = undefined;
+    }
+    if (!state) {
+      state = {
+        type: isRecord(item) && typeof item["type"] === "string" ? item["type"] : undefined,
+        id: itemId,
+        text: "",
+        summaries: [],
+        call: {},
+        textIndex: undefined,
+        reasoningIndexes: [],
+        done: undefined,
+      };
+      this.order.push(state);
+      this.items.set(byIndex ?? byId ?? `anonymous:${this.order.length}`, state);
+    }
+    if (byId !== undefined) this.aliases.set(byId, state);
+    return state;
+  }
+
+  private textDelta(event: JsonRecord): ChatGenerationChunk[] {
+    const state = this.stateFor(event, undefined);
+    state.type ??= "message";
+    const delta = typeof event["delta"] === "string" ? event["delta"] : "";
+    if (delta === "") return [];
+    state.text += delta;
+    state.textIndex ??= this.nextIndex++;
+    return [this.chunk([{ type: "text", text: delta, index: state.textIndex }])];
+  }
+
+  private reasoningDelta(event: JsonRecord): ChatGenerationChunk[] {
+    const state = this.stateFor(event, undefined);
+    state.type ??= "reasoning";
+    const delta = typeof event["delta"] === "string" ? event["delta"] : "";
+    const at = typeof event["summary_index"] === "number" ? event["summary_index"] : 0;
+    if (delta === "") return [];
+    state.summaries[at] = (state.summaries[at] ?? "") + delta;
+    state.reasoningIndexes[at] ??= this.nextIndex++;
+    const index = state.reasoningIndexes[at];
+    return [this.chunk([{ type: "reasoning", reasoning: delta, index }])];
+  }
+
+  /** An item is complete: emit what its deltas did not, with its final id. */
+  private itemDone(event: JsonRecord, item: JsonRecord): ChatGenerationChunk[] {
+    const state = this.stateFor(event, item);
+    state.done = item;
+    state.type = typeof item["type"] === "string" ? item["type"] : state.type;
+    if (state.type === "message") return this.messageDone(state, item);
+    if (state.type === "reasoning") return this.reasoningDone(state, item);
+    return [];
+  }
+
+  private messageDone(state: ItemState, item: JsonRecord): ChatGenerationChunk[] {
+    const parts = (Array.isArray(item["content"]) ? item["content"] : []).filter(isRecord);
+    const full = parts.map((part) => partText(part) ?? "").join("");
+    const annotations = parts.flatMap((part) =>
+      Array.isArray(part["annotations"]) ? (part["annotations"] as unknown[]) : [],
+    );
+    // Only what the deltas did not stream: all of it without deltas (a multi-agent supervisor),
+    // a missing tail, or nothing when the full text was reworded (footnote citations, §3.4).
+    const rest =
+      state.text === "" ? full : full.startsWith(state.text) ? full.slice(state.text.length) : "";
+    if (rest === "" && state.textIndex === undefined && annotations.length === 0) return [];
+    state.textIndex ??= this.nextIndex++;
+    const block = { ...textBlock(rest, item["id"], annotations), index: state.textIndex };
+    return [this.chunk([block], {}, rest)];
+  }
+
+  private reasoningDone(state: ItemState, item: JsonRecord): ChatGenerationChunk[] {
+    const blocks = reasoningItemBlocks(item);
+    if (state.reasoningIndexes.length === 0) {
+      const indexed = blocks.map((block) => ({ ...block, index: this.nextIndex++ }));
+      state.reasoningIndexes = indexed.map((block) => block.index);
+      return [this.chunk(indexed)];
+    }
+    // The summary was streamed: add only the item's id and encrypted content to its first block.
+    const { reasoning: _text, ...fields } = blocks[0] as JsonRecord;
+    const first = state.reasoningIndexes.find((index) => index !== undefined);
+    return [this.chunk([{ ...fields, reasoning: "", index: first }])];
+  }
+
+  /** The output item a state stands for: the done item, or one rebuilt from its deltas. */
+  private itemOf(state: ItemState): JsonRecord | undefined {
+    if (state.done) return state.done;
+    const id = state.id !== undefined ? { id: state.id } : {};
+    if (state.type === "message" && state.text !== "") {
+      return {
+        type: "message",
+        role: "assistant",
+        ...id,
+        content: [{ type: "output_text", text: state.text }],
+      };
+    }
+    if (state.type === "reasoning" && state.summaries.length > 0) {
+      const summary = state.summaries.map((text) => ({ type: "summary_text", text: text ?? "" }));
+      return { type: "reasoning", ...id, summary };
+    }
+    if (state.type === "function_call" && typeof state.call["name"] === "string") {
+      return { type: "function_call", ...state.call };
+    }
+    return undefined;
+  }
+
+  private chunk(
+    content: JsonRecord[],
+    fields: JsonRecord = {},
+    text?: string,
+  ): ChatGenerationChunk {
+    const message = new AIMessageChunk({
+      content: content as MessageContent,
+      ...fields,
+      ...(this.id !== undefined ? { id: this.id } : {}),
+    });
+    const chunkText =
+      text ?? content.map((b) => (b["type"] === "text" ? String(b["text"]) : "")).join("");
+    return new ChatGenerationChunk({ text: chunkText, message });
+  }
+}
