@@ -11,9 +11,10 @@ export interface StreamFaults {
 
 /**
  * Server-Sent Events writer in the Databricks framing: every frame is `data: <json>\n\n`, the
- * stream ends with `data: [DONE]\n\n`, and no `event:` line is ever sent (the MLflow client
- * rejects any key other than `data`). Served as `text/event-stream` (docs/PROTOCOL.md §9.1: the
- * real Content-Type is not documented).
+ * stream ends with `data: [DONE]\n\n`, and no `event:` line is sent unless a caller names one
+ * (the MLflow client rejects any key other than `data`; only the Responses streams' opt-in
+ * `responsesEventLines` does). Served as `text/event-stream` (docs/PROTOCOL.md §9.1: the real
+ * Content-Type is not documented).
  */
 export class SseWriter {
   private frames = 0;
@@ -41,8 +42,11 @@ export class SseWriter {
     return this.ended;
   }
 
-  /** Write one `data:` frame. Returns false once the stream has been ended by a fault. */
-  send(payload: unknown): boolean {
+  /**
+   * Write one `data:` frame, preceded by `event: <event>` when given. Returns false once the
+   * stream has been ended by a fault.
+   */
+  send(payload: unknown, event?: string): boolean {
     if (this.ended) return false;
     const { cutStreamAfterChunks, errorMidStream } = this.faults;
     if (cutStreamAfterChunks !== undefined && this.frames >= cutStreamAfterChunks) {
@@ -69,7 +73,8 @@ export class SseWriter {
       this.res.end(`data: ${JSON.stringify(error)}\n\n`);
       return false;
     }
-    this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    const line = event === undefined ? "" : `event: ${event}\n`;
+    this.res.write(`${line}data: ${JSON.stringify(payload)}\n\n`);
     this.frames++;
     return true;
   }

@@ -119,6 +119,40 @@ export interface EndpointConfig {
    * the real behaviour is unknown, §10.4) or refused with 400 (`reject`).
    */
   unsignedReasoning?: "accept" | "reject";
+  /**
+   * Q15: a Responses-only model (`databricks-gpt-5-*-codex*`). Chat completions (invocations and
+   * `/serving-endpoints/chat/completions`) answer 400 "Model <name> only supports the Responses
+   * API. …". Default false.
+   */
+  responsesOnly?: boolean;
+  /**
+   * Q5 switch for `stream_options` on chat and completions: `reject` answers
+   * `400 json: unknown field "stream_options"`, `ignore` accepts it and adds nothing. Unset keeps
+   * the earlier behaviour: `include_usage: true` adds an OpenAI-style trailing usage chunk.
+   */
+  streamOptions?: "reject" | "ignore";
+  /**
+   * §3.5: Responses streams issue ids longer than 64 characters (~192, `resp_01c6…`, `msg_01c6…`)
+   * for the response and on the part-level events (`content_part.*`, `output_text.*`), whose
+   * `item_id` then differs from the `output_item.*` id (§3.4 rule 4). Default false.
+   */
+  longStreamingIds?: boolean;
+  /** §3.4: Responses streams also send an `event: <type>` line before each `data:` line. */
+  responsesEventLines?: boolean;
+  /**
+   * ResponsesAgent: the agent runs `agentCycles - 1` server-side tool calls before its answer, and
+   * the stream wraps each step in a `response.created … response.completed` cycle with a bare
+   * `function_call_output` frame between cycles (an OpenAI-Agents-SDK agent). The calls and
+   * outputs come back as pairs, for the caller not to run. Unset: one MLflow-style step.
+   */
+  agentCycles?: number;
+  /** ResponsesAgent streams end with a typeless `{"trace_id": "tr-…"}` frame (MLflow AgentServer). */
+  traceIdFrame?: boolean;
+  /**
+   * ChatAgent: the agent runs one server-side tool itself, and answers an assistant message with
+   * `tool_calls`, the `role: "tool"` result, then the final assistant message. Default false.
+   */
+  executedTools?: boolean;
 }
 
 /** A cluster driver-proxy app reachable at `/driver-proxy-api/o/{org}/{clusterId}/{port}`. */
@@ -168,7 +202,7 @@ export interface FaultSpec {
  * default documented on it (PAT only, no OAuth client, no endpoints, no driver apps). These
  * per-field defaults apply to an explicit options object; `startEmulator()` called with no
  * argument starts `defaultEmulatorOptions()` instead (the demo workspace: PAT, OAuth client and
- * the six demo endpoints).
+ * the demo endpoints).
  */
 export interface EmulatorOptions {
   /** Interface to bind; default `127.0.0.1`. */

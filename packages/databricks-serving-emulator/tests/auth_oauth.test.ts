@@ -195,6 +195,10 @@ describe("workspace API", () => {
       "databricks-embeddings",
       "databricks-claude-sonnet-4-5",
       "databricks-gpt-oss-120b",
+      "databricks-gpt-5",
+      "databricks-gpt-5-codex",
+      "responses-agent",
+      "chat-agent",
     ]);
     const llama = (await (
       await get(h, "/api/2.0/serving-endpoints/databricks-llama")
