@@ -1,7 +1,7 @@
 import { gptEffort, type ReasoningEffort } from "./family_rules.js";
 import { apiError, type HttpError } from "./http_util.js";
 import { isJsonObject } from "./json.js";
-import { contentText } from "./llm_request.js";
+import { contentText, numberField } from "./llm_request.js";
 import { unknownField } from "./llm_tasks.js";
 import type {
   BackendMessage,
@@ -261,19 +261,6 @@ function parseTextFormat(body: JsonObject): BackendRequest["responseFormat"] {
   }
 }
 
-function optionalNumber(
-  body: JsonObject,
-  key: string,
-  check: (n: number) => boolean,
-  rule: string,
-): number | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !check(value))
-    throw badRequest(`Invalid '${key}': ${rule}, got ${JSON.stringify(value)}.`);
-  return value;
-}
-
 function parseMetadata(body: JsonObject): JsonObject {
   const metadata = body["metadata"];
   if (metadata === undefined || metadata === null) return {};
@@ -299,24 +286,21 @@ export function parseResponsesRequest(
   if (typeof instructions === "string" && instructions !== "")
     messages.unshift({ role: "system", content: instructions });
   const tools = parseTools(body, rules);
-  const maxTokens = optionalNumber(
-    body,
+  const number = (key: string, check: (n: number) => boolean, rule: string) =>
+    numberField(body, key, check, (v) =>
+      badRequest(`Invalid '${key}': ${rule}, got ${JSON.stringify(v)}.`),
+    );
+  const maxTokens = number(
     "max_output_tokens",
     (n) => Number.isInteger(n) && n >= 1,
     "expected a positive integer",
   );
-  const temperature = optionalNumber(
-    body,
+  const temperature = number(
     "temperature",
     (n) => n >= 0 && n <= 2,
     "expected a number between 0 and 2",
   );
-  const topP = optionalNumber(
-    body,
-    "top_p",
-    (n) => n >= 0 && n <= 1,
-    "expected a number between 0 and 1",
-  );
+  const topP = number("top_p", (n) => n >= 0 && n <= 1, "expected a number between 0 and 1");
   if (rules.supervisor && tools.length > 0 && (temperature !== undefined || topP !== undefined))
     throw badRequest("Parameter not supported when tools are provided");
   const toolChoice = parseToolChoice(body, tools);
