@@ -161,6 +161,7 @@ const BOOLEAN_SWITCHES = [
   "responsesEventLines",
   "traceIdFrame",
   "executedTools",
+  "cacheTokensInPrompt",
 ] as const;
 
 /** The protocol switches of one endpoint (`streamOptions`, `agentCycles` and the booleans). */

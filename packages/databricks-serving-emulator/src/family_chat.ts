@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { checkFamilyRequest } from "./family_rules.js";
+import { addCacheUsage } from "./prompt_cache.js";
 import { generate, type Generation } from "./generation.js";
 import { parseChatRequest, rejectForeignFields } from "./llm_request.js";
 import { apiError } from "./http_util.js";
@@ -105,6 +106,7 @@ async function handleFamilyChat(ctx: TaskContext, body: JsonObject): Promise<voi
   const completionTokens =
     result.completionTokens + (reasoning === null ? 0 : countTokens(reasoning.text)) * request.n;
   const totals: JsonObject = usage(result.promptTokens, completionTokens);
+  if (claude) addCacheUsage(ctx.entry, body, totals);
   if (plan.hiddenReasoning === true) {
     // GPT reasons without returning the text; it bills it as output and reports it in the usage
     // details, as OpenAI does (modern-serving.md §2, "The OpenAI usage shape also appears").

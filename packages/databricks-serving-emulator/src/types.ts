@@ -120,6 +120,12 @@ export interface EndpointConfig {
    */
   unsignedReasoning?: "accept" | "reject";
   /**
+   * Q18, `claude` endpoints: whether `prompt_tokens` includes the cached tokens reported in
+   * `cache_read_input_tokens` / `cache_creation_input_tokens` (§10.1, disputed). Default true, as
+   * the one live capture shows; false makes them exclusive, as databricks-langchain assumes.
+   */
+  cacheTokensInPrompt?: boolean;
+  /**
    * Q15: a Responses-only model (`databricks-gpt-5-*-codex*`). Chat completions (invocations and
    * `/serving-endpoints/chat/completions`) answer 400 "Model <name> only supports the Responses
    * API. …". Default false.
