@@ -99,6 +99,10 @@ export function describeEndpoint(entry: EndpointEntry, creator: string): JsonObj
     description: `Local emulator endpoint (${entry.backend.type} backend).`,
   };
   if (config.task !== undefined) detailed["task"] = config.task;
+  // What ai-bridge reads before using tools (modern-serving.md §9, Q21): every emulated chat-like
+  // endpoint can call functions.
+  if (config.task === "llm/v1/chat" || (config.task ?? "").startsWith("agent/"))
+    detailed["capabilities"] = { function_calling: true };
   if (config.endpointType !== undefined) detailed["endpoint_type"] = config.endpointType;
   return detailed;
 }

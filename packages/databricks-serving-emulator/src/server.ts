@@ -118,14 +118,15 @@ async function route(
 /**
  * Start a local Databricks workspace emulator on `node:http` (default `127.0.0.1`, ephemeral
  * port). It serves host metadata, OAuth M2M, SCIM `Me`, serving-endpoint metadata, invocations for
- * every task, the OpenAI-compatible routes and the cluster driver proxy, with fault injection.
+ * every task, the OpenAI-compatible routes (Responses API included), the AI Gateway's MLflow
+ * routes and the cluster driver proxy, with fault injection.
  * Each module of `src/emulator` documents its part of the wire behaviour, including every detail
  * the protocol leaves open and the choice made for it (listed in docs/PROTOCOL.md §9).
  *
  * @param options Called with no argument (`startEmulator()`), the emulator starts the demo
  * workspace of {@link defaultEmulatorOptions}: the PAT {@link DEFAULT_EMULATOR_TOKEN}, the OAuth
- * client `DEFAULT_OAUTH_CLIENT` and the endpoints `dolly`, `databricks-llama`,
- * `databricks-completions` and `databricks-embeddings`. An explicit options object is taken as
+ * client `DEFAULT_OAUTH_CLIENT` and the demo endpoints listed there (`dolly`, the chat,
+ * completions, embeddings and reasoning endpoints, and the two agents). An explicit options object is taken as
  * the whole configuration: each field it leaves out gets its own default (see
  * {@link EmulatorOptions}), so `startEmulator({})` has the PAT only, no OAuth client and no
  * endpoints. To change a few settings of the demo workspace, spread it:
