@@ -117,6 +117,59 @@ function requiredString(item: JsonObject, key: string, index: number): string {
   return value;
 }
 
+/** One input item as a backend message; reasoning (and other types on agents) is not one. */
+function itemMessage(raw: JsonObject, type: string, index: number): BackendMessage | undefined {
+  switch (type) {
+    case "message": {
+      const role = raw["role"];
+      if (typeof role !== "string" || !ROLES.has(role)) {
+        throw badRequest(
+          `Invalid value for 'input[${index}].role': expected one of 'user', 'assistant', 'system' or 'developer'.`,
+        );
+      }
+      if (raw["content"] === undefined || raw["content"] === null)
+        throw missing(`input[${index}].content`);
+      return { role, content: contentText(raw["content"]) };
+    }
+    case "function_call": {
+      const call: BackendToolCall = {
+        id: requiredString(raw, "call_id", index),
+        name: requiredString(raw, "name", index),
+        arguments: requiredString(raw, "arguments", index),
+      };
+      return { role: "assistant", content: "", toolCalls: [call] };
+    }
+    case "function_call_output": {
+      const toolCallId = requiredString(raw, "call_id", index);
+      const output = raw["output"];
+      if (output === undefined) throw missing(`input[${index}].output`);
+      return {
+        role: "tool",
+        content: typeof output === "string" ? output : contentText(output),
+        toolCallId,
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The Supervisor's pairing rules (§6.3, captured texts): each output after its call, and back. */
+function checkCallPairs(messages: BackendMessage[]): void {
+  const calls = new Set<string>();
+  const outputs = new Set<string>();
+  for (const message of messages) {
+    for (const call of message.toolCalls ?? []) calls.add(call.id ?? "");
+    const id = message.toolCallId;
+    if (id === undefined) continue;
+    if (!calls.has(id))
+      throw badRequest(`No tool call found for function call output with call_id ${id}.`);
+    outputs.add(id);
+  }
+  for (const id of calls)
+    if (!outputs.has(id)) throw badRequest(`No tool output found for function call ${id}.`);
+}
+
 /** `input` as backend messages: consecutive function calls form one assistant turn. */
 function parseInput(input: JsonValue | undefined, rules: ResponsesRules): BackendMessage[] {
   if (typeof input === "string") return [{ role: "user", content: input }];
@@ -128,8 +181,6 @@ function parseInput(input: JsonValue | undefined, rules: ResponsesRules): Backen
     );
   }
   const messages: BackendMessage[] = [];
-  const calls = new Set<string>();
-  const outputs = new Set<string>();
   for (const [index, raw] of input.entries()) {
     if (!isJsonObject(raw))
       throw badRequest(`Invalid type for 'input[${index}]': expected an object.`);
@@ -142,46 +193,17 @@ function parseInput(input: JsonValue | undefined, rules: ResponsesRules): Backen
       checkItemFields(raw, type, index);
       checkItemId(raw, type, index);
     }
-    if (type === "message") {
-      const role = raw["role"];
-      if (typeof role !== "string" || !ROLES.has(role)) {
-        throw badRequest(
-          `Invalid value for 'input[${index}].role': expected one of 'user', 'assistant', 'system' or 'developer'.`,
-        );
-      }
-      if (raw["content"] === undefined || raw["content"] === null)
-        throw missing(`input[${index}].content`);
-      messages.push({ role, content: contentText(raw["content"]) });
-    } else if (type === "function_call") {
-      const call: BackendToolCall = {
-        id: requiredString(raw, "call_id", index),
-        name: requiredString(raw, "name", index),
-        arguments: requiredString(raw, "arguments", index),
-      };
-      calls.add(call.id ?? "");
-      const last = messages.at(-1);
-      if (last?.role === "assistant" && last.toolCalls !== undefined) last.toolCalls.push(call);
-      else messages.push({ role: "assistant", content: "", toolCalls: [call] });
-    } else if (type === "function_call_output") {
-      const callId = requiredString(raw, "call_id", index);
-      if (raw["output"] === undefined) throw missing(`input[${index}].output`);
-      // The Supervisor's pairing rule (§6.3, captured text).
-      if (rules.supervisor && !calls.has(callId))
-        throw badRequest(`No tool call found for function call output with call_id ${callId}.`);
-      outputs.add(callId);
-      const output = raw["output"];
-      messages.push({
-        role: "tool",
-        content: typeof output === "string" ? output : contentText(output),
-        toolCallId: callId,
-      });
-    }
-    // reasoning (and, on agents, any other item type) does not reach the backend.
+    const message = itemMessage(raw, type, index);
+    const last = messages.at(-1);
+    if (
+      message?.toolCalls !== undefined &&
+      last?.toolCalls !== undefined &&
+      last.role === "assistant"
+    )
+      last.toolCalls.push(...message.toolCalls);
+    else if (message !== undefined) messages.push(message);
   }
-  if (rules.supervisor) {
-    for (const id of calls)
-      if (!outputs.has(id)) throw badRequest(`No tool output found for function call ${id}.`);
-  }
+  if (rules.supervisor) checkCallPairs(messages);
   if (messages.length === 0) messages.push({ role: "user", content: "" });
   return messages;
 }
