@@ -1,10 +1,36 @@
 import type { ServerResponse } from "node:http";
 import { baseHeaders } from "./http_util.js";
+import type { StreamErrorShape } from "./types.js";
+
+const STREAM_ERROR = "The model failed while streaming.";
+
+/** The error frame of each shape; `sequence` is the number of frames already sent. */
+function errorFrame(shape: StreamErrorShape, sequence: number): string {
+  switch (shape) {
+    case "openai":
+      return JSON.stringify({
+        error: { message: STREAM_ERROR, type: "server_error", code: "internal_error" },
+      });
+    case "responses":
+      return JSON.stringify({
+        type: "error",
+        code: "server_error",
+        message: STREAM_ERROR,
+        param: null,
+        sequence_number: sequence,
+      });
+    case "agent-server":
+      // The MLflow AgentServer ends an errored stream normally (agent_server/server.py).
+      return `${JSON.stringify({ error: STREAM_ERROR })}\n\ndata: [DONE]`;
+    default:
+      return JSON.stringify({ error_code: "INTERNAL_ERROR", message: STREAM_ERROR });
+  }
+}
 
 /** Stream faults that act on the SSE frames (see `FaultSpec`). */
 export interface StreamFaults {
   cutStreamAfterChunks?: number;
-  errorMidStream?: { afterChunks: number; shape: "databricks" | "openai" };
+  errorMidStream?: { afterChunks: number; shape: StreamErrorShape };
   /** Send a broken JSON frame first (the `malformedJson` fault applied to a stream). */
   malformedJson?: boolean;
 }
@@ -60,17 +86,7 @@ export class SseWriter {
     }
     if (errorMidStream !== undefined && this.frames >= errorMidStream.afterChunks) {
       this.ended = true;
-      const error =
-        errorMidStream.shape === "openai"
-          ? {
-              error: {
-                message: "The model failed while streaming.",
-                type: "server_error",
-                code: "internal_error",
-              },
-            }
-          : { error_code: "INTERNAL_ERROR", message: "The model failed while streaming." };
-      this.res.end(`data: ${JSON.stringify(error)}\n\n`);
+      this.res.end(`data: ${errorFrame(errorMidStream.shape, this.frames)}\n\n`);
       return false;
     }
     const line = event === undefined ? "" : `event: ${event}\n`;

@@ -161,6 +161,9 @@ export interface EndpointConfig {
   executedTools?: boolean;
 }
 
+/** The frame an `errorMidStream` fault sends (modern-serving.md §3.4 rule 6 for the last two). */
+export type StreamErrorShape = "databricks" | "openai" | "responses" | "agent-server";
+
 /** A cluster driver-proxy app reachable at `/driver-proxy-api/o/{org}/{clusterId}/{port}`. */
 export interface DriverAppConfig {
   clusterId: string;
@@ -199,8 +202,13 @@ export interface FaultSpec {
   malformedJson?: boolean | { count: number };
   /** Streams: destroy the socket after N `data:` frames, without `[DONE]`. */
   cutStreamAfterChunks?: number;
-  /** Streams: after N frames send an error frame in the given shape and end without `[DONE]`. */
-  errorMidStream?: { afterChunks: number; shape: "databricks" | "openai" };
+  /**
+   * Streams: after N frames send an error frame in the given shape and end without `[DONE]`:
+   * `databricks` `{"error_code","message"}`, `openai` `{"error":{…}}`, `responses` a Responses
+   * `{"type":"error","code","message","sequence_number"}` event; `agent-server` is the MLflow
+   * AgentServer's typeless `{"error":"<text>"}`, which is followed by `data: [DONE]`.
+   */
+  errorMidStream?: { afterChunks: number; shape: StreamErrorShape };
 }
 
 /**

@@ -477,3 +477,37 @@ describe("GPT-5 on chat completions (§1.1)", () => {
     expect(((await lastChunk("ignoring"))["choices"] as Json[]).length).toBe(1);
   });
 });
+
+describe("errors in the middle of a Responses stream (§3.4 rule 6)", () => {
+  it("errorMidStream: a Responses error event, or the AgentServer's bare error then [DONE]", async () => {
+    const h = await emulator({
+      faults: {
+        "databricks-gpt-5": { errorMidStream: { afterChunks: 2, shape: "responses" } },
+        "responses-agent": { errorMidStream: { afterChunks: 1, shape: "agent-server" } },
+      },
+    });
+    const model = await postJson(h, "/serving-endpoints/responses", {
+      model: "databricks-gpt-5",
+      input: "hi",
+      stream: true,
+    });
+    const modelData = sseData(await model.text());
+    expect(modelData).toHaveLength(3);
+    expect(JSON.parse(modelData[2] ?? "")).toEqual({
+      type: "error",
+      code: "server_error",
+      message: "The model failed while streaming.",
+      param: null,
+      sequence_number: 2,
+    });
+    const agent = await postJson(h, "/serving-endpoints/responses-agent/invocations", {
+      input: "hi",
+      stream: true,
+    });
+    const agentData = sseData(await agent.text());
+    expect(agentData.slice(1)).toEqual([
+      JSON.stringify({ error: "The model failed while streaming." }),
+      "[DONE]",
+    ]);
+  });
+});
