@@ -4,8 +4,10 @@
  * real OpenAI-compatible client parses, these break (modern-serving.md §1, §3, §6).
  */
 import OpenAI from "openai";
+import { zodTextFormat } from "openai/helpers/zod";
 import type { ResponseStreamEvent } from "openai/resources/responses/responses";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { startEmulator, type EmulatorHandle } from "databricks-serving-emulator";
 
 let emulator: EmulatorHandle;
@@ -69,6 +71,35 @@ describe("openai client: responses.create on /serving-endpoints/responses", () =
     expect(message.content[0]?.type === "output_text" && message.content[0].text).toBe(text);
     expect(completed.response.usage?.output_tokens).toBeGreaterThan(0);
     expect(events[0]?.type).toBe("response.created");
+  });
+
+  it("responses.stream(): the client's accumulator rebuilds the final response from the events", async () => {
+    const stream = client().responses.stream({
+      model: "databricks-gpt-5",
+      input: "What is the weather in Paris?",
+      tools: [WEATHER_TOOL],
+    });
+    let reasoning = "";
+    stream.on("response.reasoning_summary_text.delta", (event) => {
+      reasoning += event.delta;
+    });
+    const final = await stream.finalResponse();
+    expect(final.output.map((item) => item.type)).toEqual(["reasoning", "function_call"]);
+    const [summary] = final.output[0]?.type === "reasoning" ? final.output[0].summary : [];
+    expect(summary?.text).toBe(reasoning);
+    const call = final.output[1];
+    expect(call?.type === "function_call" && JSON.parse(call.arguments)).toEqual({ city: "Paris" });
+  });
+
+  it("responses.parse with a zod text format", async () => {
+    const parsed = await client().responses.parse({
+      model: "databricks-gpt-5",
+      input: "Describe Ada Lovelace, 36.",
+      text: {
+        format: zodTextFormat(z.object({ name: z.string(), age: z.number() }), "person"),
+      },
+    });
+    expect(parsed.output_parsed).toEqual({ name: expect.any(String), age: expect.any(Number) });
   });
 
   it("function tool round trip: function_call → function_call_output → answer", async () => {

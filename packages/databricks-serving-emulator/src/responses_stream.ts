@@ -78,12 +78,21 @@ function streamItem(
     const summary = firstText(item, "summary");
     if (!sink.event("response.output_item.added", { ...at, item: { ...item, summary: [] } }))
       return false;
+    // The summary part's own events, as OpenAI sends them (the openai client's accumulator needs
+    // the `added` one before the text deltas).
+    const part = { item_id: id, ...at, summary_index: 0 };
+    const summaryPart = (text: string) => ({ type: "summary_text", text });
+    if (!sink.event("response.reasoning_summary_part.added", { ...part, part: summaryPart("") }))
+      return false;
     for (const delta of streamPieces(summary)) {
-      const ev = { item_id: id, ...at, summary_index: 0, delta };
-      if (!sink.event("response.reasoning_summary_text.delta", ev)) return false;
+      if (!sink.event("response.reasoning_summary_text.delta", { ...part, delta })) return false;
     }
-    const done = { item_id: id, ...at, summary_index: 0, text: summary };
-    if (!sink.event("response.reasoning_summary_text.done", done)) return false;
+    if (!sink.event("response.reasoning_summary_text.done", { ...part, text: summary }))
+      return false;
+    if (
+      !sink.event("response.reasoning_summary_part.done", { ...part, part: summaryPart(summary) })
+    )
+      return false;
   } else if (type === "function_call") {
     const args = text(item, "arguments");
     const added = { ...item, arguments: "", status: "in_progress" };
