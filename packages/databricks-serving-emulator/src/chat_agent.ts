@@ -90,7 +90,6 @@ export async function handleChatAgent(ctx: TaskContext, body: JsonObject): Promi
   const chunkId = () => `chatcmpl_${randomUUID().replace(/-/g, "")}`;
   for (const message of executed) if (!sse.send({ id: chunkId(), delta: message })) return;
   const id = chunkId();
-  const { content: _text, ...head } = final;
   const pieces = streamPieces(choice.text ?? "");
   if (pieces.length === 0) pieces.push("");
   for (const [index, piece] of pieces.entries()) {
@@ -98,7 +97,7 @@ export async function handleChatAgent(ctx: TaskContext, body: JsonObject): Promi
     // The first chunk carries the tool calls; the last one custom_outputs and the trace.
     const delta =
       index === 0
-        ? { ...head, content: piece }
+        ? { ...final, content: piece }
         : { role: "assistant", content: piece, id: final["id"] ?? "" };
     if (!sse.send({ id, delta, ...(last ? extras : {}) })) return;
   }
