@@ -6,6 +6,7 @@
  * (`openai` npm client contract tests live in tests/emulator/openai_contract.test.ts.)
  */
 import { Config, WorkspaceClient } from "@databricks/sdk-experimental";
+import { HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { ChatOpenAI, OpenAIEmbeddings } from "@langchain/openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -102,6 +103,42 @@ describe("@langchain/openai pointed at the emulator's OpenAI-compatible routes",
     );
     const reply = await withTool.invoke("Weather in Paris?");
     expect(reply.tool_calls?.[0]?.name).toBe("get_weather");
+  });
+
+  it("ChatOpenAI on the Responses API: a ResponsesAgent tool loop; FMAPI refuses echoed null fields", async () => {
+    const responsesChat = (model: string) =>
+      new ChatOpenAI({
+        model,
+        apiKey: emulator.token,
+        useResponsesApi: true,
+        configuration: configuration(),
+        maxRetries: 0,
+      }).bindTools([
+        {
+          name: "get_weather",
+          description: "Weather for a city",
+          schema: z.object({ city: z.string() }),
+        },
+      ]);
+    const question = new HumanMessage("What is the weather in Paris?");
+    const agent = responsesChat("responses-agent");
+    const call = await agent.invoke([question]);
+    expect(call.tool_calls?.[0]).toMatchObject({ name: "get_weather", args: { city: "Paris" } });
+    const result = new ToolMessage({
+      tool_call_id: call.tool_calls?.[0]?.id ?? "",
+      content: "18C",
+    });
+    expect((await agent.invoke([question, call, result])).text).toContain("18C");
+    // @langchain/openai echoes `encrypted_content: null` and `status`, which FMAPI refuses
+    // (modern-serving.md §3.2): the reason databricks-langchain strips them.
+    const gpt = responsesChat("databricks-gpt-5");
+    const gptCall = await gpt.invoke([question]);
+    expect(gptCall.tool_calls?.[0]?.name).toBe("get_weather");
+    const echoed = new ToolMessage({
+      tool_call_id: gptCall.tool_calls?.[0]?.id ?? "",
+      content: "18C",
+    });
+    await expect(gpt.invoke([question, gptCall, echoed])).rejects.toMatchObject({ status: 400 });
   });
 
   it("OpenAIEmbeddings embeds through /serving-endpoints/embeddings", async () => {

@@ -36,6 +36,13 @@ export const DEFAULT_WORKSPACE_ID = "900800700600";
  * - `databricks-claude-sonnet-4-5`: `llm/v1/chat`, family `claude` (reasoning with `thinking`,
  *   Claude quirks), ngram.
  * - `databricks-gpt-oss-120b`: `llm/v1/chat`, family `gpt-oss` (always reasons), ngram.
+ * - `databricks-gpt-5`: `llm/v1/chat`, family `gpt`, ngram: chat completions (`reasoning_effort`
+ *   minimal/low/medium/high, reasoning tokens in usage) and the Responses API (`reasoning.effort`,
+ *   a reasoning item before the answer).
+ * - `databricks-gpt-5-codex`: family `gpt`, Responses only (`responsesOnly`: chat answers Q15).
+ * - `responses-agent`: `agent/v1/responses` (MLflow ResponsesAgent), ngram; invocations and
+ *   `/serving-endpoints/responses`, streaming, client tools come back as `function_call` items.
+ * - `chat-agent`: `agent/v2/chat` (MLflow ChatAgent), ngram.
  * - OAuth client {@link DEFAULT_OAUTH_CLIENT}, PAT {@link DEFAULT_EMULATOR_TOKEN}.
  */
 export function defaultEmulatorOptions(): EmulatorOptions {
@@ -82,6 +89,23 @@ export function defaultEmulatorOptions(): EmulatorOptions {
         backend: { type: "ngram" },
         family: "gpt-oss",
       },
+      {
+        name: "databricks-gpt-5",
+        task: "llm/v1/chat",
+        endpointType: "FOUNDATION_MODEL_API",
+        backend: { type: "ngram" },
+        family: "gpt",
+      },
+      {
+        name: "databricks-gpt-5-codex",
+        task: "llm/v1/chat",
+        endpointType: "FOUNDATION_MODEL_API",
+        backend: { type: "ngram" },
+        family: "gpt",
+        responsesOnly: true,
+      },
+      { name: "responses-agent", task: "agent/v1/responses", backend: { type: "ngram" } },
+      { name: "chat-agent", task: "agent/v2/chat", backend: { type: "ngram" } },
     ],
     driverApps: [],
     faults: {},
@@ -127,6 +151,42 @@ function checkFamilyFields(
     if (unsignedReasoning !== "accept" && unsignedReasoning !== "reject")
       fail(path, `${where}.unsignedReasoning`, "must be accept or reject");
     endpoint.unsignedReasoning = unsignedReasoning;
+  }
+}
+
+/** The boolean behaviour switches of an endpoint (Responses, agents, Q15). */
+const BOOLEAN_SWITCHES = [
+  "responsesOnly",
+  "longStreamingIds",
+  "responsesEventLines",
+  "traceIdFrame",
+  "executedTools",
+  "cacheTokensInPrompt",
+] as const;
+
+/** The protocol switches of one endpoint (`streamOptions`, `agentCycles` and the booleans). */
+function checkSwitches(
+  path: string,
+  where: string,
+  e: Record<string, unknown>,
+  endpoint: EndpointConfig,
+): void {
+  for (const key of BOOLEAN_SWITCHES) {
+    const value = e[key];
+    if (value === undefined) continue;
+    if (typeof value !== "boolean") fail(path, `${where}.${key}`, "must be a boolean");
+    endpoint[key] = value;
+  }
+  const { streamOptions, agentCycles } = e;
+  if (streamOptions !== undefined) {
+    if (streamOptions !== "reject" && streamOptions !== "ignore")
+      fail(path, `${where}.streamOptions`, "must be reject or ignore");
+    endpoint.streamOptions = streamOptions;
+  }
+  if (agentCycles !== undefined) {
+    if (typeof agentCycles !== "number" || !Number.isInteger(agentCycles) || agentCycles < 1)
+      fail(path, `${where}.agentCycles`, "must be a positive integer");
+    endpoint.agentCycles = agentCycles;
   }
 }
 
@@ -233,6 +293,7 @@ export function loadEmulatorConfig(path: string): EmulatorOptions {
       if (e["backend"] !== undefined)
         endpoint.backend = checkBackend(path, `${where}.backend`, e["backend"]);
       checkFamilyFields(path, where, e, endpoint);
+      checkSwitches(path, where, e, endpoint);
       return endpoint;
     });
   }

@@ -19,6 +19,8 @@ export interface EndpointEntry {
   /** Request body limit in bytes. */
   maxRequestBytes: number;
   createdAt: number;
+  /** Prompt prefixes cached by `cache_control` (Claude endpoints; `prompt_cache.ts`). */
+  promptCache: Set<string>;
 }
 
 /** Whether `endpointType` names a foundation-model or external-model endpoint. */
@@ -43,6 +45,7 @@ export function createEndpointEntry(config: EndpointConfig, now = Date.now()): E
     // Documented serving limits: 16 MB, or 4 MB for foundation/external models and agents.
     maxRequestBytes: config.maxRequestBytes ?? (openAIStyle || agent ? 4 * MIB : 16 * MIB),
     createdAt: now,
+    promptCache: new Set(),
   };
 }
 
@@ -96,6 +99,10 @@ export function describeEndpoint(entry: EndpointEntry, creator: string): JsonObj
     description: `Local emulator endpoint (${entry.backend.type} backend).`,
   };
   if (config.task !== undefined) detailed["task"] = config.task;
+  // What ai-bridge reads before using tools (modern-serving.md §9, Q21): every emulated chat-like
+  // endpoint can call functions.
+  if (config.task === "llm/v1/chat" || (config.task ?? "").startsWith("agent/"))
+    detailed["capabilities"] = { function_calling: true };
   if (config.endpointType !== undefined) detailed["endpoint_type"] = config.endpointType;
   return detailed;
 }

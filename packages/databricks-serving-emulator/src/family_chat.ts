@@ -1,14 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { checkFamilyRequest } from "./family_rules.js";
+import { addCacheUsage } from "./prompt_cache.js";
 import { generate, type Generation } from "./generation.js";
 import { parseChatRequest, rejectForeignFields } from "./llm_request.js";
-import { handleChat, respond, usage, wantsStream, type TaskContext } from "./llm_tasks.js";
+import { apiError } from "./http_util.js";
+import {
+  handleChat,
+  respond,
+  streamUsageWanted,
+  usage,
+  wantsStream,
+  type TaskContext,
+} from "./llm_tasks.js";
 import {
   bedrockMessageId,
   bedrockToolCallId,
   contentParts,
   encryptedPart,
   makeReasoning,
+  reasoningText,
   summaryPart,
   type Reasoning,
 } from "./reasoning.js";
@@ -23,10 +33,17 @@ import type { JsonObject, JsonValue } from "./types.js";
  */
 
 /** The chat handler for any `llm/v1/chat` endpoint: family-aware when a family is set. */
-export function handleAnyChat(ctx: TaskContext, body: JsonObject): Promise<void> {
-  return ctx.entry.config.family === undefined
-    ? handleChat(ctx, body)
-    : handleFamilyChat(ctx, body);
+export async function handleAnyChat(ctx: TaskContext, body: JsonObject): Promise<void> {
+  const { config } = ctx.entry;
+  if (config.responsesOnly === true) {
+    // Q15; §9 gives the message without the "Bad Request: " of the capture (docs/PROTOCOL.md §9.23).
+    throw apiError(
+      400,
+      `Model ${config.name} only supports the Responses API. Please use /serving-endpoints/responses instead.`,
+      "BAD_REQUEST",
+    );
+  }
+  return config.family === undefined ? handleChat(ctx, body) : handleFamilyChat(ctx, body);
 }
 
 type Choice = Generation["choices"][number];
@@ -58,6 +75,8 @@ function message(style: AnswerStyle, choice: Choice, reasoning: Reasoning | null
 async function handleFamilyChat(ctx: TaskContext, body: JsonObject): Promise<void> {
   const { config } = ctx.entry;
   if (ctx.strict) rejectForeignFields(body, "chat");
+  // Family streams always end with a usage chunk; this only applies `streamOptions: "reject"`.
+  streamUsageWanted(ctx, body);
   const plan = checkFamilyRequest(config, body);
   const request = parseChatRequest(config.name, body);
   const stream = wantsStream(body);
@@ -86,7 +105,17 @@ async function handleFamilyChat(ctx: TaskContext, body: JsonObject): Promise<voi
   // Reasoning is billed as output, as both providers do.
   const completionTokens =
     result.completionTokens + (reasoning === null ? 0 : countTokens(reasoning.text)) * request.n;
-  const totals = usage(result.promptTokens, completionTokens);
+  const totals: JsonObject = usage(result.promptTokens, completionTokens);
+  if (claude) addCacheUsage(ctx.entry, body, totals);
+  if (plan.hiddenReasoning === true) {
+    // GPT reasons without returning the text; it bills it as output and reports it in the usage
+    // details, as OpenAI does (modern-serving.md §2, "The OpenAI usage shape also appears").
+    const hidden = countTokens(reasoningText(request, plan.effort)) * request.n;
+    Object.assign(totals, usage(result.promptTokens, completionTokens + hidden), {
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: hidden },
+    });
+  }
   if (!stream) {
     respond(ctx, {
       id: style.id,

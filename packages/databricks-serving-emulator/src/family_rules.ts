@@ -8,8 +8,11 @@ import type { EndpointConfig, JsonObject, StrictMode } from "./types.js";
  * bodies the reference quotes; the others are the emulator's choices (docs/PROTOCOL.md §9.22).
  */
 
-/** `reasoning_effort` values gpt-oss accepts (medium is the default). */
-export type ReasoningEffort = "low" | "medium" | "high";
+/** Reasoning effort values: gpt-oss accepts low/medium/high, GPT-5 also `minimal`. */
+export type ReasoningEffort = "minimal" | "low" | "medium" | "high";
+
+/** The GPT-5 effort set (modern-serving.md §1.1: "value sets differ per model"; §10.15). */
+const GPT_EFFORTS: readonly ReasoningEffort[] = ["minimal", "low", "medium", "high"];
 
 /** What a validated family request asks of the answer. */
 export interface ReasoningPlan {
@@ -17,6 +20,10 @@ export interface ReasoningPlan {
   reasoning: boolean;
   /** gpt-oss effort (changes the length of the summary). */
   effort?: ReasoningEffort;
+  /**
+   * GPT: the model reasons without showing it; only `reasoning_tokens` in the usage tells.
+   */
+  hiddenReasoning?: boolean;
 }
 
 /** Upper bound of a compiled tool grammar (captured: ellmer PR #1108). */
@@ -151,6 +158,19 @@ function checkGptOss(body: JsonObject): ReasoningPlan {
   );
 }
 
+/**
+ * A GPT-5 effort (`reasoning_effort` on chat, `reasoning.effort` on Responses), medium when unset.
+ * Unsupported values are rejected, not remapped (docs); the wording is OpenAI's own.
+ */
+export function gptEffort(value: unknown, field: string): ReasoningEffort {
+  if (value === undefined || value === null) return "medium";
+  if (GPT_EFFORTS.includes(value as ReasoningEffort)) return value as ReasoningEffort;
+  throw badRequest(
+    `Unsupported value: '${field}' does not support ${JSON.stringify(value)} with this model. ` +
+      `Supported values are: 'minimal', 'low', 'medium', and 'high'.`,
+  );
+}
+
 /** Apply the family's request rules; returns whether and how the answer reasons. */
 export function checkFamilyRequest(config: EndpointConfig, body: JsonObject): ReasoningPlan {
   checkStrict(strictModeOf(config), body);
@@ -159,6 +179,12 @@ export function checkFamilyRequest(config: EndpointConfig, body: JsonObject): Re
       return checkClaude(config, body);
     case "gpt-oss":
       return checkGptOss(body);
+    case "gpt":
+      return {
+        reasoning: false,
+        hiddenReasoning: true,
+        effort: gptEffort(body["reasoning_effort"], "reasoning_effort"),
+      };
     default:
       return { reasoning: false };
   }

@@ -52,4 +52,5 @@ export type {
   ModelFamily,
   OAuthClientConfig,
   StrictMode,
+  StreamErrorShape,
 } from "./types.js";

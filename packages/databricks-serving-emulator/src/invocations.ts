@@ -1,14 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EndpointEntry } from "./endpoints.js";
 import { apiError, HttpError, parseContentType, readBody } from "./http_util.js";
-import {
-  handleChat,
-  handleChatAgent,
-  handleCompletions,
-  handleEmbeddings,
-  handleResponsesAgent,
-  type TaskContext,
-} from "./llm_tasks.js";
+import { handleChatAgent } from "./chat_agent.js";
+import { handleChat, handleCompletions, handleEmbeddings, type TaskContext } from "./llm_tasks.js";
+import { handleResponsesAgent, isResponsesAgent } from "./responses_api.js";
 import { handleAnyChat } from "./family_chat.js";
 import { handleCustomModel } from "./mlflow_scoring.js";
 import type { EmulatorState } from "./state.js";
@@ -131,7 +126,7 @@ export async function handleInvocation(
       if (entry.openAIStyle) return dispatchOpenAIStyle(ctx, requireJsonObject(req, raw));
       if (task === "agent/v2/chat") return handleChatAgent(ctx, requireJsonObject(req, raw));
       if (task === "agent/v1/chat") return handleChat(ctx, requireJsonObject(req, raw));
-      if (task === "agent/v1/responses")
+      if (isResponsesAgent(entry.config))
         return handleResponsesAgent(ctx, requireJsonObject(req, raw));
       return handleCustomModel(ctx, raw, req.headers["content-type"]);
     },

@@ -1,5 +1,5 @@
 import { isJsonObject } from "./json.js";
-import { apiError } from "./http_util.js";
+import { apiError, type HttpError } from "./http_util.js";
 import type {
   BackendMessage,
   BackendRequest,
@@ -86,17 +86,29 @@ export function parseMessages(value: JsonValue | undefined): BackendMessage[] {
   });
 }
 
+/**
+ * A numeric field: undefined when absent or null, the number when it passes `check`, otherwise
+ * the error `fail` builds from the value is thrown.
+ */
+export function numberField(
+  body: JsonObject,
+  key: string,
+  check: (n: number) => boolean,
+  fail: (value: JsonValue) => HttpError,
+): number | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !check(value)) throw fail(value);
+  return value;
+}
+
 function optionalNumber(
   body: JsonObject,
   key: string,
   check: (n: number) => boolean,
   rule: string,
 ): number | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !check(value))
-    throw invalid(`${key} ${rule}, got ${JSON.stringify(value)}.`);
-  return value;
+  return numberField(body, key, check, (v) => invalid(`${key} ${rule}, got ${JSON.stringify(v)}.`));
 }
 
 function parseStop(body: JsonObject): string[] {

@@ -5,17 +5,15 @@ import type { ResponseFaults } from "./faults.js";
 import { embed, generate, type Generation } from "./generation.js";
 import { apiError, sendRaw, sendJson } from "./http_util.js";
 import {
-  contentText,
   parseChatRequest,
   parseCompletionRequest,
   parseEmbeddingRequest,
-  parseMessages,
   parsePrompts,
   rejectForeignFields,
 } from "./llm_request.js";
 import { SseWriter } from "./sse.js";
 import { countTokens, splitEvenly, streamPieces } from "./text.js";
-import type { BackendMessage, BackendRequest, JsonObject, JsonValue } from "./types.js";
+import type { JsonObject } from "./types.js";
 
 /**
  * The LLM task handlers (chat, completions, embeddings, agents), shared by the invocations route
@@ -54,14 +52,28 @@ export function wantsStream(body: JsonObject): boolean {
   throw apiError(400, "stream must be a boolean.", "INVALID_PARAMETER_VALUE");
 }
 
-function includeUsage(body: JsonObject): boolean {
+/**
+ * Whether a stream ends with an OpenAI-style usage chunk, after the endpoint's Q5 switch:
+ * `streamOptions: "reject"` refuses the field by presence (Go decoder text of modern-serving.md
+ * §9), `ignore` accepts and ignores it; unset honours `include_usage` (docs/PROTOCOL.md §9.17).
+ */
+export function streamUsageWanted(ctx: TaskContext, body: JsonObject): boolean {
   const options = body["stream_options"];
+  if (options === undefined) return false;
+  const mode = ctx.entry.config.streamOptions;
+  if (mode === "reject") throw unknownField("stream_options");
+  if (mode === "ignore") return false;
   return (
     typeof options === "object" &&
     options !== null &&
     !Array.isArray(options) &&
     options["include_usage"] === true
   );
+}
+
+/** Q6: a field the surface does not model, in the Go decoder's words (modern-serving.md §9). */
+export function unknownField(name: string) {
+  return apiError(400, `json: unknown field "${name}"`, "BAD_REQUEST");
 }
 
 export function usage(prompt: number, completion: number) {
@@ -76,7 +88,8 @@ function created(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-function chatMessage(choice: Generation["choices"][number]): JsonObject {
+/** The assistant message of a chat choice (`tool_calls` when the backend called tools). */
+export function chatMessage(choice: Generation["choices"][number]): JsonObject {
   const message: JsonObject = { role: "assistant", content: choice.text };
   if (choice.toolCalls.length > 0) {
     message["tool_calls"] = choice.toolCalls.map((t) => ({
@@ -94,6 +107,7 @@ function chatMessage(choice: Generation["choices"][number]): JsonObject {
  */
 export async function handleChat(ctx: TaskContext, body: JsonObject): Promise<void> {
   if (ctx.strict) rejectForeignFields(body, "chat");
+  const trailingUsage = streamUsageWanted(ctx, body);
   const request = parseChatRequest(ctx.entry.config.name, body);
   const stream = wantsStream(body);
   const result = await generate(ctx.entry.backend, request);
@@ -157,7 +171,7 @@ export async function handleChat(ctx: TaskContext, body: JsonObject): Promise<vo
     }
     if (!frame(index, {}, choice.finishReason)) return;
   }
-  if (includeUsage(body)) {
+  if (trailingUsage) {
     if (
       !sse.send({
         ...base,
@@ -173,6 +187,7 @@ export async function handleChat(ctx: TaskContext, body: JsonObject): Promise<vo
 /** `llm/v1/completions`: one text_completion with `n` choices per prompt. */
 export async function handleCompletions(ctx: TaskContext, body: JsonObject): Promise<void> {
   if (ctx.strict) rejectForeignFields(body, "completion");
+  const trailingUsage = streamUsageWanted(ctx, body);
   const prompts = parsePrompts(body);
   const stream = wantsStream(body);
   const results: Generation[] = [];
@@ -226,7 +241,7 @@ export async function handleCompletions(ctx: TaskContext, body: JsonObject): Pro
     });
     if (!ok) return;
   }
-  if (includeUsage(body)) {
+  if (trailingUsage) {
     if (!sse.send({ ...base, choices: [], usage: usage(promptTokens, completionTokens) })) return;
   }
   sse.done();
@@ -259,117 +274,5 @@ export async function handleEmbeddings(ctx: TaskContext, body: JsonObject): Prom
       embedding: format === "base64" ? base64Vector(embedding) : embedding,
     })),
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
-  });
-}
-
-function agentRequest(
-  ctx: TaskContext,
-  body: JsonObject,
-  messages: BackendMessage[],
-): BackendRequest {
-  const rest: JsonObject = { ...body };
-  delete rest["input"];
-  const raw: JsonValue[] = messages.map((m) => ({ role: m.role, content: m.content }));
-  return parseChatRequest(ctx.entry.config.name, { ...rest, messages: raw, n: 1 });
-}
-
-/**
- * What an agent adds beside its answer (docs/PROTOCOL.md; MLflow `agent.py`, `responses.py`): the
- * emulator's agents echo `custom_inputs` back as `custom_outputs`, and with
- * `databricks_options: {return_trace: true}` return a minimal MLflow trace in `databricks_output`.
- */
-function agentExtras(body: JsonObject): JsonObject {
-  const extras: JsonObject = {};
-  const customInputs = body["custom_inputs"];
-  if (customInputs !== undefined) extras["custom_outputs"] = customInputs;
-  const options = body["databricks_options"];
-  const wantsTrace =
-    typeof options === "object" && options !== null && !Array.isArray(options)
-      ? options["return_trace"] === true
-      : false;
-  if (wantsTrace) {
-    const traceId = `tr-${randomUUID().replace(/-/g, "")}`;
-    extras["databricks_output"] = {
-      trace: { info: { trace_id: traceId, state: "OK" }, data: { spans: [] } },
-      databricks_request_id: randomUUID(),
-    };
-  }
-  return extras;
-}
-
-/** `agent/v2/chat` (MLflow ChatAgent): `{"messages": [{"role": "assistant", "content", "id"}]}`. */
-export async function handleChatAgent(ctx: TaskContext, body: JsonObject): Promise<void> {
-  const messages = parseMessages(body["messages"]);
-  const request = agentRequest(ctx, body, messages);
-  const result = await generate(ctx.entry.backend, request);
-  const choice = result.choices[0];
-  const id = randomUUID();
-  const text = choice?.text ?? "";
-  if (!wantsStream(body)) {
-    const message: JsonObject = { role: "assistant", content: text, id };
-    if (choice !== undefined && choice.toolCalls.length > 0)
-      message["tool_calls"] = chatMessage(choice)["tool_calls"] ?? [];
-    respond(ctx, { messages: [message], ...agentExtras(body) });
-    return;
-  }
-  const sse = new SseWriter(ctx.res, ctx.faults, ctx.headers);
-  const pieces = streamPieces(text);
-  for (const [index, piece] of pieces.entries()) {
-    // A ChatAgentChunk may carry custom_outputs; the emulator puts them (and a trace) on the last.
-    const extras = index === pieces.length - 1 ? agentExtras(body) : {};
-    if (!sse.send({ delta: { role: "assistant", content: piece, id }, ...extras })) return;
-  }
-  sse.done();
-}
-
-/** `agent/v1/responses` (MLflow ResponsesAgent), non-streaming only. */
-export async function handleResponsesAgent(ctx: TaskContext, body: JsonObject): Promise<void> {
-  const input = body["input"];
-  let messages: BackendMessage[];
-  if (typeof input === "string") messages = [{ role: "user", content: input }];
-  else if (Array.isArray(input) && input.length > 0) {
-    messages = input.map((item) => {
-      const obj = typeof item === "object" && item !== null && !Array.isArray(item) ? item : {};
-      return {
-        role: typeof obj["role"] === "string" ? obj["role"] : "user",
-        content: contentText(obj["content"]),
-      };
-    });
-  } else
-    throw apiError(
-      400,
-      "input must be a string or a non-empty list of input items.",
-      "INVALID_PARAMETER_VALUE",
-    );
-  if (wantsStream(body)) {
-    throw apiError(
-      400,
-      "The emulator does not stream agent/v1/responses endpoints.",
-      "INVALID_PARAMETER_VALUE",
-    );
-  }
-  const result = await generate(ctx.entry.backend, agentRequest(ctx, body, messages));
-  const text = result.choices[0]?.text ?? "";
-  respond(ctx, {
-    id: `resp_${randomUUID().replace(/-/g, "")}`,
-    object: "response",
-    created_at: created(),
-    model: ctx.entry.servedModelName,
-    status: "completed",
-    output: [
-      {
-        type: "message",
-        id: `msg_${randomUUID().replace(/-/g, "")}`,
-        role: "assistant",
-        status: "completed",
-        content: [{ type: "output_text", text, annotations: [] }],
-      },
-    ],
-    usage: {
-      input_tokens: result.promptTokens,
-      output_tokens: result.completionTokens,
-      total_tokens: result.promptTokens + result.completionTokens,
-    },
-    ...agentExtras(body),
   });
 }

@@ -46,7 +46,7 @@ export function reasoningText(request: BackendRequest, effort?: ReasoningEffort)
       ? `I can use ${tools.join(", ")} if the answer needs it.`
       : "I should answer briefly and plainly.";
   const text = `The user asks: "${topic}". ${plan}`;
-  if (effort === "low") return `The user asks: "${topic}".`;
+  if (effort === "low" || effort === "minimal") return `The user asks: "${topic}".`;
   if (effort === "high") return `${text} Let me check the answer once more before replying.`;
   return text;
 }

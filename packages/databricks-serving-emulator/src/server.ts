@@ -1,6 +1,7 @@
 import { EmulatorConfigError } from "./errors.js";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { AI_GATEWAY_PREFIX, handleGateway } from "./ai_gateway.js";
 import { authenticate } from "./auth.js";
 import { DEFAULT_EMULATOR_TOKEN, DEFAULT_WORKSPACE_ID, defaultEmulatorOptions } from "./config.js";
 import { driverAppKey, forwardToDriverApp, parseDriverProxyPath } from "./driver_proxy.js";
@@ -19,6 +20,17 @@ function notFound(method: string, path: string): HttpError {
   // Real workspaces quote the path without its `/api/<version>` prefix ("No API found for 'GET /repos'").
   const shown = path.replace(/^\/api\/\d[^/]*(?=\/)/, "");
   return apiError(404, `No API found for '${method} ${shown}'`, "ENDPOINT_NOT_FOUND");
+}
+
+/** An unknown `/serving-endpoints/<x>/<y>` path: 404 with the text the reference quotes (§6.2). */
+function invalidServingPath(): HttpError {
+  return new HttpError(
+    404,
+    "Path must be of form /serving-endpoints/<endpoint_name>/invocations or " +
+      "/serving-endpoints/<endpoint_name>/served-models/<served_model_name>/invocations",
+    {},
+    "text/plain; charset=utf-8",
+  );
 }
 
 function segment(value: string): string {
@@ -49,6 +61,9 @@ async function route(
     return handleTokenRequest(req, res, state.oauthClients, state.tokens);
   }
 
+  // The gateway answers a bad credential its own way, so it authenticates for itself.
+  if (path.startsWith(AI_GATEWAY_PREFIX)) return handleGateway(state, req, res, method, path);
+
   const principal = authenticate(req, state.pats, state.tokens);
 
   if (path === "/api/2.0/preview/scim/v2/Me" && method === "GET")
@@ -65,10 +80,21 @@ async function route(
       return handleOpenAIRoute(state, req, res, "completions");
     if (path === "/serving-endpoints/embeddings")
       return handleOpenAIRoute(state, req, res, "embeddings");
+    if (path === "/serving-endpoints/responses")
+      return handleOpenAIRoute(state, req, res, "responses");
     // The `/api/serving-endpoints/...` alias sdk-js calls (inferred; docs/PROTOCOL.md §9.10).
     match = /^\/(?:api\/)?serving-endpoints\/([^/]+)\/invocations$/.exec(path);
     if (match !== null) return handleInvocation(state, req, res, segment(match[1] ?? ""));
+    match = /^\/serving-endpoints\/([^/]+)\/served-models\/([^/]+)\/invocations$/.exec(path);
+    if (match !== null) {
+      const name = segment(match[1] ?? "");
+      const served = state.endpoints.get(name)?.servedModelName;
+      // One served model per emulated endpoint: another name falls through to the path error.
+      if (served === undefined || served === segment(match[2] ?? ""))
+        return handleInvocation(state, req, res, name);
+    }
   }
+  if (/^\/serving-endpoints\/[^/]+\/./.test(path)) throw invalidServingPath();
 
   const proxy = parseDriverProxyPath(path);
   if (proxy !== undefined) {
@@ -92,14 +118,15 @@ async function route(
 /**
  * Start a local Databricks workspace emulator on `node:http` (default `127.0.0.1`, ephemeral
  * port). It serves host metadata, OAuth M2M, SCIM `Me`, serving-endpoint metadata, invocations for
- * every task, the OpenAI-compatible routes and the cluster driver proxy, with fault injection.
+ * every task, the OpenAI-compatible routes (Responses API included), the AI Gateway's MLflow
+ * routes and the cluster driver proxy, with fault injection.
  * Each module of `src/emulator` documents its part of the wire behaviour, including every detail
  * the protocol leaves open and the choice made for it (listed in docs/PROTOCOL.md §9).
  *
  * @param options Called with no argument (`startEmulator()`), the emulator starts the demo
  * workspace of {@link defaultEmulatorOptions}: the PAT {@link DEFAULT_EMULATOR_TOKEN}, the OAuth
- * client `DEFAULT_OAUTH_CLIENT` and the endpoints `dolly`, `databricks-llama`,
- * `databricks-completions` and `databricks-embeddings`. An explicit options object is taken as
+ * client `DEFAULT_OAUTH_CLIENT` and the demo endpoints listed there (`dolly`, the chat,
+ * completions, embeddings and reasoning endpoints, and the two agents). An explicit options object is taken as
  * the whole configuration: each field it leaves out gets its own default (see
  * {@link EmulatorOptions}), so `startEmulator({})` has the PAT only, no OAuth client and no
  * endpoints. To change a few settings of the demo workspace, spread it:

@@ -1,19 +1,46 @@
 import type { ServerResponse } from "node:http";
 import { baseHeaders } from "./http_util.js";
+import type { StreamErrorShape } from "./types.js";
+
+const STREAM_ERROR = "The model failed while streaming.";
+
+/** The error frame of each shape; `sequence` is the number of frames already sent. */
+function errorFrame(shape: StreamErrorShape, sequence: number): string {
+  switch (shape) {
+    case "openai":
+      return JSON.stringify({
+        error: { message: STREAM_ERROR, type: "server_error", code: "internal_error" },
+      });
+    case "responses":
+      return JSON.stringify({
+        type: "error",
+        code: "server_error",
+        message: STREAM_ERROR,
+        param: null,
+        sequence_number: sequence,
+      });
+    case "agent-server":
+      // The MLflow AgentServer ends an errored stream normally (agent_server/server.py).
+      return `${JSON.stringify({ error: STREAM_ERROR })}\n\ndata: [DONE]`;
+    default:
+      return JSON.stringify({ error_code: "INTERNAL_ERROR", message: STREAM_ERROR });
+  }
+}
 
 /** Stream faults that act on the SSE frames (see `FaultSpec`). */
 export interface StreamFaults {
   cutStreamAfterChunks?: number;
-  errorMidStream?: { afterChunks: number; shape: "databricks" | "openai" };
+  errorMidStream?: { afterChunks: number; shape: StreamErrorShape };
   /** Send a broken JSON frame first (the `malformedJson` fault applied to a stream). */
   malformedJson?: boolean;
 }
 
 /**
  * Server-Sent Events writer in the Databricks framing: every frame is `data: <json>\n\n`, the
- * stream ends with `data: [DONE]\n\n`, and no `event:` line is ever sent (the MLflow client
- * rejects any key other than `data`). Served as `text/event-stream` (docs/PROTOCOL.md §9.1: the
- * real Content-Type is not documented).
+ * stream ends with `data: [DONE]\n\n`, and no `event:` line is sent unless a caller names one
+ * (the MLflow client rejects any key other than `data`; only the Responses streams' opt-in
+ * `responsesEventLines` does). Served as `text/event-stream` (docs/PROTOCOL.md §9.1: the real
+ * Content-Type is not documented).
  */
 export class SseWriter {
   private frames = 0;
@@ -41,8 +68,11 @@ export class SseWriter {
     return this.ended;
   }
 
-  /** Write one `data:` frame. Returns false once the stream has been ended by a fault. */
-  send(payload: unknown): boolean {
+  /**
+   * Write one `data:` frame, preceded by `event: <event>` when given. Returns false once the
+   * stream has been ended by a fault.
+   */
+  send(payload: unknown, event?: string): boolean {
     if (this.ended) return false;
     const { cutStreamAfterChunks, errorMidStream } = this.faults;
     if (cutStreamAfterChunks !== undefined && this.frames >= cutStreamAfterChunks) {
@@ -56,20 +86,11 @@ export class SseWriter {
     }
     if (errorMidStream !== undefined && this.frames >= errorMidStream.afterChunks) {
       this.ended = true;
-      const error =
-        errorMidStream.shape === "openai"
-          ? {
-              error: {
-                message: "The model failed while streaming.",
-                type: "server_error",
-                code: "internal_error",
-              },
-            }
-          : { error_code: "INTERNAL_ERROR", message: "The model failed while streaming." };
-      this.res.end(`data: ${JSON.stringify(error)}\n\n`);
+      this.res.end(`data: ${errorFrame(errorMidStream.shape, this.frames)}\n\n`);
       return false;
     }
-    this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    const line = event === undefined ? "" : `event: ${event}\n`;
+    this.res.write(`${line}data: ${JSON.stringify(payload)}\n\n`);
     this.frames++;
     return true;
   }

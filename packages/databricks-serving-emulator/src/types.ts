@@ -119,7 +119,51 @@ export interface EndpointConfig {
    * the real behaviour is unknown, §10.4) or refused with 400 (`reject`).
    */
   unsignedReasoning?: "accept" | "reject";
+  /**
+   * Q18, `claude` endpoints: whether `prompt_tokens` includes the cached tokens reported in
+   * `cache_read_input_tokens` / `cache_creation_input_tokens` (§10.1, disputed). Default true, as
+   * the one live capture shows; false makes them exclusive, as databricks-langchain assumes.
+   */
+  cacheTokensInPrompt?: boolean;
+  /**
+   * Q15: a Responses-only model (`databricks-gpt-5-*-codex*`). Chat completions (invocations and
+   * `/serving-endpoints/chat/completions`) answer 400 "Model <name> only supports the Responses
+   * API. …". Default false.
+   */
+  responsesOnly?: boolean;
+  /**
+   * Q5 switch for `stream_options` on chat and completions: `reject` answers
+   * `400 json: unknown field "stream_options"`, `ignore` accepts it and adds nothing. Unset keeps
+   * the earlier behaviour: `include_usage: true` adds an OpenAI-style trailing usage chunk.
+   */
+  streamOptions?: "reject" | "ignore";
+  /**
+   * §3.5: Responses streams of model (`gpt`) endpoints issue ids longer than 64 characters
+   * (~192, `resp_01c6…`, `msg_01c6…`) for the response and on the part-level events
+   * (`content_part.*`, `output_text.*`), whose `item_id` then differs from the `output_item.*` id
+   * (§3.4 rule 4). Default false.
+   */
+  longStreamingIds?: boolean;
+  /** §3.4: Responses streams also send an `event: <type>` line before each `data:` line. */
+  responsesEventLines?: boolean;
+  /**
+   * ResponsesAgent: the agent runs `agentCycles - 1` server-side tool calls before its answer, and
+   * the stream wraps each step in a `response.created … response.completed` cycle with a bare
+   * `function_call_output` frame between cycles (an OpenAI-Agents-SDK agent). The calls and
+   * outputs come back as pairs, for the caller not to run. Unset: one MLflow-style step.
+   */
+  agentCycles?: number;
+  /** ResponsesAgent streams end with a typeless `{"trace_id": "tr-…"}` frame (MLflow AgentServer). */
+  traceIdFrame?: boolean;
+  /**
+   * ChatAgent: the agent runs one server-side tool itself, and answers an assistant message with
+   * `tool_calls`, the `role: "tool"` result, then the final assistant message. Default false.
+   */
+  executedTools?: boolean;
 }
+
+/** The frame an `errorMidStream` fault sends (modern-serving.md §3.4 rule 6 for the last two). */
+export type StreamErrorShape = "databricks" | "openai" | "responses" | "agent-server";
 
 /** A cluster driver-proxy app reachable at `/driver-proxy-api/o/{org}/{clusterId}/{port}`. */
 export interface DriverAppConfig {
@@ -159,8 +203,13 @@ export interface FaultSpec {
   malformedJson?: boolean | { count: number };
   /** Streams: destroy the socket after N `data:` frames, without `[DONE]`. */
   cutStreamAfterChunks?: number;
-  /** Streams: after N frames send an error frame in the given shape and end without `[DONE]`. */
-  errorMidStream?: { afterChunks: number; shape: "databricks" | "openai" };
+  /**
+   * Streams: after N frames send an error frame in the given shape and end without `[DONE]`:
+   * `databricks` `{"error_code","message"}`, `openai` `{"error":{…}}`, `responses` a Responses
+   * `{"type":"error","code","message","sequence_number"}` event; `agent-server` is the MLflow
+   * AgentServer's typeless `{"error":"<text>"}`, which is followed by `data: [DONE]`.
+   */
+  errorMidStream?: { afterChunks: number; shape: StreamErrorShape };
 }
 
 /**
@@ -168,7 +217,7 @@ export interface FaultSpec {
  * default documented on it (PAT only, no OAuth client, no endpoints, no driver apps). These
  * per-field defaults apply to an explicit options object; `startEmulator()` called with no
  * argument starts `defaultEmulatorOptions()` instead (the demo workspace: PAT, OAuth client and
- * the six demo endpoints).
+ * the demo endpoints).
  */
 export interface EmulatorOptions {
   /** Interface to bind; default `127.0.0.1`. */

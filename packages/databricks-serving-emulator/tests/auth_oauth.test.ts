@@ -195,6 +195,10 @@ describe("workspace API", () => {
       "databricks-embeddings",
       "databricks-claude-sonnet-4-5",
       "databricks-gpt-oss-120b",
+      "databricks-gpt-5",
+      "databricks-gpt-5-codex",
+      "responses-agent",
+      "chat-agent",
     ]);
     const llama = (await (
       await get(h, "/api/2.0/serving-endpoints/databricks-llama")
@@ -205,6 +209,7 @@ describe("workspace API", () => {
       endpoint_type: "FOUNDATION_MODEL_API",
       state: { ready: "READY", config_update: "NOT_UPDATING" },
       permission_level: "CAN_MANAGE",
+      capabilities: { function_calling: true },
     });
     expect(llama["id"]).toMatch(/^[0-9a-f]{32}$/);
     const dolly = (await (await get(h, "/api/2.0/serving-endpoints/dolly")).json()) as Record<
@@ -213,6 +218,7 @@ describe("workspace API", () => {
     >;
     expect("task" in dolly).toBe(false);
     expect("endpoint_type" in dolly).toBe(false);
+    expect("capabilities" in dolly).toBe(false);
     const missing = await get(h, "/api/2.0/serving-endpoints/nope");
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({

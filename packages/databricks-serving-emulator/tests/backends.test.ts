@@ -247,8 +247,12 @@ describe("config", () => {
       ["databricks-embeddings", "llm/v1/embeddings"],
       ["databricks-claude-sonnet-4-5", "llm/v1/chat"],
       ["databricks-gpt-oss-120b", "llm/v1/chat"],
+      ["databricks-gpt-5", "llm/v1/chat"],
+      ["databricks-gpt-5-codex", "llm/v1/chat"],
+      ["responses-agent", "agent/v1/responses"],
+      ["chat-agent", "agent/v2/chat"],
     ]);
-    // Only the two reasoning endpoints declare a family; the others keep the plain chat.
+    // Only the reasoning endpoints declare a family; the others keep the plain chat.
     expect(options.endpoints?.map((e) => e.family ?? null)).toEqual([
       null,
       null,
@@ -256,6 +260,10 @@ describe("config", () => {
       null,
       "claude",
       "gpt-oss",
+      "gpt",
+      "gpt",
+      null,
+      null,
     ]);
     expect(options.oauthClients?.[0]?.clientId).toBe("emulator-client");
   });

@@ -47,7 +47,7 @@ async function endpointNames(h: EmulatorHandle): Promise<string[]> {
 }
 
 describe("startEmulator defaults", () => {
-  it("with no argument starts the demo workspace: PAT, the 6 demo endpoints, the OAuth client", async () => {
+  it("with no argument starts the demo workspace: PAT, the 10 demo endpoints, the OAuth client", async () => {
     const h = await started(startEmulator());
     expect(h.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(h.token).toBe(DEFAULT_EMULATOR_TOKEN);
@@ -58,6 +58,10 @@ describe("startEmulator defaults", () => {
       "databricks-embeddings",
       "databricks-claude-sonnet-4-5",
       "databricks-gpt-oss-120b",
+      "databricks-gpt-5",
+      "databricks-gpt-5-codex",
+      "responses-agent",
+      "chat-agent",
     ]);
     const res = await tokenRequest(
       h.url,

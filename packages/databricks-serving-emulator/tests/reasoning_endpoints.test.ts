@@ -472,3 +472,53 @@ describe("family config", () => {
     }
   });
 });
+
+describe("Claude prompt caching (Q18)", () => {
+  const cached = (ttl?: string) => [
+    {
+      role: "system",
+      content: [
+        {
+          type: "text",
+          text: "You are a weather assistant for travellers in Europe.",
+          cache_control: { type: "ephemeral", ...(ttl === undefined ? {} : { ttl }) },
+        },
+      ],
+    },
+    { role: "user", content: "How are you?" },
+  ];
+  const usageOf = async (h: EmulatorHandle, name: string, messages: Json[]) =>
+    ((await (await invoke(h, name, { messages })).json()) as Json)["usage"] as Json;
+
+  it("a cache_control breakpoint is written once, then read; prompt_tokens includes it by default", async () => {
+    const h = await emulator();
+    const first = await usageOf(h, CLAUDE, cached());
+    expect(first).toMatchObject({
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 10,
+      cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 0 },
+    });
+    const second = await usageOf(h, CLAUDE, cached());
+    expect(second).toMatchObject({ cache_read_input_tokens: 10, cache_creation_input_tokens: 0 });
+    expect(second["prompt_tokens"]).toBe(14);
+    expect(second["total_tokens"]).toBe(
+      Number(second["prompt_tokens"]) + Number(second["completion_tokens"]),
+    );
+    // No breakpoint, no cache fields.
+    expect(await usageOf(h, CLAUDE, HELLO)).not.toHaveProperty("cache_read_input_tokens");
+  });
+
+  it("cacheTokensInPrompt: false takes the cached tokens out of prompt_tokens; ttl 1h", async () => {
+    const h = await claudeWith({ cacheTokensInPrompt: false });
+    const first = await usageOf(h, "claude-x", cached("1h"));
+    expect(first).toMatchObject({
+      prompt_tokens: 4,
+      cache_creation_input_tokens: 10,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 10 },
+    });
+    expect(await usageOf(h, "claude-x", cached("1h"))).toMatchObject({
+      prompt_tokens: 4,
+      cache_read_input_tokens: 10,
+    });
+  });
+});
