@@ -10,7 +10,11 @@ import { createAgent, providerStrategy, tool, toolStrategy } from "langchain";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { startEmulator, type EmulatorHandle } from "databricks-serving-emulator";
-import { ChatDatabricks, type ChatDatabricksInput } from "langchain-databricks";
+import {
+  ChatDatabricks,
+  isDatabricksBadRequestError,
+  type ChatDatabricksInput,
+} from "langchain-databricks";
 
 let emulator: EmulatorHandle;
 beforeAll(async () => {
@@ -214,5 +218,34 @@ describe("createAgent with tools and responseFormat on the emulator", () => {
     expect(weatherCalls).toEqual([]);
     expect(result.messages.map((m) => m.getType())).toEqual(["human", "ai"]);
     expect(WeatherReport.safeParse(result.structuredResponse).success).toBe(true);
+  });
+});
+
+describe("Claude with thinking refuses a forced tool choice (the emulator reproduces it)", () => {
+  const claude = () => chatModel("databricks-claude-sonnet-4-5", THINKING);
+
+  it("withStructuredOutput without a method uses response_format and succeeds", async () => {
+    const report = await claude()
+      .withStructuredOutput(WeatherReport)
+      .invoke("Report the weather in Paris: 21 degrees and sunny.");
+    expect(WeatherReport.parse(report).city).toBe("Paris");
+  });
+
+  it("forcing functionCalling gets the server's refusal as a DatabricksBadRequestError", async () => {
+    const error = await claude()
+      .withStructuredOutput(WeatherReport, { method: "functionCalling" })
+      .invoke("Report the weather in Paris.")
+      .catch((e: unknown) => e);
+    expect(isDatabricksBadRequestError(error)).toBe(true);
+    expect((error as Error).message).toContain("tool_choice forces tool use");
+  });
+
+  it("toolStrategy with thinking fails the same way, so the profile steers createAgent away", async () => {
+    expect(claude().profile.toolChoice).toBe(false);
+    const agent = createAgent({
+      ...agentOn("databricks-claude-sonnet-4-5", THINKING),
+      responseFormat: toolStrategy(WeatherReport),
+    });
+    await expect(agent.invoke(input, LIMIT)).rejects.toThrow(/tool_choice forces tool use/);
   });
 });

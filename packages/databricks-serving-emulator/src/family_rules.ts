@@ -1,6 +1,6 @@
 import { isJsonObject } from "./json.js";
 import { apiError, type HttpError } from "./http_util.js";
-import type { EndpointConfig, JsonObject, StrictMode } from "./types.js";
+import type { EndpointConfig, JsonObject, JsonValue, StrictMode } from "./types.js";
 
 /**
  * Request rules of the model families (modern-serving.md §1.1 and the quirks of §2), checked
@@ -142,7 +142,18 @@ function checkClaude(config: EndpointConfig, body: JsonObject): ReasoningPlan {
     const path = unsignedReasoningPath(messages);
     if (path !== undefined) throw upstreamError(`${path}: Field required`);
   }
-  return { reasoning: claudeThinking(body) };
+  const reasoning = claudeThinking(body);
+  if (reasoning && forcesToolUse(body["tool_choice"])) {
+    // Anthropic's own wording (not captured through Databricks; docs/PROTOCOL.md §9.22).
+    throw upstreamError("Thinking may not be enabled when tool_choice forces tool use.");
+  }
+  return { reasoning };
+}
+
+/** Whether a chat `tool_choice` forces a tool call (`required`, `any` or a named function). */
+function forcesToolUse(choice: JsonValue | undefined): boolean {
+  if (choice === "required" || choice === "any") return true;
+  return isJsonObject(choice) && (choice["type"] === "function" || choice["type"] === "tool");
 }
 
 function checkGptOss(body: JsonObject): ReasoningPlan {

@@ -41,14 +41,32 @@ export function reasoningText(request: BackendRequest, effort?: ReasoningEffort)
   const words = tokenize(request.prompt);
   const topic = detokenize(words.slice(0, 12)) + (words.length > 12 ? " …" : "");
   const tools = request.toolChoice === "none" ? [] : request.tools.map((t) => t.name);
+  const results = toolResultsSinceLastUser(request);
   const plan =
-    tools.length > 0
-      ? `I can use ${tools.join(", ")} if the answer needs it.`
-      : "I should answer briefly and plainly.";
+    results.length > 0
+      ? `The tool results are in (${quote(results.join(" "))}); I can answer from them now.`
+      : tools.length > 0
+        ? `I can use ${tools.join(", ")} if the answer needs it.`
+        : "I should answer briefly and plainly.";
   const text = `The user asks: "${topic}". ${plan}`;
   if (effort === "low" || effort === "minimal") return `The user asks: "${topic}".`;
   if (effort === "high") return `${text} Let me check the answer once more before replying.`;
   return text;
+}
+
+/** The contents of the tool messages after the last user message (a tool loop's later turns). */
+function toolResultsSinceLastUser(request: BackendRequest): string[] {
+  const results: string[] = [];
+  for (const message of request.messages) {
+    if (message.role === "user") results.length = 0;
+    else if (message.role === "tool") results.push(message.content.trim());
+  }
+  return results;
+}
+
+/** At most 60 characters of a tool result, for the reasoning summary. */
+function quote(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 /** A signature-like opaque string bound to the provider model and the reasoning text. */

@@ -112,7 +112,7 @@ describe("Claude-like endpoint (databricks-claude-sonnet-4-5)", () => {
       messages: [{ role: "user", content: "What is the weather in Paris?" }],
       thinking: THINKING,
       tools: [WEATHER_TOOL],
-      tool_choice: "required",
+      tool_choice: "auto",
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
@@ -207,7 +207,7 @@ describe("Claude-like endpoint (databricks-claude-sonnet-4-5)", () => {
       messages: [{ role: "user", content: "What is the weather in Paris?" }],
       thinking: THINKING,
       tools: [WEATHER_TOOL],
-      tool_choice: "required",
+      tool_choice: "auto",
       stream: true,
     });
     const { chunks } = await streamChunks(res);
@@ -336,6 +336,33 @@ describe("Claude quirks, exact bodies", () => {
       }),
       { error_code: "BAD_REQUEST", message: "parallel_tool_calls: Extra inputs are not permitted" },
     );
+  });
+
+  it("thinking with a forced tool choice → 400 (Claude only calls tools freely while thinking)", async () => {
+    const h = await emulator();
+    const message = JSON.stringify({
+      message: "Thinking may not be enabled when tool_choice forces tool use.",
+    });
+    for (const toolChoice of [
+      "required",
+      { type: "function", function: { name: "get_weather" } },
+    ]) {
+      await expectError(
+        await invoke(h, CLAUDE, {
+          messages: HELLO,
+          thinking: THINKING,
+          tools: [WEATHER_TOOL],
+          tool_choice: toolChoice,
+        }),
+        { error_code: "BAD_REQUEST", message },
+      );
+    }
+    const forcedWithoutThinking = await invoke(h, CLAUDE, {
+      messages: HELLO,
+      tools: [WEATHER_TOOL],
+      tool_choice: "required",
+    });
+    expect(forcedWithoutThinking.status).toBe(200);
   });
 
   it("Q8: reasoning_effort → 400", async () => {
