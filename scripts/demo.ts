@@ -7,7 +7,8 @@
  *    an embeddings endpoint, and cluster 0000-000000-xxxxxxxx whose port 7777 proxies to that app.
  * 3. Point DATABRICKS_HOST / DATABRICKS_TOKEN at the emulator and run every notebook cell through
  *    the `Databricks` class, as a user would write it; then a taste of ChatDatabricks and
- *    DatabricksEmbeddings.
+ *    DatabricksEmbeddings, and LangChain's `createAgent` on a Claude-like endpoint with thinking
+ *    and on a ResponsesAgent endpoint (`examples/agent_run.ts`).
  *
  * Everything listens on 127.0.0.1 with ephemeral ports and is closed before exit.
  */
@@ -17,6 +18,7 @@ import { createDriverBackend } from "../packages/langchain-databricks/src/cli/co
 import { serveDriverProxyApp } from "langchain-databricks/driver-proxy";
 import { defaultEmulatorOptions, startEmulator } from "databricks-serving-emulator";
 import { ChatDatabricks, DatabricksEmbeddings } from "langchain-databricks";
+import { formatAgentRun, runAgentExamples } from "../examples/agent_run.js";
 
 // Builds inject the version; running the sources with tsx does not.
 const pkg = JSON.parse(
@@ -112,8 +114,12 @@ async function main(): Promise<void> {
     console.log(
       `DatabricksEmbeddings({ endpoint: "databricks-embeddings" }) → ${first?.length ?? 0}-dim vectors, cosine ${cosine.toFixed(3)}`,
     );
+    console.log("\n## An agent: LangChain's createAgent with a tool and a structured answer\n");
+    const runs = await runAgentExamples({
+      onRun: (run) => console.log(`${formatAgentRun(run)}\n`),
+    });
     console.log(
-      `\n${cells.length} notebook cells ran, ${emulator.requests} requests reached the emulator.`,
+      `${cells.length} notebook cells and ${runs.length} agent runs ran, ${emulator.requests} requests reached the emulator.`,
     );
   } finally {
     await emulator.close();

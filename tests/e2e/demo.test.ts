@@ -17,7 +17,18 @@ describe("npm run demo", () => {
     expect(stdout).toContain("## Wrapping a serving endpoint");
     expect(stdout).toContain("## Wrapping a cluster driver proxy app");
     expect(stdout).toContain('llm("How are you?", stop=["."])');
-    expect(stdout).toContain("9 notebook cells ran");
+    expect(stdout).toContain("9 notebook cells and 2 agent runs ran");
+    // The agent runs: reasoning from the Claude-like endpoint, one weather call each, and a
+    // structured answer built from the tool's result.
+    expect(stdout).toContain(
+      "[agent] createAgent on databricks-claude-sonnet-4-5 with extended thinking",
+    );
+    expect(stdout).toContain("[agent] createAgent on the ResponsesAgent endpoint responses-agent");
+    expect(stdout).toMatch(/reasoning: "The user asks: \\"What is the weather in Paris\?\\"/);
+    expect(stdout.match(/tool call: get_weather\(\{"city":"Paris"\}\)/g)).toHaveLength(2);
+    expect(
+      stdout.match(/→ structuredResponse \{"city":"Paris","temperatureC":21,"summary":"[^"]+"\}/g),
+    ).toHaveLength(2);
     // The transform_output_fn cell upper-cases the app's answer.
     expect(stdout).toMatch(/transformOutputFn: transformOutput,[\s\S]*?→ "[^a-z"]+"/);
   });
