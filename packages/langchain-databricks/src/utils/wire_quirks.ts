@@ -26,7 +26,8 @@ export function keepsToolStrict(family: ModelFamily): boolean {
  * - Q9/Q10: every function tool has `parameters`, an object schema (`{"type":"object",…}`), in
  *   the chat shape (`{type, function: {…}}`) and the flat Responses shape (`{type, name, …}`);
  * - Q11: empty replayed tool-call arguments (`""`, `"[]"`, `"null"`) are sent as `"{}"`;
- * - Q13: messages carry no `name` (the Foundation Model APIs do not support it);
+ * - Q13: messages carry no `name` (the Foundation Model APIs do not support it), except tool
+ *   results to custom-named endpoints, which carry their tool's name (MLflow ChatAgent needs it);
  * - Q1/Q2 (Claude only): an assistant turn with `tool_calls` and no text gets `" "` as content,
  *   because Claude refuses empty text blocks (`text content blocks must be non-empty`);
  * - Q19 (Claude only): the tool results of one assistant turn are sent next to each other, other
@@ -54,9 +55,34 @@ export function applyWireQuirks(
     if (family === "claude") {
       messages.forEach(refuseRemoteImages);
       body["messages"] = toolResultsTogether(messages);
-    } else body["messages"] = messages;
+    } else if (family === "unknown") body["messages"] = nameToolResults(messages);
+    else body["messages"] = messages;
   }
   return body;
+}
+
+/**
+ * Custom-named endpoints (family `unknown`) are mostly custom models and agents, not Foundation
+ * Model APIs: an MLflow ChatAgent refuses a tool result without the tool's `name` ("Both 'name'
+ * and 'tool_call_id' must be provided for tool messages."). Their tool messages get the name of
+ * the call they answer; Q13's rule (no `name`) stays for the model families.
+ */
+function nameToolResults(messages: readonly unknown[]): unknown[] {
+  const names = new Map<string, string>();
+  return messages.map((message) => {
+    if (!isRecord(message)) return message;
+    if (message["role"] === "assistant" && Array.isArray(message["tool_calls"])) {
+      for (const call of message["tool_calls"]) {
+        const fn = isRecord(call) ? call["function"] : undefined;
+        if (isRecord(call) && typeof call["id"] === "string" && isRecord(fn)) {
+          if (typeof fn["name"] === "string") names.set(call["id"], fn["name"]);
+        }
+      }
+    }
+    const id = message["tool_call_id"];
+    const name = message["role"] === "tool" && typeof id === "string" ? names.get(id) : undefined;
+    return name === undefined ? message : { ...message, name };
+  });
 }
 
 /**

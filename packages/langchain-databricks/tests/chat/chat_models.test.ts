@@ -128,7 +128,8 @@ describe("ChatDatabricks: request body", () => {
           },
         ],
       },
-      { role: "tool", content: "sunny", tool_call_id: "call_1" },
+      // A custom-named endpoint (an agent, perhaps) gets the tool's name: MLflow ChatAgent needs it.
+      { role: "tool", content: "sunny", tool_call_id: "call_1", name: "get_weather" },
       { role: "assistant", content: "It is sunny." },
       { role: "developer", content: "note" },
     ]);

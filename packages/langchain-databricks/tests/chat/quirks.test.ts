@@ -437,6 +437,38 @@ describe("Q17: DeepSeek-R1 thinks in a leading <think> span", () => {
   });
 });
 
+describe("Q13: no `name` on messages, except tool results to custom-named endpoints", () => {
+  const history = [
+    new HumanMessage({ content: "weather?", name: "alice" }),
+    new AIMessage({
+      content: "",
+      tool_calls: [{ id: "call_1", name: "get_weather", args: { city: "Paris" } }],
+    }),
+    new ToolMessage({ content: "sunny", tool_call_id: "call_1", name: "get_weather" }),
+  ];
+
+  it("model families get no name at all", async () => {
+    await chatModel(server, { model: "databricks-llama-4-maverick" }).invoke(history);
+    const messages = server.bodies()[0]?.["messages"] as Record<string, unknown>[];
+    expect(messages.every((m) => !("name" in m))).toBe(true);
+  });
+
+  it("an unknown endpoint's tool results carry the name of the call they answer", async () => {
+    await chatModel(server, { model: "my-agent" }).invoke([
+      ...history.slice(0, 2),
+      new ToolMessage({ content: "sunny", tool_call_id: "call_1" }),
+    ]);
+    const messages = server.bodies()[0]?.["messages"] as Record<string, unknown>[];
+    expect(messages[0]).not.toHaveProperty("name");
+    expect(messages[2]).toEqual({
+      role: "tool",
+      content: "sunny",
+      tool_call_id: "call_1",
+      name: "get_weather",
+    });
+  });
+});
+
 describe("Q15: models served on the Responses API only", () => {
   it("the 400 becomes a DatabricksResponsesApiOnlyError that says what to do", async () => {
     const serverMessage =

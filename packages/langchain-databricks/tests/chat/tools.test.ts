@@ -169,6 +169,7 @@ describe("ChatDatabricks tool calling", () => {
       role: "tool",
       content: "sunny in Paris",
       tool_call_id: "call_1",
+      name: "get_weather",
     });
   });
 
