@@ -209,6 +209,23 @@ __probe("includeRaw", { keys: Object.keys(__raw).sort(), parsed: __raw.parsed, r
       });
     },
   },
+  "README.md › Reasoning models and agents": {
+    probe: {
+      code: `__probe("reasoning", { text: reply.text, blocks: reasoning.length });
+__probe("structuredResponse", structuredResponse);
+__probe("agent", { custom: answer.response_metadata.custom_outputs, trace: answer.response_metadata.trace_id });`,
+    },
+    check: ({ stdout, probes }) => {
+      expect(probes["reasoning"]).toEqual({ text: expect.stringMatching(/\S/), blocks: 1 });
+      // console.log(structuredResponse); // { city: 'Paris', temperatureC: 21 }
+      expect(probes["structuredResponse"]).toEqual({ city: "Paris", temperatureC: 21 });
+      expect(stdout).toBe("{ city: 'Paris', temperatureC: 21 }\n");
+      expect(probes["agent"]).toEqual({
+        custom: { user_id: "u-42" },
+        trace: expect.stringMatching(/^tr-/),
+      });
+    },
+  },
   "README.md › DatabricksEmbeddings": {
     probe: {
       code: `__probe("lengths", { vectors: vectors.map((v) => v.length), query: query.length });
