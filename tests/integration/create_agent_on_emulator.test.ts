@@ -8,6 +8,7 @@
 import { AIMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { createAgent, providerStrategy, tool, toolStrategy } from "langchain";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { getWeather, WeatherReport, weatherCalls } from "./weather_fixture.js";
 import { z } from "zod";
 import { startEmulator, type EmulatorHandle } from "databricks-serving-emulator";
 import {
@@ -27,29 +28,9 @@ const RECURSION_LIMIT = 12;
 const LIMIT = { recursionLimit: RECURSION_LIMIT };
 const QUESTION = "What is the weather in Paris?";
 
-const WeatherReport = z.object({
-  city: z.string(),
-  temperatureC: z.number(),
-  summary: z.string(),
-});
-
-/** Arguments the weather tool was run with, in order (reset before each test). */
-let weatherCalls: { city: string }[] = [];
 beforeEach(() => {
-  weatherCalls = [];
+  weatherCalls.length = 0;
 });
-
-const getWeather = tool(
-  (args: { city: string }) => {
-    weatherCalls.push(args);
-    return `It is 21 degrees and sunny in ${args.city}.`;
-  },
-  {
-    name: "get_weather",
-    description: "The current weather of a city.",
-    schema: z.object({ city: z.string().describe("The city name") }),
-  },
-);
 
 const chatModel = (endpoint: string, fields: Partial<ChatDatabricksInput> = {}) =>
   new ChatDatabricks({ host: emulator.url, token: emulator.token, endpoint, ...fields });

@@ -7,9 +7,9 @@
  */
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import type { AIMessageChunk, UsageMetadata } from "@langchain/core/messages";
-import { createAgent, tool } from "langchain";
+import { createAgent } from "langchain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import { getWeather, WeatherReport, weatherCalls } from "./weather_fixture.js";
 import { startEmulator, type EmulatorHandle } from "databricks-serving-emulator";
 import {
   ChatDatabricks,
@@ -70,22 +70,8 @@ async function streamed(model: ChatDatabricks, input: string | BaseMessage[]) {
   return { merged, chunks };
 }
 
-const WeatherReport = z.object({ city: z.string(), temperatureC: z.number(), summary: z.string() });
-let weatherCalls: { city: string }[] = [];
-const getWeather = tool(
-  (args: { city: string }) => {
-    weatherCalls.push(args);
-    return `It is 21 degrees and sunny in ${args.city}.`;
-  },
-  {
-    name: "get_weather",
-    description: "The current weather of a city.",
-    schema: z.object({ city: z.string().describe("The city name") }),
-  },
-);
-
 async function runAgent(model: ChatDatabricks) {
-  weatherCalls = [];
+  weatherCalls.length = 0;
   const agent = createAgent({ model, tools: [getWeather], responseFormat: WeatherReport });
   const result = await agent.invoke(
     { messages: [{ role: "user", content: "What is the weather in Paris?" }] },
