@@ -198,12 +198,19 @@ export function parseChatResponse(
       usage,
     };
   }
+  // MLflow's deprecated agent schema answers `StringResponse`: `{"content": "..."}`.
+  if (typeof data["content"] === "string") {
+    return {
+      generations: [buildGeneration({ content: data["content"] }, base, usage, context.stop)],
+      usage,
+    };
+  }
   const hint =
     "predictions" in data
       ? " The endpoint answered like a custom MLflow model (`predictions`); use the Databricks LLM class or an endpoint with the llm/v1/chat task."
       : "";
   throw new DatabricksResponseError(
-    `Expected a chat completion (\`choices\`) or a ChatAgent answer (\`messages\`), got keys [${Object.keys(data).join(", ")}].${hint}`,
+    `Expected a chat completion (\`choices\`), a ChatAgent answer (\`messages\`) or an agent's \`content\`, got keys [${Object.keys(data).join(", ")}].${hint}`,
   );
 }
 
@@ -281,9 +288,14 @@ function chatAgentGeneration(
   const content: string | JsonRecord[] = blocks
     ? [...texts.map((text) => ({ type: "text", text })), ...blocks]
     : texts.join(AGENT_MESSAGE_SEPARATOR);
+  const finishReason = data["finish_reason"];
   const generation = buildGeneration(
     { content, tool_calls: pendingToolCalls(messages) },
-    { ...metadata, ...(typeof last["id"] === "string" ? { id: last["id"] } : {}) },
+    {
+      ...metadata,
+      ...(typeof last["id"] === "string" ? { id: last["id"] } : {}),
+      ...(typeof finishReason === "string" ? { finish_reason: finishReason } : {}),
+    },
     usage,
     stop,
   );

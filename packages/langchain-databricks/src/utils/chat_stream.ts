@@ -14,7 +14,12 @@ import { DatabricksResponseError } from "../errors.js";
 import { aiMessageChunk, maxUsage, textOf, toUsageMetadata } from "./chat_outputs.js";
 import { StreamBlockIndexer } from "./reasoning.js";
 import { agentMetadata, hasAgentFields } from "./agent_outputs.js";
-import { AGENT_MESSAGE_SEPARATOR, ChatAgentMessages, pendingToolCalls } from "./chat_agent.js";
+import {
+  AGENT_MESSAGE_SEPARATOR,
+  assistantMessages,
+  ChatAgentMessages,
+  pendingToolCalls,
+} from "./chat_agent.js";
 import { isRecord, type JsonRecord } from "./values.js";
 import { StreamingStopCutter } from "./stop.js";
 import { ThinkTagSplitter, type ThinkPiece } from "./think_tags.js";
@@ -79,7 +84,10 @@ export class ChatStreamAssembler {
       );
     }
     if (this.model === undefined && typeof event["model"] === "string") this.model = event["model"];
-    if (this.id === undefined && typeof event["id"] === "string") this.id = event["id"];
+    // A ChatAgent chunk's `id` names the chunk, not the answer: its message ids decide (finish).
+    if (this.id === undefined && typeof event["id"] === "string" && !isAgentChunk(event)) {
+      this.id = event["id"];
+    }
     this.usage = maxUsage(this.usage, toUsageMetadata(event["usage"]));
     if (isRecord(event["usage"])) this.rawUsage = event["usage"]; // the latest report is the total
     // Agent metadata (custom_outputs, trace) is rare: skip the lookup on ordinary chunks. The
@@ -89,18 +97,18 @@ export class ChatStreamAssembler {
     let delta: JsonRecord | undefined;
     let finish: string | undefined;
     const choices = event["choices"];
-    if (Array.isArray(choices)) {
-      const choice = choices.find((c) => isRecord(c) && (c["index"] ?? 0) === 0);
-      if (isRecord(choice)) {
-        delta = isRecord(choice["delta"])
-          ? choice["delta"]
-          : isRecord(choice["message"])
-            ? choice["message"]
-            : undefined;
-        if (typeof choice["finish_reason"] === "string") finish = choice["finish_reason"];
-      }
+    const choice = Array.isArray(choices)
+      ? choices.find((c) => isRecord(c) && (c["index"] ?? 0) === 0)
+      : undefined;
+    if (isRecord(choice)) {
+      delta = isRecord(choice["delta"])
+        ? choice["delta"]
+        : isRecord(choice["message"])
+          ? choice["message"]
+          : undefined;
+      if (typeof choice["finish_reason"] === "string") finish = choice["finish_reason"];
     } else if (isRecord(event["delta"])) {
-      // ChatAgent streams `{delta: {role, content, id}}` without `choices`.
+      // ChatAgent streams `{delta: {role, content, id}}` without a choice (some add `choices: []`).
       if (typeof event["finish_reason"] === "string") this.finishReason = event["finish_reason"];
       return this.cutter.done ? [] : this.fromAgentDelta(event["delta"]);
     }
@@ -128,6 +136,8 @@ export class ChatStreamAssembler {
     if (rest !== "") out.push(this.textChunk(rest));
     if (this.cutter.done) this.finishReason = "stop";
     const agentMessages = this.agentMessages.size > 0 ? this.agentMessages.list() : undefined;
+    // As on invoke, a ChatAgent answer is known by its last assistant message's id.
+    if (agentMessages) this.id = lastAssistantId(agentMessages) ?? this.id;
     // A ChatAgent's calls are known to be the caller's only now: no tool message answered them.
     const pending = agentMessages && !this.cutter.done ? pendingToolCalls(agentMessages) : [];
     if (pending.length > 0) {
@@ -249,6 +259,19 @@ export class ChatStreamAssembler {
     }
     return out;
   }
+}
+
+/** A ChatAgent chunk: a top-level `delta` and no choice 0 (some agents add `choices: []`). */
+function isAgentChunk(event: JsonRecord): boolean {
+  if (!isRecord(event["delta"])) return false;
+  const choices = event["choices"];
+  return !Array.isArray(choices) || !choices.some((c) => isRecord(c) && (c["index"] ?? 0) === 0);
+}
+
+/** The id of the last assistant message of a ChatAgent answer. */
+function lastAssistantId(messages: readonly unknown[]): string | undefined {
+  const id = assistantMessages(messages).at(-1)?.["id"];
+  return typeof id === "string" ? id : undefined;
 }
 
 /** Wire tool-call deltas → LangChain tool-call chunks (`index` keys the merge). */

@@ -78,6 +78,39 @@ describe("ChatAgent answers", () => {
     expect(answer.additional_kwargs["messages"]).toEqual(executedToolAnswer.messages);
   });
 
+  it("invoke and stream agree on the answer's id and finish reason", async () => {
+    server.setHandler((_req, res) => json(res, executedToolAnswer));
+    const answer = await chatModel(server).invoke("weather in Paris?");
+    server.setHandler((_req, res) => sse(res, executedToolStream));
+    const merged = await streamed();
+    expect(answer.id).toBe("msg_003");
+    expect(merged.id).toBe("msg_003");
+    expect(answer.response_metadata).toMatchObject({ id: "msg_003", finish_reason: "stop" });
+    expect(merged.response_metadata).toMatchObject({ id: "msg_003", finish_reason: "stop" });
+  });
+
+  it("reads chunks that carry `choices: []` and usage beside the delta (ai-bridge's mock)", async () => {
+    const frame = (content: string) => ({
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "agent",
+      choices: [],
+      delta: { role: "assistant", content, id: "msg_1" },
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+      custom_outputs: { k: "v" },
+    });
+    server.setHandler((_req, res) => sse(res, [frame("Hello"), frame(" world")]));
+    const merged = await streamed();
+    expect(merged.text).toBe("Hello world");
+    expect(merged.response_metadata["custom_outputs"]).toEqual({ k: "v" });
+  });
+
+  it("reads MLflow's legacy StringResponse (`{content}`) as the answer", async () => {
+    server.setHandler((_req, res) => json(res, { content: "Legacy answer." }));
+    expect((await chatModel(server).invoke("hi")).text).toBe("Legacy answer.");
+  });
+
   it("stream: fragments aggregated by message id give what invoke gives", async () => {
     server.setHandler((_req, res) => sse(res, executedToolStream));
     const merged = await streamed();
