@@ -14,6 +14,7 @@ import { startEmulator, type EmulatorHandle } from "databricks-serving-emulator"
 import {
   ChatDatabricks,
   DatabricksEmbeddings,
+  isDatabricksAuthenticationError,
   isDatabricksResponsesApiOnlyError,
   type ChatDatabricksInput,
 } from "langchain-databricks";
@@ -204,6 +205,20 @@ describe("AI Gateway routes", () => {
     expect(viaChat.text.length).toBeGreaterThan(0);
     expect(viaResponses.text.length).toBeGreaterThan(0);
     expect(vectors).toHaveLength(2);
+  });
+
+  it("a bad token on the gateway (400 Invalid Token) is a DatabricksAuthenticationError", async () => {
+    const error = await new ChatDatabricks({
+      host: emulator.url,
+      token: "dapi-wrong-token",
+      endpoint: "databricks-llama",
+      useAiGateway: true,
+    })
+      .invoke("hi")
+      .catch((e: unknown) => e);
+    expect(isDatabricksAuthenticationError(error)).toBe(true);
+    expect(error).toMatchObject({ status: 400, lc_error_code: "MODEL_AUTHENTICATION" });
+    expect(JSON.stringify(error)).not.toContain("dapi-wrong-token");
   });
 
   it("tools bound with strict still work on the gateway (the client never sends strict there)", async () => {

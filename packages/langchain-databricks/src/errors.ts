@@ -366,6 +366,9 @@ const STATUS_CLASSES: Readonly<Record<number, APIErrorClass>> = {
 const CONTEXT_OVERFLOW_WORDINGS =
   /context_length_exceeded|maximum context length|exceeds the context window|input tokens exceed the configured limit|prompt is too long|exceed context limit/i;
 
+/** The AI Gateway's answer to a bad or expired token: `400` with the text body `Invalid Token`. */
+const GATEWAY_INVALID_TOKEN = /^\s*invalid token\.?\s*$/i;
+
 /** How the Foundation Model APIs word "this model is not served on chat completions". */
 const RESPONSES_API_ONLY_WORDING = /only supports the Responses API/i;
 
@@ -384,6 +387,10 @@ function subclassFor(status: number, errorCode: string, serverMessage: string): 
   }
   if (chosen === DatabricksBadRequestError && RESPONSES_API_ONLY_WORDING.test(serverMessage)) {
     return DatabricksResponsesApiOnlyError;
+  }
+  // A rejected credential, whatever the status: OAuth refreshes once and the hint says what to check.
+  if (status === 400 && GATEWAY_INVALID_TOKEN.test(serverMessage)) {
+    return DatabricksAuthenticationError;
   }
   return chosen;
 }
@@ -417,8 +424,12 @@ function hintFor(
   if (status === 404 && errorCode === "ENDPOINT_NOT_FOUND" && request?.includes("/ai-gateway/")) {
     return " (AI Gateway is not enabled on this workspace, or does not serve this route: unset `useAiGateway` to query /serving-endpoints)";
   }
-  if (status === 401) {
+  if (status === 401 || errorClass === DatabricksAuthenticationError) {
     return " (check DATABRICKS_TOKEN / the `token` option, or the OAuth client id and secret)";
+  }
+  // The gateway refuses OAuth tokens without its scope (modern-serving §6.2).
+  if (status === 403 && /required scopes?/i.test(serverMessage)) {
+    return " (the OAuth token lacks a scope this route needs: the AI Gateway needs the `ai-gateway` scope; add it to the OAuth app or the token request)";
   }
   if (status === 403) {
     return ' (the credential is invalid or lacks permission: serving endpoints need "Can Query", driver proxy apps "Can Attach To")';
@@ -430,7 +441,8 @@ function hintFor(
 }
 
 /**
- * Whether the server refused the credential itself rather than the request: a 401, or the 403
+ * Whether the server refused the credential itself rather than the request: a 401 (or the AI
+ * Gateway's `400 Invalid Token`, classed as {@link DatabricksAuthenticationError}), or the 403
  * Databricks answers for an invalid or expired token (docs/PROTOCOL.md §6.1, §7.7). The transport
  * refreshes OAuth credentials once on such an answer.
  */

@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CredentialsProvider } from "../../src/credentials_provider.js";
 import {
+  DatabricksAuthenticationError,
   DatabricksAbortError,
   DatabricksConnectionError,
   DatabricksPermissionDeniedError,
@@ -210,6 +211,36 @@ describe("DatabricksClient.requestJson", () => {
       DatabricksPermissionDeniedError,
     );
     expect(version).toBe(1);
+  });
+
+  it("the AI Gateway's 400 `Invalid Token` (a text body) refreshes once too, and says what to check", async () => {
+    let version = 0;
+    const oauth: CredentialsProvider = {
+      authType: "oauth-m2m",
+      headers: async () => ({ authorization: `Bearer token-v${version}` }),
+      invalidate: () => {
+        version++;
+        return true;
+      },
+    };
+    server = await startLoopback((req, res) => {
+      if (req.headers.authorization === "Bearer token-v0" || req.url === "/always") {
+        res.writeHead(400, { "content-type": "text/plain" });
+        res.end("Invalid Token");
+        return;
+      }
+      sendJson(res, 200, { who: req.headers.authorization });
+    });
+    const c = client(server.url, { credentials: oauth });
+    expect(
+      (await c.requestJson("POST", "/ai-gateway/mlflow/v1/chat/completions", {})).data,
+    ).toEqual({ who: "Bearer token-v1" });
+    const error = await c.requestJson("POST", "/always", {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabricksAuthenticationError);
+    expect(error).toMatchObject({ status: 400, lc_error_code: "MODEL_AUTHENTICATION" });
+    expect((error as Error).message).toContain("check DATABRICKS_TOKEN");
+    // One refresh per call at most: the second call refreshed once more, then surfaced.
+    expect(version).toBe(2);
   });
 
   it("a second 401 after refreshing surfaces instead of looping", async () => {
