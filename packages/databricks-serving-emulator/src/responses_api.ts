@@ -13,6 +13,7 @@ import {
   responseObject,
   responsesId,
   responsesUsage,
+  withLongIds,
   type ResponseParts,
 } from "./responses_output.js";
 import { streamAgentResponse, streamModelResponse } from "./responses_stream.js";
@@ -90,12 +91,14 @@ async function handleModelResponses(
     output.push(reasoningItem(summary, encrypted));
   }
   output.push(...answerItems(choice, responsesId("msg")));
+  // §3.5: only the streaming path issues ids over 64 characters, and the switch makes them long
+  // everywhere a client could pick one up (response, output items, part-level events).
   const longIds = stream && config.longStreamingIds === true;
   const parts: ResponseParts = {
     id: longIds ? longResponsesId("resp") : responsesId("resp"),
     model,
     createdAt: createdAt(),
-    output,
+    output: longIds ? withLongIds(output) : output,
     usage: responsesUsage(result.promptTokens, result.completionTokens, reasoningTokens),
     truncated: choice.finishReason === "length",
     metadata: parsed.metadata,

@@ -139,7 +139,8 @@ export interface EndpointConfig {
   streamOptions?: "reject" | "ignore";
   /**
    * §3.5: Responses streams of model (`gpt`) endpoints issue ids longer than 64 characters
-   * (~192, `resp_01c6…`, `msg_01c6…`) for the response and on the part-level events
+   * (~192, prefix kept: `resp_01c6…`, `rs_01c6…`, `msg_01c6…`, `fc_01c6…`) for the response and
+   * its output items, which a client must cut before echoing them, and on the part-level events
    * (`content_part.*`, `output_text.*`), whose `item_id` then differs from the `output_item.*` id
    * (§3.4 rule 4). Default false.
    */
