@@ -27,6 +27,11 @@ export interface TaskContext {
   headers: Record<string, string>;
   /** Reject fields of other tasks (foundation-model / external-model endpoints). */
   strict: boolean;
+  /**
+   * The request had `x-mlflow-return-trace-id: true`, the MLflow AgentServer's header (§5.2);
+   * only ResponsesAgent endpoints act on it.
+   */
+  returnTraceId: boolean;
 }
 
 /** Send a JSON answer, or a truncated one under the `malformedJson` fault. */

@@ -153,7 +153,7 @@ export interface AgentStreamOptions {
   executed: ExecutedToolCall[];
   /** The answer's own items (the last cycle). */
   answer: JsonObject[];
-  /** Send `{"trace_id": …}` before `[DONE]` (MLflow AgentServer). */
+  /** Send `{"trace_id": …}` before `[DONE]` (MLflow AgentServer; the header or `traceIdFrame`). */
   traceIdFrame: boolean;
 }
 

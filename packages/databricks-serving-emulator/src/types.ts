@@ -154,7 +154,11 @@ export interface EndpointConfig {
    * outputs come back as pairs, for the caller not to run. Unset: one MLflow-style step.
    */
   agentCycles?: number;
-  /** ResponsesAgent streams end with a typeless `{"trace_id": "tr-…"}` frame (MLflow AgentServer). */
+  /**
+   * ResponsesAgent streams always end with a typeless `{"trace_id": "tr-…"}` frame (MLflow
+   * AgentServer). Without it the frame comes only when the request has
+   * `x-mlflow-return-trace-id: true` (§5.2).
+   */
   traceIdFrame?: boolean;
   /**
    * ChatAgent: the agent runs one server-side tool itself, and answers an assistant message with
