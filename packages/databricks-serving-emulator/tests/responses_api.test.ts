@@ -426,31 +426,24 @@ describe("Responses streaming (§3.4)", () => {
     const h = await emulator({ endpoints: [LONG_IDS_ENDPOINT] });
     const list = await events(h, { model: "gpt-long", input: "Hello there" });
     const output = (list.at(-1)?.["response"] as Json)["output"] as Json[];
-    // Echo as a client would: without the output-only `status` and null fields (§3.5).
-    const echo = (cut: boolean) =>
-      output.map((item) => {
+    // The next turn, echoing the items as a client would: without the output-only `status` and
+    // null fields (§3.5), the ids as streamed or cut to 64.
+    const nextTurn = (cut: boolean) => {
+      const echoed = output.map((item) => {
         const { status: _status, encrypted_content: _encrypted, ...rest } = item;
         const id = String(item["id"]);
         return { ...rest, id: cut ? id.slice(0, 64) : id };
       });
-    const refused = await responses(h, {
-      model: "gpt-long",
-      input: [
-        { role: "user", content: "Hello there" },
-        ...echo(false),
-        { role: "user", content: "More" },
-      ],
-    });
+      const turns = [{ role: "user", content: "Hello there" }, ...echoed];
+      return responses(h, {
+        model: "gpt-long",
+        input: [...turns, { role: "user", content: "More" }],
+      });
+    };
+    const refused = await nextTurn(false);
     expect(refused.status).toBe(400);
     expect(JSON.stringify(refused.body)).toContain("maximum length 64");
-    const accepted = await responses(h, {
-      model: "gpt-long",
-      input: [
-        { role: "user", content: "Hello there" },
-        ...echo(true),
-        { role: "user", content: "More" },
-      ],
-    });
+    const accepted = await nextTurn(true);
     expect(accepted.status).toBe(200);
   });
 
