@@ -275,6 +275,36 @@ describe("ChatAgent (agent/v2/chat)", () => {
       tool_calls: [{ type: "function", function: { name: "get_weather" } }],
     });
   });
+
+  it("return_trace and custom_outputs: top level when answered, on the last chunk only when streamed", async () => {
+    const h = await agents();
+    const body = {
+      messages: [{ role: "user", content: "Tell me about the sea and the wind." }],
+      custom_inputs: { k: "v" },
+      databricks_options: { return_trace: true },
+    };
+    const res = await postJson(h, "/serving-endpoints/tool-agent/invocations", body);
+    expect(await res.json()).toMatchObject({
+      custom_outputs: { k: "v" },
+      databricks_output: {
+        trace: { info: { trace_id: expect.stringMatching(/^tr-/) } },
+        databricks_request_id: expect.any(String),
+      },
+    });
+    const chunks = await frames(h, "/serving-endpoints/tool-agent/invocations", body);
+    const last = chunks.at(-1) as Json;
+    expect(Object.keys(last).sort()).toEqual([
+      "custom_outputs",
+      "databricks_output",
+      "delta",
+      "id",
+    ]);
+    expect(last).toHaveProperty("databricks_output.trace.info.trace_id");
+    for (const chunk of chunks.slice(0, -1)) {
+      expect(chunk).not.toHaveProperty("databricks_output");
+      expect(chunk).not.toHaveProperty("custom_outputs");
+    }
+  });
 });
 
 describe("AI Gateway (/ai-gateway/mlflow/v1)", () => {
