@@ -142,7 +142,11 @@ describe("Responses API: ChatDatabricks and the emulator agree", () => {
     const model = chat("databricks-gpt-5-long-ids", { useResponsesApi: true });
     const { merged } = await streamed(model, "Tell me about Paris");
     expect(merged.text.length).toBeGreaterThan(0);
-    // The emulator refuses input ids over 64 characters: the follow-up succeeding shows the cut.
+    // The streamed output items carry ids over 64 characters (§3.5) and the emulator refuses
+    // input ids over 64: the follow-up succeeding shows the client cut the ids it echoed.
+    const output = merged.response_metadata["output"] as { type: string; id: string }[];
+    expect(output.map((item) => item.type)).toContain("message");
+    for (const item of output) expect(item.id.length).toBeGreaterThan(64);
     const next = await model.invoke([
       new HumanMessage("Tell me about Paris"),
       merged,

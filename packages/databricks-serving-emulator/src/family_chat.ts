@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { checkFamilyRequest } from "./family_rules.js";
 import { addCacheUsage } from "./prompt_cache.js";
 import { generate, type Generation } from "./generation.js";
-import { parseChatRequest, rejectForeignFields } from "./llm_request.js";
+import { parseChatRequest, rejectUnknownFields } from "./llm_request.js";
 import { apiError } from "./http_util.js";
 import {
   handleChat,
@@ -74,7 +74,7 @@ function message(style: AnswerStyle, choice: Choice, reasoning: Reasoning | null
 
 async function handleFamilyChat(ctx: TaskContext, body: JsonObject): Promise<void> {
   const { config } = ctx.entry;
-  if (ctx.strict) rejectForeignFields(body, "chat");
+  if (ctx.strict) rejectUnknownFields(body, "chat");
   // Family streams always end with a usage chunk; this only applies `streamOptions: "reject"`.
   streamUsageWanted(ctx, body);
   const plan = checkFamilyRequest(config, body);

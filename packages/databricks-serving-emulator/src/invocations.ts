@@ -51,6 +51,15 @@ function assertReady(entry: EndpointEntry): void {
 }
 
 /**
+ * `x-mlflow-return-trace-id: true` (MLflow `agent_server/server.py` `RETURN_TRACE_HEADER`, which
+ * compares the lower-cased value with `"true"`).
+ */
+function wantsTraceId(req: IncomingMessage): boolean {
+  const value = req.headers["x-mlflow-return-trace-id"];
+  return typeof value === "string" && value.toLowerCase() === "true";
+}
+
+/**
  * Serve one call of an endpoint, the same for `/invocations` and the OpenAI-compatible routes:
  * counted in the endpoint's stats; errors carry `served-model-name` like answers; 503 when not
  * ready; then `read()` (the body and its limit), the endpoint's faults, and `handle`.
@@ -70,7 +79,8 @@ export async function serveEndpoint<T>(
     const faults = await state.faults.apply(entry.config.name, req);
     if (faults === null) return;
     const headers = { "served-model-name": entry.servedModelName };
-    await handle({ entry, res, faults, headers, strict: entry.openAIStyle }, input);
+    const returnTraceId = wantsTraceId(req);
+    await handle({ entry, res, faults, headers, strict: entry.openAIStyle, returnTraceId }, input);
   } catch (error) {
     if (error instanceof HttpError) {
       throw new HttpError(

@@ -16,21 +16,68 @@ import type {
  * message texts are the emulator's own unless noted.
  */
 
-/** Fields that belong to another task; strict (foundation/external) endpoints reject them. */
-const FOREIGN_FIELDS: Record<BackendRequest["kind"], readonly string[]> = {
-  chat: ["prompt", "input", "dataframe_records", "dataframe_split", "instances", "inputs"],
+/**
+ * Q6 on `llm/v1/chat` (modern-serving.md §9: an unknown top-level field → 400 `json: unknown
+ * field`): the fields a foundation/external chat endpoint decodes. The chat-completions fields
+ * Databricks documents, the OpenAI ones clients send (`model`, `stream_options` under its own Q5
+ * switch, penalties, `seed`, `user`, `logit_bias`, `metadata`, `service_tier`,
+ * `parallel_tool_calls`, `max_completion_tokens`) and the family fields (`thinking`,
+ * `reasoning_effort`, `output_config`, `top_k`); the family rules still refuse what a family does
+ * not take. Agent fields (`custom_inputs`, `context`, `databricks_options`) are not here: §5.1
+ * infers a 400 on foundation models (docs/PROTOCOL.md §9.23).
+ */
+const CHAT_FIELDS: ReadonlySet<string> = new Set([
+  "messages",
+  "model",
+  "max_tokens",
+  "max_completion_tokens",
+  "temperature",
+  "top_p",
+  "top_k",
+  "n",
+  "stop",
+  "stream",
+  "stream_options",
+  "tools",
+  "tool_choice",
+  "response_format",
+  "logprobs",
+  "top_logprobs",
+  "presence_penalty",
+  "frequency_penalty",
+  "seed",
+  "user",
+  "thinking",
+  "reasoning_effort",
+  "output_config",
+  "parallel_tool_calls",
+  "logit_bias",
+  "metadata",
+  "service_tier",
+]);
+
+/**
+ * Completions and embeddings refuse only the fields of another task (a blocklist: their field
+ * sets are not settled by any source, so unknown extras still pass there).
+ */
+const FOREIGN_FIELDS: Record<"completion" | "embedding", readonly string[]> = {
   completion: ["messages", "input", "dataframe_records", "dataframe_split", "instances", "inputs"],
   embedding: ["messages", "prompt", "dataframe_records", "dataframe_split", "instances", "inputs"],
 };
 
+function isUnknownField(kind: BackendRequest["kind"], key: string): boolean {
+  return kind === "chat" ? !CHAT_FIELDS.has(key) : FOREIGN_FIELDS[kind].includes(key);
+}
+
 /**
- * Reject a field that belongs to another task, with the Go-decoder message real foundation-model
- * endpoints send (`Bad request: json: unknown field "prompt"`, langchain-ai/langchain#10318).
+ * Reject a top-level field a foundation/external endpoint does not decode (chat: any field outside
+ * {@link CHAT_FIELDS}; completions, embeddings: another task's field), with the Go-decoder
+ * message real foundation-model endpoints send (`Bad request: json: unknown field "prompt"`,
+ * langchain-ai/langchain#10318).
  */
-export function rejectForeignFields(body: JsonObject, kind: BackendRequest["kind"]): void {
-  const foreign = FOREIGN_FIELDS[kind];
+export function rejectUnknownFields(body: JsonObject, kind: BackendRequest["kind"]): void {
   for (const key of Object.keys(body)) {
-    if (foreign.includes(key)) {
+    if (isUnknownField(kind, key)) {
       throw apiError(400, `Bad request: json: unknown field "${key}"`, "BAD_REQUEST");
     }
   }

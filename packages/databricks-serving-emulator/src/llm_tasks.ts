@@ -9,7 +9,7 @@ import {
   parseCompletionRequest,
   parseEmbeddingRequest,
   parsePrompts,
-  rejectForeignFields,
+  rejectUnknownFields,
 } from "./llm_request.js";
 import { SseWriter } from "./sse.js";
 import { countTokens, splitEvenly, streamPieces } from "./text.js";
@@ -27,6 +27,11 @@ export interface TaskContext {
   headers: Record<string, string>;
   /** Reject fields of other tasks (foundation-model / external-model endpoints). */
   strict: boolean;
+  /**
+   * The request had `x-mlflow-return-trace-id: true`, the MLflow AgentServer's header (§5.2);
+   * only ResponsesAgent endpoints act on it.
+   */
+  returnTraceId: boolean;
 }
 
 /** Send a JSON answer, or a truncated one under the `malformedJson` fault. */
@@ -106,7 +111,7 @@ export function chatMessage(choice: Generation["choices"][number]): JsonObject {
  * without a model family; family endpoints go through `family_chat.ts`.
  */
 export async function handleChat(ctx: TaskContext, body: JsonObject): Promise<void> {
-  if (ctx.strict) rejectForeignFields(body, "chat");
+  if (ctx.strict) rejectUnknownFields(body, "chat");
   const trailingUsage = streamUsageWanted(ctx, body);
   const request = parseChatRequest(ctx.entry.config.name, body);
   const stream = wantsStream(body);
@@ -186,7 +191,7 @@ export async function handleChat(ctx: TaskContext, body: JsonObject): Promise<vo
 
 /** `llm/v1/completions`: one text_completion with `n` choices per prompt. */
 export async function handleCompletions(ctx: TaskContext, body: JsonObject): Promise<void> {
-  if (ctx.strict) rejectForeignFields(body, "completion");
+  if (ctx.strict) rejectUnknownFields(body, "completion");
   const trailingUsage = streamUsageWanted(ctx, body);
   const prompts = parsePrompts(body);
   const stream = wantsStream(body);
@@ -256,7 +261,7 @@ function base64Vector(vector: number[]): string {
 
 /** `llm/v1/embeddings`. Honours `encoding_format: "base64"` (inferred: needed by the openai client). */
 export async function handleEmbeddings(ctx: TaskContext, body: JsonObject): Promise<void> {
-  if (ctx.strict) rejectForeignFields(body, "embedding");
+  if (ctx.strict) rejectUnknownFields(body, "embedding");
   const request = parseEmbeddingRequest(ctx.entry.config.name, body);
   const format = body["encoding_format"];
   if (format !== undefined && format !== null && format !== "float" && format !== "base64") {

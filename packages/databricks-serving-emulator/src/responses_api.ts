@@ -1,4 +1,4 @@
-import { agentExtras, executedToolCalls } from "./agents.js";
+import { agentExtras, executedToolCalls, newTraceId, traceIdOf } from "./agents.js";
 import { generate } from "./generation.js";
 import { apiError } from "./http_util.js";
 import { respond, streamUsageWanted, wantsStream, type TaskContext } from "./llm_tasks.js";
@@ -13,6 +13,7 @@ import {
   responseObject,
   responsesId,
   responsesUsage,
+  withLongIds,
   type ResponseParts,
 } from "./responses_output.js";
 import { streamAgentResponse, streamModelResponse } from "./responses_stream.js";
@@ -90,12 +91,14 @@ async function handleModelResponses(
     output.push(reasoningItem(summary, encrypted));
   }
   output.push(...answerItems(choice, responsesId("msg")));
+  // §3.5: only the streaming path issues ids over 64 characters, and the switch makes them long
+  // everywhere a client could pick one up (response, output items, part-level events).
   const longIds = stream && config.longStreamingIds === true;
   const parts: ResponseParts = {
     id: longIds ? longResponsesId("resp") : responsesId("resp"),
     model,
     createdAt: createdAt(),
-    output,
+    output: longIds ? withLongIds(output) : output,
     usage: responsesUsage(result.promptTokens, result.completionTokens, reasoningTokens),
     truncated: choice.finishReason === "length",
     metadata: parsed.metadata,
@@ -113,7 +116,8 @@ async function handleModelResponses(
 
 /**
  * A ResponsesAgent (`agent/v1/responses`, MLflow): `custom_inputs` and `context` accepted,
- * `custom_outputs` and the trace as {@link agentExtras}; tool calls the backend decides come back
+ * `custom_outputs` and the trace as {@link agentExtras}, plus the AgentServer's trace id when the
+ * request has `x-mlflow-return-trace-id: true` (§5.2); tool calls the backend decides come back
  * as `function_call` items for the caller; `agentCycles` adds executed tool pairs first.
  */
 export async function handleResponsesAgent(ctx: TaskContext, body: JsonObject): Promise<void> {
@@ -129,6 +133,7 @@ export async function handleResponsesAgent(ctx: TaskContext, body: JsonObject): 
   const cycles = config.agentCycles;
   const executed = cycles === undefined ? [] : executedToolCalls(parsed.backend.prompt, cycles - 1);
   const answer = answerItems(choice, responsesId("msg"));
+  const extras = agentExtras(body);
   const parts: ResponseParts = {
     id: responsesId("resp"),
     model: ctx.entry.servedModelName,
@@ -137,10 +142,14 @@ export async function handleResponsesAgent(ctx: TaskContext, body: JsonObject): 
     usage: responsesUsage(result.promptTokens, result.completionTokens, 0),
     truncated: choice.finishReason === "length",
     metadata: parsed.metadata,
-    extras: agentExtras(body),
+    extras,
   };
   if (!stream) {
-    respond(ctx, responseObject(parts));
+    // The AgentServer merges the trace id into the answer's `metadata` (§5.2).
+    const traceId = ctx.returnTraceId ? (traceIdOf(extras) ?? newTraceId()) : undefined;
+    const metadata =
+      traceId === undefined ? parts.metadata : { ...parts.metadata, trace_id: traceId };
+    respond(ctx, responseObject({ ...parts, metadata }));
     return;
   }
   streamAgentResponse(new SseWriter(ctx.res, ctx.faults, ctx.headers), parts, {
@@ -148,6 +157,7 @@ export async function handleResponsesAgent(ctx: TaskContext, body: JsonObject): 
     cycles: cycles !== undefined,
     executed,
     answer,
-    traceIdFrame: config.traceIdFrame === true,
+    // The header asks for the AgentServer's typeless frame; `traceIdFrame` sends it always.
+    traceIdFrame: config.traceIdFrame === true || ctx.returnTraceId,
   });
 }

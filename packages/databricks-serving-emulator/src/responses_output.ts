@@ -27,6 +27,20 @@ export function longResponsesId(prefix: string): string {
   );
 }
 
+/**
+ * The items with their `id` replaced by a {@link longResponsesId} of the same prefix (`msg_`,
+ * `rs_`, `fc_`): under `longStreamingIds` the output item ids a client echoes back are the long
+ * ones too (§3.5, ai-bridge: "FMAPI returns response and output item ids longer than 64 chars,
+ * but rejects them on the next turn's input"). `call_id` is left alone: it is not an item id.
+ */
+export function withLongIds(items: JsonObject[]): JsonObject[] {
+  return items.map((item) => {
+    const id = item["id"];
+    const prefix = typeof id === "string" ? /^([a-z]+)_/.exec(id)?.[1] : undefined;
+    return prefix === undefined ? item : { ...item, id: longResponsesId(prefix) };
+  });
+}
+
 /** `{"type":"output_text", text, annotations:[], logprobs:null}`. */
 export function outputTextPart(text: string): JsonObject {
   return { type: "output_text", text, annotations: [], logprobs: null };

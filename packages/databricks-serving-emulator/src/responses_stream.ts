@@ -60,7 +60,10 @@ function firstText(item: JsonObject, list: string): string {
 /** Options of a model stream. */
 export interface ModelStreamOptions {
   eventLines: boolean;
-  /** Part-level events carry their own long `msg_01c6…` id (§3.4 rule 4). */
+  /**
+   * `longStreamingIds`: a message's part-level events carry their own long `msg_01c6…` id, not
+   * the (also long) item id (§3.4 rule 4).
+   */
   longIds: boolean;
 }
 
@@ -150,7 +153,7 @@ export interface AgentStreamOptions {
   executed: ExecutedToolCall[];
   /** The answer's own items (the last cycle). */
   answer: JsonObject[];
-  /** Send `{"trace_id": …}` before `[DONE]` (MLflow AgentServer). */
+  /** Send `{"trace_id": …}` before `[DONE]` (MLflow AgentServer; the header or `traceIdFrame`). */
   traceIdFrame: boolean;
 }
 

@@ -139,7 +139,8 @@ export interface EndpointConfig {
   streamOptions?: "reject" | "ignore";
   /**
    * §3.5: Responses streams of model (`gpt`) endpoints issue ids longer than 64 characters
-   * (~192, `resp_01c6…`, `msg_01c6…`) for the response and on the part-level events
+   * (~192, prefix kept: `resp_01c6…`, `rs_01c6…`, `msg_01c6…`, `fc_01c6…`) for the response and
+   * its output items, which a client must cut before echoing them, and on the part-level events
    * (`content_part.*`, `output_text.*`), whose `item_id` then differs from the `output_item.*` id
    * (§3.4 rule 4). Default false.
    */
@@ -153,7 +154,11 @@ export interface EndpointConfig {
    * outputs come back as pairs, for the caller not to run. Unset: one MLflow-style step.
    */
   agentCycles?: number;
-  /** ResponsesAgent streams end with a typeless `{"trace_id": "tr-…"}` frame (MLflow AgentServer). */
+  /**
+   * ResponsesAgent streams always end with a typeless `{"trace_id": "tr-…"}` frame (MLflow
+   * AgentServer). Without it the frame comes only when the request has
+   * `x-mlflow-return-trace-id: true` (§5.2).
+   */
   traceIdFrame?: boolean;
   /**
    * ChatAgent: the agent runs one server-side tool itself, and answers an assistant message with

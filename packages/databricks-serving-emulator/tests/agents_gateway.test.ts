@@ -141,6 +141,63 @@ describe("ResponsesAgent (agent/v1/responses)", () => {
     expect(completed?.["custom_outputs"]).toEqual({ a: 1 });
     expect(list.at(-1)).toEqual({ trace_id: expect.stringMatching(/^tr-[0-9a-f]{32}$/) });
   });
+
+  it("x-mlflow-return-trace-id: true (§5.2): metadata.trace_id, or a typeless frame before [DONE]", async () => {
+    const h = await agents();
+    const header = { "x-mlflow-return-trace-id": "True" };
+    const routes = [
+      ["/serving-endpoints/responses-agent/invocations", {}],
+      ["/serving-endpoints/responses", { model: "responses-agent" }],
+    ] as const;
+    for (const [path, model] of routes) {
+      const body = { ...model, input: "hello", metadata: { run: "r1" } };
+      const plain = await postJson(h, path, body, header);
+      expect(plain.status).toBe(200);
+      const answer = (await plain.json()) as Json;
+      // Merged into the request's metadata, as the AgentServer does.
+      expect(answer["metadata"]).toEqual({ run: "r1", trace_id: expect.stringMatching(/^tr-/) });
+      const res = await postJson(h, path, { ...body, stream: true }, header);
+      const data = sseData(await res.text());
+      expect(data.at(-1)).toBe("[DONE]");
+      expect(JSON.parse(String(data.at(-2)))).toEqual({
+        trace_id: expect.stringMatching(/^tr-[0-9a-f]{32}$/),
+      });
+    }
+    // With return_trace too, both name the same trace.
+    const traced = { input: "hello", databricks_options: { return_trace: true } };
+    const path = "/serving-endpoints/responses-agent/invocations";
+    const answer = (await (await postJson(h, path, traced, header)).json()) as Json;
+    expect((answer["metadata"] as Json)["trace_id"]).toBe(
+      ((answer["databricks_output"] as Json)["trace"] as { info: Json }).info["trace_id"],
+    );
+    const list = await frames(h, path, traced);
+    expect(list.at(-1)).toHaveProperty("type", "response.output_item.done");
+    const streamed = await postJson(h, path, { ...traced, stream: true }, header);
+    const data = sseData(await streamed.text()).slice(0, -1);
+    const done = JSON.parse(String(data.at(-2))) as Json;
+    expect(JSON.parse(String(data.at(-1)))).toEqual({
+      trace_id: (done["databricks_output"] as { trace: { info: Json } }).trace.info["trace_id"],
+    });
+    // Without the header (and without traceIdFrame): no trace id anywhere.
+    const without = (await (await postJson(h, path, { input: "hello" })).json()) as Json;
+    expect(without["metadata"]).toEqual({});
+  });
+
+  it("x-mlflow-return-trace-id is ignored by model endpoints", async () => {
+    const h = await emulator();
+    const header = { "x-mlflow-return-trace-id": "true" };
+    const body = { model: "databricks-gpt-5", input: "hello" };
+    const res = await postJson(h, "/serving-endpoints/responses", body, header);
+    expect(((await res.json()) as Json)["metadata"]).toEqual({});
+    const streamed = await postJson(
+      h,
+      "/serving-endpoints/responses",
+      { ...body, stream: true },
+      header,
+    );
+    const data = sseData(await streamed.text());
+    expect(JSON.parse(String(data.at(-2)))).toHaveProperty("type", "response.completed");
+  });
 });
 
 describe("ChatAgent (agent/v2/chat)", () => {
@@ -217,6 +274,36 @@ describe("ChatAgent (agent/v2/chat)", () => {
       content: "",
       tool_calls: [{ type: "function", function: { name: "get_weather" } }],
     });
+  });
+
+  it("return_trace and custom_outputs: top level when answered, on the last chunk only when streamed", async () => {
+    const h = await agents();
+    const body = {
+      messages: [{ role: "user", content: "Tell me about the sea and the wind." }],
+      custom_inputs: { k: "v" },
+      databricks_options: { return_trace: true },
+    };
+    const res = await postJson(h, "/serving-endpoints/tool-agent/invocations", body);
+    expect(await res.json()).toMatchObject({
+      custom_outputs: { k: "v" },
+      databricks_output: {
+        trace: { info: { trace_id: expect.stringMatching(/^tr-/) } },
+        databricks_request_id: expect.any(String),
+      },
+    });
+    const chunks = await frames(h, "/serving-endpoints/tool-agent/invocations", body);
+    const last = chunks.at(-1) as Json;
+    expect(Object.keys(last).sort()).toEqual([
+      "custom_outputs",
+      "databricks_output",
+      "delta",
+      "id",
+    ]);
+    expect(last).toHaveProperty("databricks_output.trace.info.trace_id");
+    for (const chunk of chunks.slice(0, -1)) {
+      expect(chunk).not.toHaveProperty("databricks_output");
+      expect(chunk).not.toHaveProperty("custom_outputs");
+    }
   });
 });
 

@@ -242,6 +242,77 @@ describe("foundation-model invocations", () => {
     expect(((await badJson.json()) as { message: string }).message).toMatch(/^Malformed JSON/);
   });
 
+  it("Q6 chat: unknown top-level fields (agent ones too) are refused on every family; OpenAI fields pass", async () => {
+    const h = await emulator();
+    const messages = [{ role: "user", content: "hi" }];
+    const chatModels = [
+      "databricks-llama",
+      "databricks-claude-sonnet-4-5",
+      "databricks-gpt-oss-120b",
+      "databricks-gpt-5",
+    ];
+    for (const model of chatModels) {
+      for (const field of ["foo_bar", "custom_inputs", "context", "databricks_options", "inputs"]) {
+        for (const [path, extra] of [
+          [`/serving-endpoints/${model}/invocations`, {}],
+          ["/serving-endpoints/chat/completions", { model }],
+        ] as const) {
+          const res = await postJson(h, path, { ...extra, messages, [field]: { a: 1 } });
+          expect(res.status).toBe(400);
+          // The chat route's own capture keeps the decoder's `Bad request: ` prefix.
+          expect(await res.json()).toEqual({
+            error_code: "BAD_REQUEST",
+            message: `Bad request: json: unknown field "${field}"`,
+          });
+        }
+      }
+    }
+    // What an OpenAI client sends (langchain's ChatOpenAI, the openai SDK) is decoded.
+    const openAI = {
+      model: "databricks-llama",
+      messages,
+      max_tokens: 20,
+      max_completion_tokens: 20,
+      temperature: 0.5,
+      top_p: 0.9,
+      top_k: 5,
+      n: 1,
+      stop: ["."],
+      stream: false,
+      logprobs: false,
+      top_logprobs: 0,
+      presence_penalty: 0,
+      frequency_penalty: 0,
+      seed: 1,
+      user: "u1",
+      logit_bias: {},
+      metadata: { run: "r1" },
+      service_tier: "auto",
+      parallel_tool_calls: false,
+      response_format: { type: "text" },
+      tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }],
+      tool_choice: "none",
+    };
+    const accepted = await postJson(h, "/serving-endpoints/chat/completions", openAI);
+    expect(accepted.status).toBe(200);
+    // The family rules still refuse what a family does not take (Q4 on Claude).
+    const claude = await postJson(h, "/serving-endpoints/chat/completions", {
+      model: "databricks-claude-sonnet-4-5",
+      messages,
+      parallel_tool_calls: true,
+    });
+    expect(((await claude.json()) as { message: string }).message).toBe(
+      "parallel_tool_calls: Extra inputs are not permitted",
+    );
+    // Agents and custom models accept any field.
+    for (const [path, body] of [
+      ["/serving-endpoints/chat-agent/invocations", { messages, foo_bar: 1, custom_inputs: {} }],
+      ["/serving-endpoints/dolly/invocations", { inputs: { prompt: ["hi"] }, foo_bar: 1 }],
+    ] as const) {
+      expect((await postJson(h, path, body)).status).toBe(200);
+    }
+  });
+
   it("chat: content parts, n distinct choices, stop, SSE framing with cumulative usage", async () => {
     const h = await emulator();
     const path = "/serving-endpoints/databricks-llama/invocations";

@@ -16,6 +16,15 @@ const WEATHER_TOOL = {
   parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
 };
 
+/** A gpt-like endpoint with `longStreamingIds` on. */
+const LONG_IDS_ENDPOINT = {
+  name: "gpt-long",
+  task: "llm/v1/chat",
+  endpointType: "FOUNDATION_MODEL_API",
+  family: "gpt",
+  longStreamingIds: true,
+} as const;
+
 async function responses(h: EmulatorHandle, body: Json): Promise<{ status: number; body: Json }> {
   const res = await postJson(h, "/serving-endpoints/responses", body);
   return { status: res.status, body: (await res.json()) as Json };
@@ -362,18 +371,8 @@ describe("Responses streaming (§3.4)", () => {
     });
   });
 
-  it("longStreamingIds: ~192-character response and part-level ids that differ from the item id", async () => {
-    const h = await emulator({
-      endpoints: [
-        {
-          name: "gpt-long",
-          task: "llm/v1/chat",
-          endpointType: "FOUNDATION_MODEL_API",
-          family: "gpt",
-          longStreamingIds: true,
-        },
-      ],
-    });
+  it("longStreamingIds: ~192-character response, item and part-level ids; part ids differ from the item id", async () => {
+    const h = await emulator({ endpoints: [LONG_IDS_ENDPOINT] });
     const list = await events(h, { model: "gpt-long", input: "Hello there" });
     const id = String((list[0]?.["response"] as Json)["id"]);
     expect(id).toMatch(/^resp_01c6/);
@@ -384,11 +383,68 @@ describe("Responses streaming (§3.4)", () => {
     ] as Json;
     expect(String(delta?.["item_id"])).toMatch(/^msg_01c6/);
     expect(String(delta?.["item_id"]).length).toBeGreaterThan(64);
+    // §3.4 rule 4: the part-level id is not the item's id.
     expect(delta?.["item_id"]).not.toBe(item["id"]);
-    expect(String(item["id"]).length).toBeLessThanOrEqual(64);
+    // §3.5: the output item ids a client echoes back are long too, with their prefix.
+    expect(String(item["id"])).toMatch(/^msg_01c6/);
+    expect(String(item["id"]).length).toBe(192);
     // The non-streaming path keeps short ids.
     const plain = await responses(h, { model: "gpt-long", input: "Hello there" });
     expect(String(plain.body["id"]).length).toBeLessThanOrEqual(64);
+    for (const i of plain.body["output"] as Json[])
+      expect(String(i["id"]).length).toBeLessThanOrEqual(64);
+  });
+
+  it("longStreamingIds: reasoning, message and function_call ids over 64 in output_item.added/done and response.completed", async () => {
+    const h = await emulator({ endpoints: [LONG_IDS_ENDPOINT] });
+    for (const body of [
+      { model: "gpt-long", input: "Hello there" },
+      { model: "gpt-long", input: "What is the weather in Paris?", tools: [WEATHER_TOOL] },
+    ]) {
+      const list = await events(h, body);
+      const itemsOf = (type: string) =>
+        list.filter((e) => e["type"] === type).map((e) => e["item"] as Json);
+      const added = itemsOf("response.output_item.added");
+      const done = itemsOf("response.output_item.done");
+      const completed = (list.at(-1)?.["response"] as Json)["output"] as Json[];
+      expect(added.map((i) => i["id"])).toEqual(done.map((i) => i["id"]));
+      expect(completed.map((i) => i["id"])).toEqual(done.map((i) => i["id"]));
+      const prefix = { reasoning: "rs_", message: "msg_", function_call: "fc_" };
+      for (const item of done) {
+        const id = String(item["id"]);
+        expect(id.startsWith(prefix[item["type"] as keyof typeof prefix])).toBe(true);
+        expect(id.length).toBeGreaterThan(64);
+        // call_id pairs with function_call_output and is not an item id: it stays as issued.
+        if (item["type"] === "function_call")
+          expect(String(item["call_id"]).length).toBeLessThanOrEqual(64);
+      }
+      if (body.tools !== undefined) expect(done.map((i) => i["type"])).toContain("function_call");
+    }
+  });
+
+  it("longStreamingIds: echoing the streamed output items unchanged is refused (400), cut to 64 accepted", async () => {
+    const h = await emulator({ endpoints: [LONG_IDS_ENDPOINT] });
+    const list = await events(h, { model: "gpt-long", input: "Hello there" });
+    const output = (list.at(-1)?.["response"] as Json)["output"] as Json[];
+    // The next turn, echoing the items as a client would: without the output-only `status` and
+    // null fields (§3.5), the ids as streamed or cut to 64.
+    const nextTurn = (cut: boolean) => {
+      const echoed = output.map((item) => {
+        const { status: _status, encrypted_content: _encrypted, ...rest } = item;
+        const id = String(item["id"]);
+        return { ...rest, id: cut ? id.slice(0, 64) : id };
+      });
+      const turns = [{ role: "user", content: "Hello there" }, ...echoed];
+      return responses(h, {
+        model: "gpt-long",
+        input: [...turns, { role: "user", content: "More" }],
+      });
+    };
+    const refused = await nextTurn(false);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain("maximum length 64");
+    const accepted = await nextTurn(true);
+    expect(accepted.status).toBe(200);
   });
 
   it("responsesEventLines: an event line naming each frame's type", async () => {
