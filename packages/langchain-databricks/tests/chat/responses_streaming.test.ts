@@ -241,6 +241,54 @@ describe("useResponsesApi: streaming", () => {
     ).toEqual(["function_call", "function_call_output", "message"]);
   });
 
+  it("a later cycle whose answer is only in response.completed: its text is streamed, seen items not again", async () => {
+    const call = {
+      type: "function_call",
+      id: "fc_1",
+      call_id: "c1",
+      name: "search",
+      arguments: "{}",
+    };
+    const final = [call, { type: "function_call_output", call_id: "c1", output: "found" }];
+    server.setHandler((request, res) => {
+      if (request.body["stream"] !== true) {
+        return json(res, response([...final, messageItem("Final answer.", "m2")]));
+      }
+      return rawSse(res, [
+        { type: "response.created", response: { id: "r1", output: [] } },
+        { type: "response.output_item.done", output_index: 0, item: call },
+        {
+          type: "response.completed",
+          response: {
+            id: "r1",
+            output: [],
+            usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+          },
+        },
+        { type: "function_call_output", call_id: "c1", output: "found" },
+        { type: "response.created", response: { id: "r2", output: [] } },
+        {
+          type: "response.completed",
+          // The function call repeated here was streamed in cycle 1: not emitted twice.
+          response: {
+            id: "r2",
+            output: [call, messageItem("Final answer.", "m2")],
+            usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+          },
+        },
+      ]);
+    });
+    const chat = chatModel(server, gpt);
+    const streamed = merge(await collect(await chat.stream("hi")));
+    const invoked = await chat.invoke("hi");
+    expect(streamed.text).toBe("Final answer.");
+    expect(streamed.text).toBe(invoked.text);
+    expect(streamed.tool_calls).toEqual([]);
+    expect(
+      (streamed.response_metadata["output"] as { type: string }[]).map((item) => item.type),
+    ).toEqual(["function_call", "function_call_output", "message"]);
+  });
+
   it("a second model call reusing output indexes without response.created is another item", async () => {
     const call = functionCallItem("call_1", "lookup", { q: "x" });
     server.setHandler((_req, res) =>
@@ -338,6 +386,56 @@ describe("useResponsesApi: streaming", () => {
         encrypted_content: "gAAAA-x",
       },
       { type: "text", text: "42", index: 1, id: "msg_1" },
+    ]);
+  });
+
+  it("reasoning streamed in part: the done summary adds the missing tail and the entries never streamed", async () => {
+    const reasoning = {
+      type: "reasoning",
+      id: "rs_1",
+      summary: [
+        { type: "summary_text", text: "Let me think" },
+        { type: "summary_text", text: "Second part" },
+      ],
+    };
+    server.setHandler((request, res) => {
+      if (request.body["stream"] !== true) {
+        return json(res, {
+          id: "r",
+          object: "response",
+          output: [reasoning, messageItem("Hi", "m1")],
+          error: null,
+        });
+      }
+      return rawSse(res, [
+        {
+          type: "response.output_item.added",
+          output_index: 0,
+          item: { type: "reasoning", id: "rs_1", summary: [] },
+        },
+        {
+          type: "response.reasoning_summary_text.delta",
+          item_id: "rs_1",
+          output_index: 0,
+          summary_index: 0,
+          delta: "Let me",
+        },
+        { type: "response.output_item.done", output_index: 0, item: reasoning },
+        { type: "response.output_item.done", output_index: 1, item: messageItem("Hi", "m1") },
+        { type: "response.completed", response: { id: "r", output: [] } },
+      ]);
+    });
+    const chat = chatModel(server, gpt);
+    const streamed = merge(await collect(await chat.stream("hi")));
+    const invoked = await chat.invoke("hi");
+    const unindexed = (streamed.content as Record<string, unknown>[]).map(
+      ({ index: _index, ...block }) => block,
+    );
+    expect(unindexed).toEqual(invoked.content);
+    expect(unindexed).toEqual([
+      { type: "reasoning", reasoning: "Let me think", id: "rs_1" },
+      { type: "reasoning", reasoning: "Second part" },
+      { type: "text", text: "Hi", id: "m1" },
     ]);
   });
 
