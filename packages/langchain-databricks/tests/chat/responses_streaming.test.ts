@@ -6,6 +6,7 @@ import {
   DatabricksAPIError,
   DatabricksBadRequestError,
   DatabricksConnectionError,
+  DatabricksRateLimitError,
   DatabricksServerError,
 } from "../../src/errors.js";
 import { chatModel, json, useTestServer } from "./helpers.js";
@@ -506,6 +507,36 @@ describe("useResponsesApi: streaming", () => {
         expect(error).toBeInstanceOf(DatabricksAPIError);
       }
     }
+  });
+
+  it("one error code, one error class: a type error event and a bare {error: {code}} frame agree", async () => {
+    const shapes = [
+      [
+        { type: "response.output_text.delta", item_id: "m", delta: "Hi" },
+        {
+          type: "error",
+          code: "rate_limit_exceeded",
+          message: "slow down",
+          param: null,
+          sequence_number: 3,
+        },
+      ],
+      [{ error: { code: "rate_limit_exceeded", message: "slow down" } }],
+    ];
+    const seen: unknown[] = [];
+    for (const events of shapes) {
+      server.setHandler((_req, res) => rawSse(res, events));
+      const error = await stream().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DatabricksRateLimitError);
+      const { status, errorCode, serverMessage } = error as DatabricksAPIError;
+      seen.push({ status, errorCode, serverMessage });
+    }
+    expect(seen[0]).toEqual({
+      status: 429,
+      errorCode: "rate_limit_exceeded",
+      serverMessage: "slow down",
+    });
+    expect(seen[1]).toEqual(seen[0]);
   });
 
   it("a stream cut mid-event, or ended without [DONE] before response.completed, is a connection error", async () => {
