@@ -146,6 +146,25 @@ describe("useResponsesApi: the request", () => {
     expect(server.bodies()[0]).not.toHaveProperty("thinking");
   });
 
+  it("sends parallel_tool_calls (a §3.2 field) from the call options or extraParams, gateway included (chat drops it: quirks.test.ts, Q4)", async () => {
+    const tool = { name: "f", description: "F", schema: { type: "object", properties: {} } };
+    for (const useAiGateway of [false, true]) {
+      const model = chatModel(server, {
+        ...gpt,
+        useAiGateway,
+        extraParams: { parallel_tool_calls: true },
+      });
+      await model.invoke("hi");
+      await model.bindTools([tool], { parallel_tool_calls: false }).invoke("hi");
+    }
+    expect(server.bodies().map((body) => body["parallel_tool_calls"])).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+  });
+
   it("refuses options the Responses API does not have, naming the fix", () => {
     for (const fields of [
       { stop: ["\n"] },
