@@ -11,7 +11,8 @@
  *   the deltas did not already stream (all of it for a multi-agent supervisor, which sends no
  *   deltas; the missing tail when `done` extends the streamed text), never twice;
  * - a stream may hold several `response.created … response.completed` cycles: it is read to
- *   `[DONE]` or the end of the body, and usage is added up over the cycles' `response.completed`;
+ *   `[DONE]` or the end of the body, and usage (`usage_metadata` and the raw
+ *   `response_metadata.usage` alike) is added up over the cycles' `response.completed`;
  *   a cycle that sent no item events has its answer only in `response.completed`, whose items are
  *   then emitted (those already seen, by id, are not emitted again);
  * - `function_call` items become tool calls only if no `function_call_output` answers them in the
@@ -32,7 +33,7 @@ import {
   responsesFailure,
   textBlock,
 } from "./responses_output.js";
-import { sumUsage, toUsageMetadata } from "./usage.js";
+import { sumRawUsage, sumUsage, toUsageMetadata } from "./usage.js";
 import { isRecord, type JsonRecord } from "./values.js";
 
 /** Options of {@link ResponsesStreamAssembler}. */
@@ -233,7 +234,9 @@ export class ResponsesStreamAssembler {
       throw responsesFailure(raw["error"], this.headers, this.where());
     }
     this.usage = sumUsage(this.usage, toUsageMetadata(raw["usage"]));
-    if (isRecord(raw["usage"])) this.rawUsage = raw["usage"];
+    // Each cycle is one model call: the raw usage is added up like `usage_metadata`, so that both
+    // describe the whole answer (the last cycle alone would undercount and disagree with it).
+    if (isRecord(raw["usage"])) this.rawUsage = sumRawUsage(this.rawUsage, raw["usage"]);
   }
 
   /**

@@ -236,6 +236,12 @@ describe("useResponsesApi: streaming", () => {
     expect((message.usage_metadata as { total_tokens: number } | undefined)?.total_tokens).toBe(
       15 + 34,
     );
+    // The raw usage is the sum too: both describe the whole answer, not its last model call.
+    expect(message.response_metadata["usage"]).toEqual({
+      input_tokens: 10 + 30,
+      output_tokens: 5 + 4,
+      total_tokens: 15 + 34,
+    });
     expect(message.response_metadata["finish_reason"]).toBe("stop");
     expect(
       (message.response_metadata["output"] as { type: string }[]).map((item) => item.type),
