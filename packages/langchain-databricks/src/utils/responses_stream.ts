@@ -61,6 +61,18 @@ export const RESPONSES_SSE_RULES: SseRules = {
   ignoreEventNames: true,
 };
 
+/**
+ * The events that emit an item's content or make it an item (a cycle with any of them streamed its
+ * answer; one with none has it only in `response.completed`).
+ */
+const ITEM_EVENTS: ReadonlySet<string> = new Set([
+  "response.output_item.added",
+  "response.output_item.done",
+  "response.output_text.delta",
+  "response.reasoning_summary_text.delta",
+  "response.function_call_arguments.delta",
+]);
+
 /** What the stream said so far about one output item. */
 interface ItemState {
   type: string | undefined;
@@ -122,6 +134,7 @@ export class ResponsesStreamAssembler {
     }
     if (hasAgentFields(event)) Object.assign(this.agent, agentMetadata(event));
     const type = event["type"];
+    if (typeof type === "string" && ITEM_EVENTS.has(type)) this.cycleHasItems = true;
     switch (type) {
       case "response.created":
         this.cycle += 1;
@@ -146,7 +159,6 @@ export class ResponsesStreamAssembler {
       case "error":
         throw responsesFailure(event, this.headers, this.where());
       case "response.output_item.added": {
-        this.cycleHasItems = true;
         const state = this.stateFor(event, event["item"]);
         if (isRecord(event["item"]) && event["item"]["type"] === "function_call") {
           Object.assign(state.call, event["item"]);
@@ -158,7 +170,6 @@ export class ResponsesStreamAssembler {
       case "response.reasoning_summary_text.delta":
         return this.reasoningDelta(event);
       case "response.function_call_arguments.delta": {
-        this.cycleHasItems = true;
         const state = this.stateFor(event, undefined);
         state.type ??= "function_call";
         const delta = typeof event["delta"] === "string" ? event["delta"] : "";
@@ -166,7 +177,6 @@ export class ResponsesStreamAssembler {
         return [];
       }
       case "response.output_item.done":
-        this.cycleHasItems = true;
         return isRecord(event["item"]) ? this.itemDone(event, event["item"]) : [];
       case "function_call_output":
         // OpenAI-Agents-SDK agents send tool results bare, not inside `output_item.done`. A tool

@@ -296,6 +296,42 @@ describe("useResponsesApi: streaming", () => {
     ).toEqual(["function_call", "function_call_output", "message"]);
   });
 
+  it("a cycle that streamed only deltas is not repeated from its response.completed (text never doubled)", async () => {
+    const reasoning = {
+      type: "reasoning",
+      id: "rs_1",
+      summary: [{ type: "summary_text", text: "Hm" }],
+    };
+    server.setHandler((_req, res) =>
+      rawSse(res, [
+        { type: "response.created", response: response([], { id: "r1" }) },
+        // Delta ids that differ from the items' final ids (§3.4 rule 4): only the cycle tells.
+        {
+          type: "response.reasoning_summary_text.delta",
+          item_id: "rs_01c6-stream",
+          output_index: 0,
+          delta: "Hm",
+        },
+        {
+          type: "response.output_text.delta",
+          item_id: "msg_01c6-stream",
+          output_index: 1,
+          delta: "Once",
+        },
+        {
+          type: "response.completed",
+          response: response([reasoning, messageItem("Once")], { id: "r1" }),
+        },
+      ]),
+    );
+    const message = merge(await stream());
+    expect(message.text).toBe("Once");
+    expect((message.content as Record<string, unknown>[]).map((b) => b["type"])).toEqual([
+      "reasoning",
+      "text",
+    ]);
+  });
+
   it("a second model call reusing output indexes without response.created is another item", async () => {
     const call = functionCallItem("call_1", "lookup", { q: "x" });
     server.setHandler((_req, res) =>
