@@ -1,6 +1,6 @@
 /** `useResponsesApi: true` streaming: every rule of modern-serving §3.4, on recorded shapes. */
 import { AIMessageChunk as OldestAIMessageChunk } from "@langchain/core-oldest/messages";
-import { HumanMessage } from "@langchain/core/messages";
+import { HumanMessage, type AIMessageChunk } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
 import {
   DatabricksAPIError,
@@ -61,6 +61,11 @@ function gatewayCycle(
       response: response([messageItem(full, ids.item)], { id: ids.response, usage }),
     },
   ];
+}
+
+/** The types of the output items a streamed answer keeps in `response_metadata.output`. */
+function outputTypes(message: AIMessageChunk): string[] {
+  return (message.response_metadata["output"] as { type: string }[]).map((item) => item.type);
 }
 
 describe("useResponsesApi: streaming", () => {
@@ -243,9 +248,7 @@ describe("useResponsesApi: streaming", () => {
       total_tokens: 15 + 34,
     });
     expect(message.response_metadata["finish_reason"]).toBe("stop");
-    expect(
-      (message.response_metadata["output"] as { type: string }[]).map((item) => item.type),
-    ).toEqual(["function_call", "function_call_output", "message"]);
+    expect(outputTypes(message)).toEqual(["function_call", "function_call_output", "message"]);
   });
 
   it("a later cycle whose answer is only in response.completed: its text is streamed, seen items not again", async () => {
@@ -291,9 +294,7 @@ describe("useResponsesApi: streaming", () => {
     expect(streamed.text).toBe("Final answer.");
     expect(streamed.text).toBe(invoked.text);
     expect(streamed.tool_calls).toEqual([]);
-    expect(
-      (streamed.response_metadata["output"] as { type: string }[]).map((item) => item.type),
-    ).toEqual(["function_call", "function_call_output", "message"]);
+    expect(outputTypes(streamed)).toEqual(["function_call", "function_call_output", "message"]);
   });
 
   it("a cycle that streamed only deltas is not repeated from its response.completed (text never doubled)", async () => {
@@ -355,9 +356,7 @@ describe("useResponsesApi: streaming", () => {
     const message = merge(await stream());
     expect(message.text).toBe("Found.");
     expect(message.tool_calls).toEqual([]);
-    expect(
-      (message.response_metadata["output"] as { type: string }[]).map((item) => item.type),
-    ).toEqual(["function_call", "function_call_output", "message"]);
+    expect(outputTypes(message)).toEqual(["function_call", "function_call_output", "message"]);
   });
 
   it("a pending function call streams to tool_calls (from argument deltas, without a done item)", async () => {
