@@ -259,7 +259,7 @@ export class ResponsesStreamAssembler {
     if (this.cycleHasItems || !isRecord(raw) || !Array.isArray(raw["output"])) return [];
     return raw["output"].filter(isRecord).flatMap((item) => {
       if (item["type"] === "function_call_output") {
-        if (!this.aliases.has(`item:${this.toolResultId(item)}`)) this.toolResult(item);
+        if (!this.hasToolResult(item["call_id"])) this.toolResult(item);
         return [];
       }
       const seen = typeof item["id"] === "string" && this.aliases.has(`item:${item["id"]}`);
@@ -269,11 +269,16 @@ export class ResponsesStreamAssembler {
 
   /** A `function_call_output` item (it has no id of its own: one is made from its `call_id`). */
   private toolResult(item: JsonRecord): void {
-    this.stateFor({}, { ...item, id: this.toolResultId(item) }).done = item;
+    const id = `${this.cycle}:fco:${String(item["call_id"])}`;
+    this.stateFor({}, { ...item, id }).done = item;
   }
 
-  private toolResultId(item: JsonRecord): string {
-    return `${this.cycle}:fco:${String(item["call_id"])}`;
+  /** Whether any cycle already gave the result of this call (agents repeat it in later outputs). */
+  private hasToolResult(callId: unknown): boolean {
+    return this.order.some(
+      (state) =>
+        state.done?.["type"] === "function_call_output" && state.done["call_id"] === callId,
+    );
   }
 
   /**

@@ -279,10 +279,10 @@ describe("useResponsesApi: streaming", () => {
         { type: "response.created", response: { id: "r2", output: [] } },
         {
           type: "response.completed",
-          // The function call repeated here was streamed in cycle 1: not emitted twice.
+          // The call and its result repeated here were seen in cycle 1: not emitted twice.
           response: {
             id: "r2",
-            output: [call, messageItem("Final answer.", "m2")],
+            output: [...final, messageItem("Final answer.", "m2")],
             usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
           },
         },
