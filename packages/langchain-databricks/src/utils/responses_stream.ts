@@ -14,7 +14,7 @@
  *   `[DONE]` or the end of the body, and usage (`usage_metadata` and the raw
  *   `response_metadata.usage` alike) is added up over the cycles' `response.completed`;
  *   a cycle that sent no item events has its answer only in `response.completed`, whose items are
- *   then emitted (those already seen, by id, are not emitted again);
+ *   then emitted (those already seen, by id or `call_id`, are not emitted again);
  * - `function_call` items become tool calls only if no `function_call_output` answers them in the
  *   same stream (those were run by the server or agent), so they are emitted at the end;
  * - `error` events and `response.failed` throw the matching `DatabricksAPIError`.
@@ -252,33 +252,36 @@ export class ResponsesStreamAssembler {
   /**
    * The items of a `response.completed` whose cycle sent no item events (an agent that answers
    * only there, or a later cycle of a loop whose first cycle streamed): §3.4 rule 2, the answer is
-   * never lost when only the final event carries it. Items already seen (same id, or a tool
-   * result for the same call) are skipped, so nothing is emitted twice.
+   * never lost when only the final event carries it. Items already seen (see {@link seen})
+   * are skipped, so nothing is emitted twice.
    */
   private completedItems(raw: unknown): ChatGenerationChunk[] {
     if (this.cycleHasItems || !isRecord(raw) || !Array.isArray(raw["output"])) return [];
     return raw["output"].filter(isRecord).flatMap((item) => {
-      if (item["type"] === "function_call_output") {
-        if (!this.hasToolResult(item["call_id"])) this.toolResult(item);
-        return [];
-      }
-      const seen = typeof item["id"] === "string" && this.aliases.has(`item:${item["id"]}`);
-      return seen ? [] : this.itemDone({}, item);
+      if (this.seen(item)) return [];
+      if (item["type"] !== "function_call_output") return this.itemDone({}, item);
+      this.toolResult(item);
+      return [];
     });
+  }
+
+  /**
+   * Whether an item was already seen: by id, or for calls and tool results (agents repeat them in
+   * later outputs, not always with an id) by type and `call_id`.
+   */
+  private seen(item: JsonRecord): boolean {
+    if (typeof item["id"] === "string" && this.aliases.has(`item:${item["id"]}`)) return true;
+    if (typeof item["call_id"] !== "string") return false;
+    return this.order.some(
+      (state) =>
+        state.done?.["type"] === item["type"] && state.done?.["call_id"] === item["call_id"],
+    );
   }
 
   /** A `function_call_output` item (it has no id of its own: one is made from its `call_id`). */
   private toolResult(item: JsonRecord): void {
     const id = `${this.cycle}:fco:${String(item["call_id"])}`;
     this.stateFor({}, { ...item, id }).done = item;
-  }
-
-  /** Whether any cycle already gave the result of this call (agents repeat it in later outputs). */
-  private hasToolResult(callId: unknown): boolean {
-    return this.order.some(
-      (state) =>
-        state.done?.["type"] === "function_call_output" && state.done["call_id"] === callId,
-    );
   }
 
   /**

@@ -279,10 +279,10 @@ describe("useResponsesApi: streaming", () => {
         { type: "response.created", response: { id: "r2", output: [] } },
         {
           type: "response.completed",
-          // The call and its result repeated here were seen in cycle 1: not emitted twice.
+          // The call (here without its id) and its result were seen in cycle 1: not added again.
           response: {
             id: "r2",
-            output: [...final, messageItem("Final answer.", "m2")],
+            output: [{ ...call, id: undefined }, final[1], messageItem("Final answer.", "m2")],
             usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
           },
         },
