@@ -81,8 +81,10 @@ export interface ChatDatabricksCallOptions
   /** OpenAI-style `response_format` (`{type: "json_object"}` or `{type: "json_schema", ...}`). */
   response_format?: Record<string, unknown>;
   /**
-   * Accepted for compatibility with OpenAI-style callers and never sent: Databricks chat endpoints
-   * (Claude) refuse `parallel_tool_calls` as an extra input. Models call tools in parallel anyway.
+   * Whether the model may call several tools in one turn. Sent on the Responses API
+   * (`useResponsesApi: true`), where it is an FMAPI field. Never sent on chat completions, where
+   * Databricks endpoints (Claude) refuse it as an extra input (Q4); models there call tools in
+   * parallel anyway. The same holds for `parallel_tool_calls` in `extraParams`.
    */
   parallel_tool_calls?: boolean;
 }
@@ -307,6 +309,8 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
     if (tools) params["tools"] = tools;
     setIfDefined(params, "tool_choice", toWireToolChoice(options?.tool_choice, tools));
     setIfDefined(params, "response_format", options?.response_format);
+    // Sent on the Responses API only: `applyWireQuirks` drops it from chat bodies (Q4).
+    setIfDefined(params, "parallel_tool_calls", options?.parallel_tool_calls);
     setIfDefined(params, "custom_inputs", options?.customInputs ?? this.customInputs);
     setIfDefined(params, "context", options?.context ?? this.context);
     if (options?.returnTrace ?? this.returnTrace) {
@@ -402,7 +406,10 @@ export class ChatDatabricks extends BaseChatModel<ChatDatabricksCallOptions, AIM
       body["stream"] = true;
       if (this.streamOptions) body["stream_options"] = this.streamOptions;
     }
-    return applyWireQuirks(body, this.modelFamily, this.useAiGateway);
+    return applyWireQuirks(body, this.modelFamily, {
+      gateway: this.useAiGateway,
+      responses: this.useResponsesApi,
+    });
   }
 
   /**

@@ -55,6 +55,19 @@ export function errorCodeForStatus(status: number): string {
   );
 }
 
+/**
+ * The HTTP status an OpenAI-style error `code` names (modern-serving §3.3: the Responses API's
+ * `rate_limit_exceeded`, `invalid_prompt`, `image_*`, `empty_*` …): throttling 429, bad input
+ * 400, else undefined. The one mapping for every place such a code arrives (a response's
+ * `error`, an `error` event, a mid-stream `{"error": {"code"}}` frame), so that one code always
+ * gives one error class whatever the frame shape.
+ */
+export function statusForErrorCode(code: unknown): number | undefined {
+  if (code === "rate_limit_exceeded") return 429;
+  if (typeof code === "string" && /^invalid_|^(image|empty)_/.test(code)) return 400;
+  return undefined;
+}
+
 /** Read an error answer: its error code (or the status's canonical one), message and request id. */
 export function readErrorAnswer(init: APIErrorInit): ErrorAnswer {
   const parsed = parseErrorBody(init.body, init.status, init.headers);

@@ -14,6 +14,7 @@ import {
   DatabricksError,
   DatabricksResponseError,
 } from "../errors.js";
+import { statusForErrorCode } from "./error_body.js";
 
 const LF = 10;
 const CR = 13;
@@ -193,7 +194,11 @@ function apiErrorFrom(
   });
 }
 
-/** The HTTP status an in-stream error names (`status`, `status_code`, integer codes), else 500. */
+/**
+ * The HTTP status an in-stream error names (`status`, `status_code`, integer codes), else the one
+ * an OpenAI-style `error.code` names (`rate_limit_exceeded` → 429, shared with the Responses
+ * assembler's `error` events), else 500.
+ */
 function statusOf(parsed: unknown): number {
   if (!parsed || typeof parsed !== "object") return 500;
   const obj = parsed as Record<string, unknown>;
@@ -213,7 +218,7 @@ function statusOf(parsed: unknown): number {
       typeof candidate === "string" && /^\d{3}$/.test(candidate) ? Number(candidate) : candidate;
     if (typeof n === "number" && Number.isInteger(n) && n >= 400 && n <= 599) return n;
   }
-  return 500;
+  return statusForErrorCode(inner["code"]) ?? 500;
 }
 
 function isAbortLike(error: unknown): boolean {

@@ -161,20 +161,32 @@ const ID_PREFIXES: Readonly<Record<string, string>> = { message: "msg_", functio
 /**
  * An item as Databricks accepts it on input (§3.5): `status` and every `null` removed (FMAPI
  * refuses output-only and null fields), message ids prefixed `msg_` and function-call ids `fc_`,
- * and every id cut to 64 characters as Databricks' own client does (the cut keeps the prefix).
- * A reasoning id is otherwise never changed: OpenAI verifies `encrypted_content` against it.
+ * and ids cut to 64 characters as Databricks' own client does (the cut keeps the prefix), except
+ * the id of a reasoning item with `encrypted_content` (see {@link keepsOriginalId}). A reasoning
+ * id is never prefixed.
  */
 export function cleanInputItem(item: JsonRecord): JsonRecord {
   const out = withoutNulls(item) as JsonRecord;
   delete out["status"];
   const type = typeof out["type"] === "string" ? out["type"] : "";
-  if (typeof out["id"] === "string") {
+  if (typeof out["id"] === "string" && !keepsOriginalId(out)) {
     const prefix = ID_PREFIXES[type];
     const id =
       prefix !== undefined && !out["id"].startsWith(prefix) ? prefix + out["id"] : out["id"];
     out["id"] = id.slice(0, MAX_INPUT_ID_LENGTH);
   }
   return out;
+}
+
+/**
+ * A reasoning item with `encrypted_content` keeps its id whole, even past 64 characters: the
+ * backend verifies the encrypted content against that id, and any rewrite (cut included) is a
+ * certain `400 … could not be verified` (§3.5), while the 64-character cut is Databricks' own
+ * client's rule for every id and only response and message ids have been seen longer. Without
+ * `encrypted_content` nothing is verified, and the id is cut like any other.
+ */
+function keepsOriginalId(item: JsonRecord): boolean {
+  return item["type"] === "reasoning" && typeof item["encrypted_content"] === "string";
 }
 
 function withoutNulls(value: unknown): unknown {

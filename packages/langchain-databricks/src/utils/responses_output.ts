@@ -13,6 +13,7 @@
 import type { InvalidToolCall, MessageContent, ToolCall } from "@langchain/core/messages";
 import type { ChatGeneration } from "@langchain/core/outputs";
 import { DatabricksAPIError, DatabricksResponseError } from "../errors.js";
+import { statusForErrorCode } from "../transport/error_body.js";
 import { aiMessageChunk, parseWireToolCall, responseMetadata } from "./chat_outputs.js";
 import { reasoningBlocksOf } from "./reasoning.js";
 import { toUsageMetadata } from "./usage.js";
@@ -100,17 +101,10 @@ export function finishReasonOf(response: JsonRecord, pendingCalls: boolean): str
   return pendingCalls ? "tool_calls" : "stop";
 }
 
-/** HTTP status for a Responses `error.code` (§3.3): throttling 429, bad input 400, else 500. */
-function statusForCode(code: unknown): number {
-  if (code === "rate_limit_exceeded") return 429;
-  if (typeof code === "string" && /^invalid_|^(image|empty)_/.test(code)) return 400;
-  return 500;
-}
-
 /**
- * A Responses failure (a response's non-null `error`, an `error` stream event, `response.failed`,
- * or an agent server's bare `{"error": "…"}`) → the {@link DatabricksAPIError} subclass its code
- * names, as the transport builds for an HTTP error.
+ * A Responses failure (a response's non-null `error`, an `error` stream event or `response.failed`)
+ * → the {@link DatabricksAPIError} subclass its code names, as the transport builds for an HTTP
+ * error. A bare `{"error": …}` frame is thrown by the transport, with the same code mapping.
  */
 export function responsesFailure(
   error: unknown,
@@ -122,7 +116,7 @@ export function responsesFailure(
   const message =
     typeof record["message"] === "string" ? record["message"] : JSON.stringify(record);
   return DatabricksAPIError.fromResponse({
-    status: statusForCode(code),
+    status: statusForErrorCode(code) ?? 500,
     headers,
     body: JSON.stringify(code === undefined ? { message } : { error_code: code, message }),
     request,

@@ -7,10 +7,14 @@
  *   no or an unknown type are skipped, except for the agent metadata they carry (`{"trace_id"}`);
  * - deltas are grouped by `output_index` where present (their `item_id` may differ from the
  *   item's), else by `item_id`; the final ids come from `response.output_item.done`;
- * - text is emitted from deltas, and from `output_item.done` only what the deltas did not already
- *   stream (all of it for a multi-agent supervisor, which sends no deltas), never twice;
+ * - text and reasoning summaries are emitted from deltas, and from `output_item.done` only what
+ *   the deltas did not already stream (all of it for a multi-agent supervisor, which sends no
+ *   deltas; the missing tail when `done` extends the streamed text), never twice;
  * - a stream may hold several `response.created … response.completed` cycles: it is read to
- *   `[DONE]` or the end of the body, and usage is added up over the cycles' `response.completed`;
+ *   `[DONE]` or the end of the body, and usage (`usage_metadata` and the raw
+ *   `response_metadata.usage` alike) is added up over the cycles' `response.completed`;
+ *   a cycle that sent no item events has its answer only in `response.completed`, whose items are
+ *   then emitted (those already seen, by id or `call_id`, are not emitted again);
  * - `function_call` items become tool calls only if no `function_call_output` answers them in the
  *   same stream (those were run by the server or agent), so they are emitted at the end;
  * - `error` events and `response.failed` throw the matching `DatabricksAPIError`.
@@ -24,13 +28,12 @@ import { finalStreamChunk } from "./chat_stream.js";
 import {
   executedCallIds,
   finishReasonOf,
-  messageItemBlocks,
   partText,
   reasoningItemBlocks,
   responsesFailure,
   textBlock,
 } from "./responses_output.js";
-import { sumUsage, toUsageMetadata } from "./usage.js";
+import { sumRawUsage, sumUsage, toUsageMetadata } from "./usage.js";
 import { isRecord, type JsonRecord } from "./values.js";
 
 /** Options of {@link ResponsesStreamAssembler}. */
@@ -57,6 +60,18 @@ export const RESPONSES_SSE_RULES: SseRules = {
   completeAtEof: responsesStreamComplete,
   ignoreEventNames: true,
 };
+
+/**
+ * The events that emit an item's content or make it an item (a cycle with any of them streamed its
+ * answer; one with none has it only in `response.completed`).
+ */
+const ITEM_EVENTS: ReadonlySet<string> = new Set([
+  "response.output_item.added",
+  "response.output_item.done",
+  "response.output_text.delta",
+  "response.reasoning_summary_text.delta",
+  "response.function_call_arguments.delta",
+]);
 
 /** What the stream said so far about one output item. */
 interface ItemState {
@@ -100,8 +115,8 @@ export class ResponsesStreamAssembler {
   private rawUsage: JsonRecord | undefined;
   private lastResponse: JsonRecord = {};
   private readonly agent: JsonRecord = {};
-  /** Items of completed responses, used when the stream sent no `output_item.done`. */
-  private readonly completedOutput: unknown[] = [];
+  /** Whether the current cycle (since the last `response.created`) sent any item event. */
+  private cycleHasItems = false;
 
   constructor(options: ResponsesStreamOptions) {
     this.streamUsage = options.streamUsage;
@@ -119,16 +134,20 @@ export class ResponsesStreamAssembler {
     }
     if (hasAgentFields(event)) Object.assign(this.agent, agentMetadata(event));
     const type = event["type"];
+    if (typeof type === "string" && ITEM_EVENTS.has(type)) this.cycleHasItems = true;
     switch (type) {
       case "response.created":
+        this.cycle += 1;
+        this.cycleHasItems = false;
+        this.readResponse(event["response"], false);
+        return [];
       case "response.in_progress":
-        this.cycle += type === "response.created" ? 1 : 0;
         this.readResponse(event["response"], false);
         return [];
       case "response.completed":
       case "response.incomplete":
         this.readResponse(event["response"], true);
-        return [];
+        return this.completedItems(event["response"]);
       case "response.failed": {
         const response = isRecord(event["response"]) ? event["response"] : {};
         throw responsesFailure(
@@ -160,15 +179,13 @@ export class ResponsesStreamAssembler {
       case "response.output_item.done":
         return isRecord(event["item"]) ? this.itemDone(event, event["item"]) : [];
       case "function_call_output":
-        // OpenAI-Agents-SDK agents send tool results bare, not inside `output_item.done`.
-        this.stateFor({}, { ...event, id: `${this.cycle}:fco:${String(event["call_id"])}` }).done =
-          event;
+        // OpenAI-Agents-SDK agents send tool results bare, not inside `output_item.done`. A tool
+        // result is not model output: the cycle that follows it still counts as item-less.
+        this.toolResult(event);
         return [];
       default:
-        if (type === undefined && event["error"] !== undefined && event["error"] !== null) {
-          throw responsesFailure(event["error"], this.headers, this.where());
-        }
-        // Other and typeless frames (`{"trace_id": …}`) carry nothing to emit.
+        // Other and typeless frames (`{"trace_id": …}`) carry nothing to emit. A typeless
+        // `{"error": …}` never gets here: the transport throws it (`transport/sse.ts`).
         return [];
     }
   }
@@ -176,20 +193,10 @@ export class ResponsesStreamAssembler {
   /** End of stream: the pending tool calls, then one chunk with usage and response metadata. */
   finish(): ChatGenerationChunk[] {
     const output = this.order.map((state) => this.itemOf(state)).filter(isRecord);
-    const allOutput = output.length > 0 ? output : this.completedOutput;
-    const executed = executedCallIds(allOutput);
+    const executed = executedCallIds(output);
     const out: ChatGenerationChunk[] = [];
-    if (output.length === 0) {
-      // Only `response.completed` carried the answer: its items are the content.
-      const blocks = allOutput.filter(isRecord).flatMap((item) => {
-        if (item["type"] === "message") return messageItemBlocks(item);
-        return item["type"] === "reasoning" ? reasoningItemBlocks(item) : [];
-      });
-      if (blocks.length > 0)
-        out.push(this.chunk(blocks.map((b) => ({ ...b, index: this.nextIndex++ }))));
-    }
     let toolIndex = 0;
-    for (const item of allOutput.filter(isRecord)) {
+    for (const item of output) {
       if (item["type"] !== "function_call" || executed.has(String(item["call_id"]))) continue;
       const args = item["arguments"];
       out.push(
@@ -216,7 +223,7 @@ export class ResponsesStreamAssembler {
         agent: this.agent,
         headers: this.headers,
         usage: this.streamUsage ? this.usage : undefined,
-        extra: { output: allOutput },
+        extra: { output },
       }),
     );
     return out;
@@ -237,8 +244,44 @@ export class ResponsesStreamAssembler {
       throw responsesFailure(raw["error"], this.headers, this.where());
     }
     this.usage = sumUsage(this.usage, toUsageMetadata(raw["usage"]));
-    if (isRecord(raw["usage"])) this.rawUsage = raw["usage"];
-    if (Array.isArray(raw["output"])) this.completedOutput.push(...raw["output"]);
+    // Each cycle is one model call: the raw usage is added up like `usage_metadata`, so that both
+    // describe the whole answer (the last cycle alone would undercount and disagree with it).
+    if (isRecord(raw["usage"])) this.rawUsage = sumRawUsage(this.rawUsage, raw["usage"]);
+  }
+
+  /**
+   * The items of a `response.completed` whose cycle sent no item events (an agent that answers
+   * only there, or a later cycle of a loop whose first cycle streamed): §3.4 rule 2, the answer is
+   * never lost when only the final event carries it. Items already seen (see {@link seen})
+   * are skipped, so nothing is emitted twice.
+   */
+  private completedItems(raw: unknown): ChatGenerationChunk[] {
+    if (this.cycleHasItems || !isRecord(raw) || !Array.isArray(raw["output"])) return [];
+    return raw["output"].filter(isRecord).flatMap((item) => {
+      if (this.seen(item)) return [];
+      if (item["type"] !== "function_call_output") return this.itemDone({}, item);
+      this.toolResult(item);
+      return [];
+    });
+  }
+
+  /**
+   * Whether an item was already seen: by id, or for calls and tool results (agents repeat them in
+   * later outputs, not always with an id) by type and `call_id`.
+   */
+  private seen(item: JsonRecord): boolean {
+    if (typeof item["id"] === "string" && this.aliases.has(`item:${item["id"]}`)) return true;
+    if (typeof item["call_id"] !== "string") return false;
+    return this.order.some(
+      (state) =>
+        state.done?.["type"] === item["type"] && state.done?.["call_id"] === item["call_id"],
+    );
+  }
+
+  /** A `function_call_output` item (it has no id of its own: one is made from its `call_id`). */
+  private toolResult(item: JsonRecord): void {
+    const id = `${this.cycle}:fco:${String(item["call_id"])}`;
+    this.stateFor({}, { ...item, id }).done = item;
   }
 
   /**
@@ -321,27 +364,31 @@ export class ResponsesStreamAssembler {
     const annotations = parts.flatMap((part) =>
       Array.isArray(part["annotations"]) ? (part["annotations"] as unknown[]) : [],
     );
-    // Only what the deltas did not stream: all of it without deltas (a multi-agent supervisor),
-    // a missing tail, or nothing when the full text was reworded (footnote citations, §3.4).
-    const rest =
-      state.text === "" ? full : full.startsWith(state.text) ? full.slice(state.text.length) : "";
+    const rest = unstreamedTail(state.text, full);
     if (rest === "" && state.textIndex === undefined && annotations.length === 0) return [];
     state.textIndex ??= this.nextIndex++;
     const block = { ...textBlock(rest, item["id"], annotations), index: state.textIndex };
     return [this.chunk([block], {}, rest)];
   }
 
+  /**
+   * Per summary entry, the rule of message text: what the deltas of that `summary_index` did not
+   * stream (the whole entry when none did, as a new block), so that the concatenated stream
+   * holds the blocks `invoke` returns. The item's id and encrypted content ride on the first
+   * block, as in {@link reasoningItemBlocks}.
+   */
   private reasoningDone(state: ItemState, item: JsonRecord): ChatGenerationChunk[] {
-    const blocks = reasoningItemBlocks(item);
-    if (state.reasoningIndexes.length === 0) {
-      const indexed = blocks.map((block) => ({ ...block, index: this.nextIndex++ }));
-      state.reasoningIndexes = indexed.map((block) => block.index);
-      return [this.chunk(indexed)];
-    }
-    // The summary was streamed: add only the item's id and encrypted content to its first block.
-    const { reasoning: _text, ...fields } = blocks[0] as JsonRecord;
-    const first = state.reasoningIndexes.find((index) => index !== undefined);
-    return [this.chunk([{ ...fields, reasoning: "", index: first }])];
+    const blocks: JsonRecord[] = [];
+    reasoningItemBlocks(item).forEach((block, at) => {
+      const streamed = state.reasoningIndexes[at] !== undefined;
+      const rest = unstreamedTail(state.summaries[at] ?? "", String(block["reasoning"] ?? ""));
+      const { type: _type, reasoning: _text, ...fields } = block;
+      // A streamed entry with nothing left adds a block only to carry the item-level fields.
+      if (streamed && rest === "" && Object.keys(fields).length === 0) return;
+      state.reasoningIndexes[at] ??= this.nextIndex++;
+      blocks.push({ ...block, reasoning: rest, index: state.reasoningIndexes[at] });
+    });
+    return blocks.length > 0 ? [this.chunk(blocks)] : [];
   }
 
   /** The output item a state stands for: the done item, or one rebuilt from its deltas. */
@@ -380,4 +427,14 @@ export class ResponsesStreamAssembler {
       text ?? content.map((b) => (b["type"] === "text" ? String(b["text"]) : "")).join("");
     return new ChatGenerationChunk({ text: chunkText, message });
   }
+}
+
+/**
+ * The part of an item's final text that its deltas did not stream: all of it without deltas (a
+ * multi-agent supervisor), the missing tail when the final text extends the streamed one, or
+ * nothing when the final text was reworded (footnote citations, §3.4 rule 2).
+ */
+function unstreamedTail(streamed: string, full: string): string {
+  if (streamed === "") return full;
+  return full.startsWith(streamed) ? full.slice(streamed.length) : "";
 }

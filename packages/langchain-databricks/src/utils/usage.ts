@@ -5,7 +5,7 @@
  * `cache_creation_input_tokens`). Pure functions, no I/O.
  */
 import type { UsageMetadata } from "@langchain/core/messages";
-import { isRecord } from "./values.js";
+import { isRecord, type JsonRecord } from "./values.js";
 
 type InputDetails = NonNullable<UsageMetadata["input_token_details"]>;
 type OutputDetails = NonNullable<UsageMetadata["output_token_details"]>;
@@ -66,6 +66,23 @@ export function sumUsage(
   b: UsageMetadata | undefined,
 ): UsageMetadata | undefined {
   return combineUsage(a, b, (x, y) => x + y);
+}
+
+/**
+ * Two raw `usage` objects of separate model calls added up field by field, nested details
+ * included (`input_tokens_details.cached_tokens`); a non-numeric field keeps its latest value.
+ * The raw counterpart of {@link sumUsage}, so that `response_metadata.usage` of a multi-call
+ * stream counts what its `usage_metadata` counts.
+ */
+export function sumRawUsage(a: JsonRecord | undefined, b: JsonRecord): JsonRecord {
+  const out: JsonRecord = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const previous = out[key];
+    if (typeof value === "number" && typeof previous === "number") out[key] = previous + value;
+    else if (isRecord(value) && isRecord(previous)) out[key] = sumRawUsage(previous, value);
+    else out[key] = value;
+  }
+  return out;
 }
 
 function combineUsage(

@@ -17,9 +17,18 @@ export function keepsToolStrict(family: ModelFamily): boolean {
   return family === "gpt" || family === "gpt-oss";
 }
 
+/** Where a body goes: the AI Gateway or `/serving-endpoints`, the Responses API or chat. */
+export interface WireTarget {
+  /** An `/ai-gateway/` route (it refuses `store` and tool `strict` for every model). */
+  gateway?: boolean | undefined;
+  /** A Responses API body (`input`), not a chat-completions one (`messages`). */
+  responses?: boolean | undefined;
+}
+
 /**
  * Apply the quirk fixes to a chat or Responses body (mutated and returned):
- * - Q4: `parallel_tool_calls` is never sent (Claude endpoints refuse it as an extra input);
+ * - Q4: `parallel_tool_calls` is never sent on chat completions (Claude endpoints refuse it as an
+ *   extra input); on the Responses API it is an FMAPI field (modern-serving §3.2) and is sent;
  * - Q3: `strict` is removed from every tool and from the top level unless the family is GPT, and
  *   always on the AI Gateway (`gateway`), which refuses it by presence for every model; the
  *   gateway also refuses `store` (modern-serving §6.2), which is removed there;
@@ -39,9 +48,10 @@ export function keepsToolStrict(family: ModelFamily): boolean {
 export function applyWireQuirks(
   body: JsonRecord,
   family: ModelFamily,
-  gateway = false,
+  target: WireTarget = {},
 ): JsonRecord {
-  delete body["parallel_tool_calls"];
+  const gateway = target.gateway === true;
+  if (target.responses !== true) delete body["parallel_tool_calls"];
   if (gateway) delete body["store"];
   const keepStrict = keepsToolStrict(family) && !gateway;
   if (!keepStrict) delete body["strict"];

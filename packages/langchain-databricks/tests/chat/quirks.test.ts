@@ -169,7 +169,7 @@ describe("Q3: tool `strict` is sent to GPT models only", () => {
   });
 });
 
-describe("Q4: parallel_tool_calls is never sent", () => {
+describe("Q4: parallel_tool_calls is never sent on chat completions", () => {
   it("is dropped from call options and from extraParams", async () => {
     server.setHandler(claudeLike);
     const model = chatModel(server, {

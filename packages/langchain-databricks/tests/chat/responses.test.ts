@@ -5,6 +5,7 @@ import {
   SystemMessage,
   ToolMessage,
   type AIMessageChunk,
+  type MessageContent,
 } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -146,6 +147,25 @@ describe("useResponsesApi: the request", () => {
     expect(server.bodies()[0]).not.toHaveProperty("thinking");
   });
 
+  it("sends parallel_tool_calls (a §3.2 field) from the call options or extraParams, gateway included (chat drops it: quirks.test.ts, Q4)", async () => {
+    const tool = { name: "f", description: "F", schema: { type: "object", properties: {} } };
+    for (const useAiGateway of [false, true]) {
+      const model = chatModel(server, {
+        ...gpt,
+        useAiGateway,
+        extraParams: { parallel_tool_calls: true },
+      });
+      await model.invoke("hi");
+      await model.bindTools([tool], { parallel_tool_calls: false }).invoke("hi");
+    }
+    expect(server.bodies().map((body) => body["parallel_tool_calls"])).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+  });
+
   it("refuses options the Responses API does not have, naming the fix", () => {
     for (const fields of [
       { stop: ["\n"] },
@@ -247,7 +267,7 @@ describe("useResponsesApi: the answer", () => {
     ]);
   });
 
-  it("keeps reasoning ids and encrypted_content unchanged, cuts long message ids to 64", async () => {
+  it("keeps a reasoning id with encrypted_content whole (even past 64), cuts long message ids to 64", async () => {
     const longMsg = `msg_01c6${"a".repeat(188)}`;
     const reasoningId = `rs_${"r".repeat(70)}`;
     server.setHandler((_req, res) =>
@@ -283,7 +303,7 @@ describe("useResponsesApi: the answer", () => {
     const input = server.bodies()[1]?.["input"] as Record<string, unknown>[];
     expect(input[0]).toEqual({
       type: "reasoning",
-      id: reasoningId.slice(0, 64),
+      id: reasoningId,
       summary: [
         { type: "summary_text", text: "Think." },
         { type: "summary_text", text: "More." },
@@ -294,6 +314,13 @@ describe("useResponsesApi: the answer", () => {
     // A hand-built message with the same blocks (no response_metadata.output) is rebuilt alike.
     await chat.invoke([new AIMessage({ content: answer.content })]);
     expect(server.bodies()[2]?.["input"]).toEqual(input);
+    // Without encrypted_content nothing is verified against the id: it is cut like any other.
+    const [first, ...rest] = answer.content as Record<string, unknown>[];
+    const { encrypted_content: _encrypted, ...plain } = first ?? {};
+    await chat.invoke([new AIMessage({ content: [plain, ...rest] as MessageContent })]);
+    const cut = server.bodies()[3]?.["input"] as Record<string, unknown>[];
+    expect(cut[0]).toMatchObject({ type: "reasoning", id: reasoningId.slice(0, 64) });
+    expect(cut[0]).not.toHaveProperty("encrypted_content");
   });
 
   it("reports pending function calls as tool_calls with the call_id as id", async () => {

@@ -1,11 +1,12 @@
 /** `useResponsesApi: true` streaming: every rule of modern-serving §3.4, on recorded shapes. */
 import { AIMessageChunk as OldestAIMessageChunk } from "@langchain/core-oldest/messages";
-import { HumanMessage } from "@langchain/core/messages";
+import { HumanMessage, type AIMessageChunk } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
 import {
   DatabricksAPIError,
   DatabricksBadRequestError,
   DatabricksConnectionError,
+  DatabricksRateLimitError,
   DatabricksServerError,
 } from "../../src/errors.js";
 import { chatModel, json, useTestServer } from "./helpers.js";
@@ -60,6 +61,11 @@ function gatewayCycle(
       response: response([messageItem(full, ids.item)], { id: ids.response, usage }),
     },
   ];
+}
+
+/** The types of the output items a streamed answer keeps in `response_metadata.output`. */
+function outputTypes(message: AIMessageChunk): string[] {
+  return (message.response_metadata["output"] as { type: string }[]).map((item) => item.type);
 }
 
 describe("useResponsesApi: streaming", () => {
@@ -235,10 +241,96 @@ describe("useResponsesApi: streaming", () => {
     expect((message.usage_metadata as { total_tokens: number } | undefined)?.total_tokens).toBe(
       15 + 34,
     );
+    // The raw usage is the sum too: both describe the whole answer, not its last model call.
+    expect(message.response_metadata["usage"]).toEqual({
+      input_tokens: 10 + 30,
+      output_tokens: 5 + 4,
+      total_tokens: 15 + 34,
+    });
     expect(message.response_metadata["finish_reason"]).toBe("stop");
-    expect(
-      (message.response_metadata["output"] as { type: string }[]).map((item) => item.type),
-    ).toEqual(["function_call", "function_call_output", "message"]);
+    expect(outputTypes(message)).toEqual(["function_call", "function_call_output", "message"]);
+  });
+
+  it("a later cycle whose answer is only in response.completed: its text is streamed, seen items not again", async () => {
+    const call = {
+      type: "function_call",
+      id: "fc_1",
+      call_id: "c1",
+      name: "search",
+      arguments: "{}",
+    };
+    const final = [call, { type: "function_call_output", call_id: "c1", output: "found" }];
+    server.setHandler((request, res) => {
+      if (request.body["stream"] !== true) {
+        return json(res, response([...final, messageItem("Final answer.", "m2")]));
+      }
+      return rawSse(res, [
+        { type: "response.created", response: { id: "r1", output: [] } },
+        { type: "response.output_item.done", output_index: 0, item: call },
+        {
+          type: "response.completed",
+          response: {
+            id: "r1",
+            output: [],
+            usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+          },
+        },
+        { type: "function_call_output", call_id: "c1", output: "found" },
+        { type: "response.created", response: { id: "r2", output: [] } },
+        {
+          type: "response.completed",
+          // The call (here without its id) and its result were seen in cycle 1: not added again.
+          response: {
+            id: "r2",
+            output: [{ ...call, id: undefined }, final[1], messageItem("Final answer.", "m2")],
+            usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+          },
+        },
+      ]);
+    });
+    const chat = chatModel(server, gpt);
+    const streamed = merge(await collect(await chat.stream("hi")));
+    const invoked = await chat.invoke("hi");
+    expect(streamed.text).toBe("Final answer.");
+    expect(streamed.text).toBe(invoked.text);
+    expect(streamed.tool_calls).toEqual([]);
+    expect(outputTypes(streamed)).toEqual(["function_call", "function_call_output", "message"]);
+  });
+
+  it("a cycle that streamed only deltas is not repeated from its response.completed (text never doubled)", async () => {
+    const reasoning = {
+      type: "reasoning",
+      id: "rs_1",
+      summary: [{ type: "summary_text", text: "Hm" }],
+    };
+    server.setHandler((_req, res) =>
+      rawSse(res, [
+        { type: "response.created", response: response([], { id: "r1" }) },
+        // Delta ids that differ from the items' final ids (§3.4 rule 4): only the cycle tells.
+        {
+          type: "response.reasoning_summary_text.delta",
+          item_id: "rs_01c6-stream",
+          output_index: 0,
+          delta: "Hm",
+        },
+        {
+          type: "response.output_text.delta",
+          item_id: "msg_01c6-stream",
+          output_index: 1,
+          delta: "Once",
+        },
+        {
+          type: "response.completed",
+          response: response([reasoning, messageItem("Once")], { id: "r1" }),
+        },
+      ]),
+    );
+    const message = merge(await stream());
+    expect(message.text).toBe("Once");
+    expect((message.content as Record<string, unknown>[]).map((b) => b["type"])).toEqual([
+      "reasoning",
+      "text",
+    ]);
   });
 
   it("a second model call reusing output indexes without response.created is another item", async () => {
@@ -264,9 +356,7 @@ describe("useResponsesApi: streaming", () => {
     const message = merge(await stream());
     expect(message.text).toBe("Found.");
     expect(message.tool_calls).toEqual([]);
-    expect(
-      (message.response_metadata["output"] as { type: string }[]).map((item) => item.type),
-    ).toEqual(["function_call", "function_call_output", "message"]);
+    expect(outputTypes(message)).toEqual(["function_call", "function_call_output", "message"]);
   });
 
   it("a pending function call streams to tool_calls (from argument deltas, without a done item)", async () => {
@@ -341,6 +431,56 @@ describe("useResponsesApi: streaming", () => {
     ]);
   });
 
+  it("reasoning streamed in part: the done summary adds the missing tail and the entries never streamed", async () => {
+    const reasoning = {
+      type: "reasoning",
+      id: "rs_1",
+      summary: [
+        { type: "summary_text", text: "Let me think" },
+        { type: "summary_text", text: "Second part" },
+      ],
+    };
+    server.setHandler((request, res) => {
+      if (request.body["stream"] !== true) {
+        return json(res, {
+          id: "r",
+          object: "response",
+          output: [reasoning, messageItem("Hi", "m1")],
+          error: null,
+        });
+      }
+      return rawSse(res, [
+        {
+          type: "response.output_item.added",
+          output_index: 0,
+          item: { type: "reasoning", id: "rs_1", summary: [] },
+        },
+        {
+          type: "response.reasoning_summary_text.delta",
+          item_id: "rs_1",
+          output_index: 0,
+          summary_index: 0,
+          delta: "Let me",
+        },
+        { type: "response.output_item.done", output_index: 0, item: reasoning },
+        { type: "response.output_item.done", output_index: 1, item: messageItem("Hi", "m1") },
+        { type: "response.completed", response: { id: "r", output: [] } },
+      ]);
+    });
+    const chat = chatModel(server, gpt);
+    const streamed = merge(await collect(await chat.stream("hi")));
+    const invoked = await chat.invoke("hi");
+    const unindexed = (streamed.content as Record<string, unknown>[]).map(
+      ({ index: _index, ...block }) => block,
+    );
+    expect(unindexed).toEqual(invoked.content);
+    expect(unindexed).toEqual([
+      { type: "reasoning", reasoning: "Let me think", id: "rs_1" },
+      { type: "reasoning", reasoning: "Second part" },
+      { type: "text", text: "Hi", id: "m1" },
+    ]);
+  });
+
   it("custom_outputs and databricks_output on any event reach the final chunk", async () => {
     server.setHandler((_req, res) =>
       rawSse(res, [
@@ -408,6 +548,36 @@ describe("useResponsesApi: streaming", () => {
         expect(error).toBeInstanceOf(DatabricksAPIError);
       }
     }
+  });
+
+  it("one error code, one error class: a type error event and a bare {error: {code}} frame agree", async () => {
+    const shapes = [
+      [
+        { type: "response.output_text.delta", item_id: "m", delta: "Hi" },
+        {
+          type: "error",
+          code: "rate_limit_exceeded",
+          message: "slow down",
+          param: null,
+          sequence_number: 3,
+        },
+      ],
+      [{ error: { code: "rate_limit_exceeded", message: "slow down" } }],
+    ];
+    const seen: unknown[] = [];
+    for (const events of shapes) {
+      server.setHandler((_req, res) => rawSse(res, events));
+      const error = await stream().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DatabricksRateLimitError);
+      const { status, errorCode, serverMessage } = error as DatabricksAPIError;
+      seen.push({ status, errorCode, serverMessage });
+    }
+    expect(seen[0]).toEqual({
+      status: 429,
+      errorCode: "rate_limit_exceeded",
+      serverMessage: "slow down",
+    });
+    expect(seen[1]).toEqual(seen[0]);
   });
 
   it("a stream cut mid-event, or ended without [DONE] before response.completed, is a connection error", async () => {

@@ -247,7 +247,7 @@ describe("sseEvents: examples", () => {
     expect((error as DatabricksAPIError).serverMessage).toBe("slow down");
   });
 
-  it("an OpenAI-shaped error mid-stream is a DatabricksAPIError (500 unless a status is given)", async () => {
+  it("an OpenAI-shaped error mid-stream is a DatabricksAPIError (500 unless a status or a known code is given)", async () => {
     const error = await failure(
       'data: {"error":{"message":"model crashed","type":"server_error"}}\n\n',
     );
@@ -256,6 +256,14 @@ describe("sseEvents: examples", () => {
     expect((error as DatabricksAPIError).serverMessage).toBe("model crashed");
     const withStatus = await failure('data: {"error":{"message":"bad","code":400}}\n\n');
     expect((withStatus as DatabricksAPIError).status).toBe(400);
+    // The OpenAI codes map as on a Responses `error` event (`statusForErrorCode`).
+    const throttled = await failure(
+      'data: {"error":{"message":"slow down","code":"rate_limit_exceeded"}}\n\n',
+    );
+    expect(throttled).toBeInstanceOf(DatabricksRateLimitError);
+    expect((throttled as DatabricksAPIError).status).toBe(429);
+    const invalid = await failure('data: {"error":{"message":"no","code":"invalid_prompt"}}\n\n');
+    expect((invalid as DatabricksAPIError).status).toBe(400);
   });
 
   it("an `event: error` frame is an API error", async () => {

@@ -3,9 +3,10 @@ import { describe, expect, it } from "vitest";
 import { DatabricksConfigError } from "../../src/errors.js";
 import { cleanInputItem, toResponsesParams } from "../../src/utils/responses_input.js";
 import { responsesStreamComplete } from "../../src/utils/responses_stream.js";
+import { sumRawUsage } from "../../src/utils/usage.js";
 
 describe("cleanInputItem (§3.5)", () => {
-  it("strips status and nulls at every depth, prefixes msg_/fc_ ids and cuts every id to 64", () => {
+  it("strips status and nulls at every depth, prefixes msg_/fc_ ids and cuts ids to 64", () => {
     const long = "z".repeat(100);
     expect(
       cleanInputItem({
@@ -31,6 +32,41 @@ describe("cleanInputItem (§3.5)", () => {
     expect(
       cleanInputItem({ type: "reasoning", id: "r1", summary: [], encrypted_content: "E" }),
     ).toEqual({ type: "reasoning", id: "r1", summary: [], encrypted_content: "E" });
+  });
+
+  it("keeps a long reasoning id whole when encrypted_content is verified against it, else cuts it", () => {
+    const id = `rs_${"r".repeat(90)}`;
+    const encrypted = { type: "reasoning", id, summary: [], encrypted_content: "E" };
+    expect(cleanInputItem(encrypted)["id"]).toBe(id);
+    expect(cleanInputItem({ ...encrypted, encrypted_content: null })["id"]).toBe(id.slice(0, 64));
+  });
+});
+
+describe("sumRawUsage", () => {
+  it("adds up counts at every depth and keeps the latest non-numeric field", () => {
+    const first = {
+      input_tokens: 10,
+      input_tokens_details: { cached_tokens: 2 },
+      output_tokens: 5,
+      total_tokens: 15,
+    };
+    const second = {
+      input_tokens: 30,
+      input_tokens_details: { cached_tokens: 8 },
+      output_tokens: 4,
+      output_tokens_details: { reasoning_tokens: 1 },
+      total_tokens: 34,
+      tier: "b",
+    };
+    expect(sumRawUsage(sumRawUsage(undefined, first), second)).toEqual({
+      input_tokens: 40,
+      input_tokens_details: { cached_tokens: 10 },
+      output_tokens: 9,
+      output_tokens_details: { reasoning_tokens: 1 },
+      total_tokens: 49,
+      tier: "b",
+    });
+    expect(first.input_tokens_details.cached_tokens).toBe(2);
   });
 });
 
