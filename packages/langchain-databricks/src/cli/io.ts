@@ -31,3 +31,13 @@ export interface CliIO {
    */
   signal?: AbortSignal | undefined;
 }
+
+/** All of `input` as text (UTF-8, chunks split anywhere). */
+export async function readText(input: AsyncIterable<string | Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of input) {
+    text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
