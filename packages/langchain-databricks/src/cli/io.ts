@@ -3,6 +3,8 @@
 /** Where text goes: `process.stdout`, `process.stderr` or a test capture. */
 export interface CliOutput {
   write(chunk: string): unknown;
+  /** `true` when this is a terminal (`batch` then draws a progress bar instead of lines). */
+  isTTY?: boolean | undefined;
 }
 
 /** Where a prompt comes from: `process.stdin` or any async iterable of text or bytes. */

@@ -38,7 +38,7 @@ Examples:
 export type CreateDatabricks = (options: DatabricksInput) => Databricks | Promise<Databricks>;
 
 /** Loaded on use, so `--help` and the other commands do not pay for `@langchain/core`. */
-const defaultCreateLlm: CreateDatabricks = async (options) => {
+export const defaultCreateLlm: CreateDatabricks = async (options) => {
   const { Databricks } = await import("langchain-databricks");
   return new Databricks(options);
 };
