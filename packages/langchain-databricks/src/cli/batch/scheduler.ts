@@ -3,6 +3,7 @@
  * retries what is worth retrying a bounded number of times, and stops cleanly on abort. It knows
  * nothing of prompts or files, so it is tested on its own.
  */
+import { setMaxListeners } from "node:events";
 import type { AdaptiveLimit } from "./concurrency.js";
 import { isRetryable, isThrottling, retryDelayMs } from "./retry.js";
 
@@ -50,6 +51,8 @@ export async function runScheduled<U>(options: SchedulerOptions<U>): Promise<Sch
   const { limit, hooks } = options;
   const queue: Job<U>[] = options.units.map((unit) => ({ unit, attempts: 0 }));
   const requests = new AbortController();
+  // Every request in flight listens to this one signal: more than Node's default of 10 is normal.
+  setMaxListeners(Number.POSITIVE_INFINITY, requests.signal);
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const inFlight = new Set<Promise<void>>();
   let waitingRetries = 0;
