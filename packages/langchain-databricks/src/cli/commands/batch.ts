@@ -3,7 +3,7 @@
  * concurrency, bounded retries, progress, resume and a clean Ctrl-C.
  */
 import type { Databricks, DatabricksCallOptions } from "langchain-databricks";
-import { durationOption, integerOption, parseCommand } from "../args.js";
+import { durationOption, integerOptionOr, parseCommand } from "../args.js";
 import { AdaptiveLimit, DEFAULT_MAX_CONCURRENCY } from "../batch/concurrency.js";
 import { duplicateIds, idKey, parseInputLines, type InputRecord } from "../batch/jsonl.js";
 import { badLineResult, failedResult, OrderedWriter, type OkResult } from "../batch/output.js";
@@ -104,18 +104,23 @@ export async function runBatch(
   if (order !== "input" && order !== "completed") {
     throw new CliUsageError(`--order must be input or completed, got '${order}'`, NAME);
   }
-  const maxConcurrency =
-    values["max-concurrency"] === undefined
-      ? DEFAULT_MAX_CONCURRENCY
-      : integerOption(NAME, "max-concurrency", values["max-concurrency"], 1, 10_000);
-  const maxRetries =
-    values["max-retries"] === undefined
-      ? DEFAULT_MAX_RETRIES
-      : integerOption(NAME, "max-retries", values["max-retries"], 0, 100);
-  const batchSize =
-    values["batch-size"] === undefined
-      ? undefined
-      : integerOption(NAME, "batch-size", values["batch-size"], 1, 10_000);
+  const maxConcurrency = integerOptionOr(
+    NAME,
+    "max-concurrency",
+    values["max-concurrency"],
+    1,
+    10_000,
+    DEFAULT_MAX_CONCURRENCY,
+  );
+  const maxRetries = integerOptionOr(
+    NAME,
+    "max-retries",
+    values["max-retries"],
+    0,
+    100,
+    DEFAULT_MAX_RETRIES,
+  );
+  const batchSize = integerOptionOr(NAME, "batch-size", values["batch-size"], 1, 10_000, undefined);
   const progressIntervalMs =
     values["progress-interval"] === undefined
       ? DEFAULT_PROGRESS_INTERVAL_MS

@@ -1,7 +1,7 @@
 /** `langchain-databricks embed`: texts → JSONL vectors, through the package's `DatabricksEmbeddings`. */
 import { writeFile } from "node:fs/promises";
 import type { DatabricksEmbeddings, DatabricksEmbeddingsInput } from "langchain-databricks";
-import { integerOption, parseCommand } from "../args.js";
+import { integerOptionOr, parseCommand } from "../args.js";
 import { parseInputLines, type InputRecord } from "../batch/jsonl.js";
 import { CliInterruptedError, CliUsageError, EXIT_OK, PROGRAM } from "../errors.js";
 import { readInputText } from "../io_files.js";
@@ -73,10 +73,14 @@ export async function runEmbed(
   if (positionals.length > 0 && values.input !== undefined) {
     throw new CliUsageError("pass texts as arguments or with --input, not both", NAME);
   }
-  const batchSize =
-    values["batch-size"] === undefined
-      ? DEFAULT_BATCH_SIZE
-      : integerOption(NAME, "batch-size", values["batch-size"], 1, 10_000);
+  const batchSize = integerOptionOr(
+    NAME,
+    "batch-size",
+    values["batch-size"],
+    1,
+    10_000,
+    DEFAULT_BATCH_SIZE,
+  );
   const records = await readTexts(io, positionals, values.input);
 
   const embeddings = await createEmbeddings({
