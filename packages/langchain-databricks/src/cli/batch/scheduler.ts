@@ -82,10 +82,9 @@ export async function runScheduled<U>(options: SchedulerOptions<U>): Promise<Sch
     const epoch = limit.currentEpoch;
     const started = performance.now();
     job.attempts += 1;
+    let value: unknown;
     try {
-      const value = await options.send(job.unit, requests.signal);
-      limit.onSuccess();
-      hooks.onSuccess(job.unit, value, performance.now() - started);
+      value = await options.send(job.unit, requests.signal);
     } catch (error) {
       // Interrupted: not reported, so the unit is neither answered nor failed and a rerun sends it.
       if (requests.signal.aborted) return;
@@ -98,13 +97,13 @@ export async function runScheduled<U>(options: SchedulerOptions<U>): Promise<Sch
         return;
       }
       const fatal = await hooks.fatal?.(error);
-      if (fatal) {
-        fatalError ??= fatal;
-        requests.abort();
-        return;
-      }
+      if (fatal) throw fatal;
       hooks.onFailure(job.unit, error, job.attempts, latencyMs);
+      return;
     }
+    // Outside the try: a failing hook (say, a full disk) is not a failed request to retry.
+    limit.onSuccess();
+    hooks.onSuccess(job.unit, value, performance.now() - started);
   };
 
   try {
@@ -112,10 +111,16 @@ export async function runScheduled<U>(options: SchedulerOptions<U>): Promise<Sch
       const pause = limit.pausedUntil - Date.now();
       while (pause <= 0 && queue.length > 0 && inFlight.size < limit.limit) {
         const job = queue.shift() as Job<U>;
-        const running: Promise<void> = attempt(job).finally(() => {
-          inFlight.delete(running);
-          wakeUp();
-        });
+        const running: Promise<void> = attempt(job)
+          .catch((error: unknown) => {
+            // A fatal answer or a failing hook stops the run; the first one is reported.
+            fatalError ??= error instanceof Error ? error : new Error(String(error));
+            requests.abort();
+          })
+          .finally(() => {
+            inFlight.delete(running);
+            wakeUp();
+          });
         inFlight.add(running);
       }
       await new Promise<void>((resolve) => {

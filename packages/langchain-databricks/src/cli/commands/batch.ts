@@ -5,7 +5,8 @@
 import type { Databricks, DatabricksCallOptions } from "langchain-databricks";
 import { durationOption, integerOptionOr, parseCommand } from "../args.js";
 import { AdaptiveLimit, DEFAULT_MAX_CONCURRENCY } from "../batch/concurrency.js";
-import { duplicateIds, idKey, parseInputLines, type InputRecord } from "../batch/jsonl.js";
+import { duplicateIds, idKey, parseInputLines } from "../batch/jsonl.js";
+import { planBatch, type Unit } from "../batch/plan.js";
 import { badLineResult, failedResult, OrderedWriter, type OkResult } from "../batch/output.js";
 import { createProgress, summaryLine, type BatchCounts } from "../batch/progress.js";
 import { appendSink, loadPreviousResults, type ResultSink } from "../batch/results_file.js";
@@ -68,13 +69,6 @@ Exit codes: 0 every prompt answered, 1 some failed (rerun with the same --output
 Example:
   ${PROGRAM} batch --endpoint my-llm --input prompts.jsonl --output results.jsonl
 `;
-
-/** A prompt group sent as one request (one prompt unless --batch-size packs rows). */
-interface Unit {
-  records: InputRecord[];
-  /** Position of each record in the output order. */
-  seqs: number[];
-}
 
 /** Run `batch`; returns the exit code, throws usage and runtime errors. */
 export async function runBatch(
@@ -149,28 +143,10 @@ export async function runBatch(
     ...(batchSize !== undefined ? ({ batchSize } as Record<string, number>) : {}),
   });
 
-  // Output positions follow the input lines, bad ones included.
-  const ordered = [
-    ...pending.map((record) => ({ line: record.line, record })),
-    ...bad.map((entry) => ({ line: entry.line, bad: entry })),
-  ].sort((a, b) => a.line - b.line);
   const sink: ResultSink = values.output === undefined ? stdoutSink(io) : appendSink(values.output);
   const writer = new OrderedWriter(sink, order);
-  const units: Unit[] = [];
-  let current: Unit | undefined;
-  ordered.forEach((entry, seq) => {
-    if ("bad" in entry && entry.bad) {
-      writer.write(seq, badLineResult(entry.bad));
-      return;
-    }
-    if (!("record" in entry) || !entry.record) return;
-    if (!current || current.records.length >= (batchSize ?? 1)) {
-      current = { records: [], seqs: [] };
-      units.push(current);
-    }
-    current.records.push(entry.record);
-    current.seqs.push(seq);
-  });
+  const plan = planBatch(pending, bad, batchSize ?? 1);
+  for (const entry of plan.bad) writer.write(entry.seq, badLineResult(entry.bad));
 
   const limit = new AdaptiveLimit(maxConcurrency);
   const counts: BatchCounts = {
@@ -195,7 +171,7 @@ export async function runBatch(
   let outcome: "done" | "interrupted";
   try {
     outcome = await runScheduled<Unit>({
-      units,
+      units: plan.units,
       limit,
       maxRetries,
       signal: io.signal,
