@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AdaptiveLimit } from "../../src/cli/batch/concurrency.js";
 import { OrderedWriter } from "../../src/cli/batch/output.js";
 import {
+  createProgress,
   formatDuration,
   percentile,
   progressBar,
@@ -71,6 +72,22 @@ describe("progress", () => {
     );
     expect(progressBar(counts)).toBe("[######------------------]");
   });
+  it("draws the bar in place on a terminal and ends it with a newline", () => {
+    const stderr = Object.assign(new Capture(), { isTTY: true });
+    const progress = createProgress(stderr, () => counts, {
+      quiet: false,
+      intervalMs: 5000,
+      startedAt: Date.now(),
+    });
+    progress.start();
+    progress.stop();
+    expect(stderr.text).toMatch(/^\r\[######-{18}\] batch: 1200\/5000 \(24%\) .*\n$/);
+    expect(stderr.text).toContain("\x1b[K");
+    const quiet = new Capture();
+    createProgress(quiet, () => counts, { quiet: true, intervalMs: 1, startedAt: 0 }).stop();
+    expect(quiet.text).toBe("");
+  });
+
   it("formats durations and percentiles", () => {
     expect([950, 12_000, 185_000, 3_720_000].map(formatDuration)).toEqual([
       "950ms",
