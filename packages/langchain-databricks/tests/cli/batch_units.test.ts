@@ -1,5 +1,5 @@
 import type { Databricks, DatabricksInput } from "langchain-databricks";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AdaptiveLimit } from "../../src/cli/batch/concurrency.js";
 import { OrderedWriter } from "../../src/cli/batch/output.js";
 import {
@@ -12,7 +12,7 @@ import {
 } from "../../src/cli/batch/progress.js";
 import { isRetryable, parseRetryAfter, retryDelayMs } from "../../src/cli/batch/retry.js";
 import { runBatch } from "../../src/cli/commands/batch.js";
-import { Capture } from "./helpers.js";
+import { Capture, run, startFakeWorkspace, stubWorkspaceEnv } from "./helpers.js";
 import { Readable } from "node:stream";
 
 describe("AdaptiveLimit", () => {
@@ -170,5 +170,52 @@ describe("batch --batch-size", () => {
         latencyMs: expect.any(Number),
       })),
     );
+  });
+});
+
+describe("batch command line", () => {
+  it("prints its help, and refuses bad flags with a usage error", async () => {
+    expect((await run(["batch", "--help"])).stdout).toMatch(/^Usage: langchain-databricks batch/);
+    expect((await run(["help", "embed"])).stdout).toMatch(/^Usage: langchain-databricks embed/);
+    const cases: [string[], string][] = [
+      [["--order", "random"], "--order must be input or completed, got 'random'"],
+      [["--max-concurrency", "0"], "--max-concurrency must be an integer from 1 to 10000, got '0'"],
+      [["--max-retries", "101"], "--max-retries must be an integer from 0 to 100, got '101'"],
+      [["--batch-size", "x"], "--batch-size must be an integer from 1 to 10000, got 'x'"],
+      [["--progress-interval", "0"], "--progress-interval must be a positive duration"],
+    ];
+    for (const [args, message] of cases) {
+      const result = await run(["batch", "--endpoint", "e", ...args]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+    }
+    const noTarget = await run(["batch", "--input", "x.jsonl"]);
+    expect(noTarget.stderr).toContain("no target: pass --endpoint NAME, or --port PORT");
+    const missing = await run(["batch", "--endpoint", "e", "--input", "/nonexistent/in.jsonl"]);
+    expect(missing).toMatchObject({ code: 2 });
+    expect(missing.stderr).toContain("cannot read --input /nonexistent/in.jsonl: no such file");
+  });
+
+  it("sends prompts to a driver proxy app with invoke's flags", async () => {
+    const workspace = await startFakeWorkspace();
+    try {
+      stubWorkspaceEnv(workspace.url);
+      const result = await run(["batch", "--cluster-id", "0101-abc", "--port", "7777", "--quiet"], {
+        stdin: '"one"\n"two"\n',
+      });
+      expect(result.code).toBe(0);
+      expect(
+        result.stdout
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as unknown),
+      ).toEqual([
+        { id: 1, text: "driver 0101-abc:7777: one", latencyMs: expect.any(Number) },
+        { id: 2, text: "driver 0101-abc:7777: two", latencyMs: expect.any(Number) },
+      ]);
+    } finally {
+      vi.unstubAllEnvs();
+      await workspace.close();
+    }
   });
 });
