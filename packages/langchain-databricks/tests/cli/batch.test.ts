@@ -165,7 +165,7 @@ describe("batch", () => {
 
   it("records an error result after --max-retries, then retries it on resume", async () => {
     stubWorkspaceEnv(emulator.url);
-    emulator.setFault("echo", { failNext: { count: 4, status: 503, retryAfterSeconds: 0 } });
+    emulator.setFault("echo", { failNext: { count: 2, status: 503, retryAfterSeconds: 0 } });
     const output = tempFile("results.jsonl");
     const first = await run(
       [
@@ -175,7 +175,7 @@ describe("batch", () => {
         "--output",
         output,
         "--max-retries",
-        "1",
+        "0",
         "--max-concurrency",
         "1",
       ],
@@ -186,10 +186,10 @@ describe("batch", () => {
     expect(failed).toHaveLength(2);
     expect(failed[0]).toMatchObject({
       error: { status: 503, code: "TEMPORARILY_UNAVAILABLE" },
-      attempts: 2,
+      attempts: 1,
     });
     expect(JSON.stringify(failed)).not.toContain(TEST_TOKEN);
-    expect(first.stderr).toMatch(/3 ok, 2 failed, 0 skipped \(answered before\); 2 retried/);
+    expect(first.stderr).toMatch(/3 ok, 2 failed, 0 skipped \(answered before\); 0 retried/);
 
     const second = await run(["batch", "--endpoint", "echo", "--output", output, "--quiet"], {
       stdin: prompts(5),
@@ -250,6 +250,17 @@ describe("batch", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("duplicate ids in the input: 1 (ids must be unique");
     expect(emulator.stats().total).toBe(before);
+  });
+
+  it("stops at once when the endpoint does not exist, writing no result", async () => {
+    stubWorkspaceEnv(emulator.url);
+    const result = await run(["batch", "--endpoint", "no-such-endpoint", "--quiet"], {
+      stdin: prompts(10),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^langchain-databricks: HTTP 404 .*no-such-endpoint/);
+    expect(result.stderr).not.toContain(TEST_TOKEN);
   });
 
   it("stops at the first answer of an embeddings endpoint, pointing at embed", async () => {

@@ -25,6 +25,15 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
+ * Failures that every other prompt would meet too (bad credentials, no permission, no such
+ * endpoint): the run stops on the first rather than writing thousands of identical error results.
+ */
+export function isEndpointWide(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 401 || status === 403 || status === 404;
+}
+
+/**
  * The delay before retry number `attempt` (1-based): the answer's `Retry-After` (seconds or an
  * HTTP date, capped at {@link MAX_RETRY_AFTER_MS}) when present, else exponential backoff
  * (0.5 s × 2^(attempt − 1), at most 8 s) with up to 25 % jitter.

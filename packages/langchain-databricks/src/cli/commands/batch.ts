@@ -10,6 +10,7 @@ import { planBatch, type Unit } from "../batch/plan.js";
 import { badLineResult, failedResult, OrderedWriter, type OkResult } from "../batch/output.js";
 import { createProgress, summaryLine, type BatchCounts } from "../batch/progress.js";
 import { appendSink, loadPreviousResults, type ResultSink } from "../batch/results_file.js";
+import { isEndpointWide } from "../batch/retry.js";
 import { runScheduled } from "../batch/scheduler.js";
 import { embeddingsEndpointError } from "../embeddings_hint.js";
 import {
@@ -38,7 +39,9 @@ result per prompt.
 Input (--input FILE, else stdin), one per line:
   {"id": "q1", "prompt": "..."}   any string or number id, unique in the file
   "a prompt"                      a JSON string: its id is its line number (1-based)
-A line that cannot be read becomes an error result (code INVALID_INPUT) and the job goes on.
+A line that cannot be read becomes an error result (code INVALID_INPUT) and the job goes on; so
+does a prompt the endpoint refuses. Failures every prompt would share (401, 403, 404: bad
+credentials, no such endpoint) stop the job at once instead.
 
 Output (--output FILE, else stdout), one line per input:
   {"id", "text", "latencyMs", "servedModel"?}                     answered
@@ -204,9 +207,12 @@ export async function runBatch(
         onRetry: (unit) => {
           counts.retried += unit.records.length;
         },
-        // Every prompt would fail the same way on an embeddings endpoint: stop at the first.
-        fatal: (error) =>
-          (embeddingsCheck ??= embeddingsEndpointError(llm, llmInput.endpoint, error, NAME)),
+        // Stop at the first failure every prompt would share: auth, a missing endpoint, or an
+        // embeddings endpoint (which refuses every prompt alike).
+        fatal: async (error) =>
+          isEndpointWide(error)
+            ? (error as Error)
+            : (embeddingsCheck ??= embeddingsEndpointError(llm, llmInput.endpoint, error, NAME)),
       },
     });
   } finally {
