@@ -108,6 +108,18 @@ export function integerOption(
   return value;
 }
 
+/** An optional integer option within [min, max], `fallback` when absent. */
+export function integerOptionOr<F extends number | undefined>(
+  command: string,
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+  fallback: F,
+): number | F {
+  return raw === undefined ? fallback : integerOption(command, name, raw, min, max);
+}
+
 /** A finite number option of at least `min`. */
 export function numberOption(command: string, name: string, raw: string, min: number): number {
   const value = raw.trim() === "" ? Number.NaN : Number(raw);

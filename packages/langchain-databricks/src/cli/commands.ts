@@ -1,4 +1,6 @@
 /** The command table: name → summary, help text and implementation. */
+import { BATCH_USAGE, runBatch } from "./commands/batch.js";
+import { EMBED_USAGE, runEmbed } from "./commands/embed.js";
 import { DRIVER_APP_USAGE, runDriverApp } from "./commands/driver_app.js";
 import { INVOKE_USAGE, runInvoke } from "./commands/invoke.js";
 import type { CliIO } from "./io.js";
@@ -20,6 +22,18 @@ export const COMMANDS: readonly CliCommand[] = [
     summary: "send a prompt to a serving endpoint or driver proxy app and print the answer",
     usage: INVOKE_USAGE,
     run: (io, argv) => runInvoke(io, argv),
+  },
+  {
+    name: "batch",
+    summary: "send a JSONL file of prompts to an endpoint and write JSONL results (resumable)",
+    usage: BATCH_USAGE,
+    run: (io, argv) => runBatch(io, argv),
+  },
+  {
+    name: "embed",
+    summary: "embed texts (arguments, stdin lines or JSONL) and write JSONL vectors",
+    usage: EMBED_USAGE,
+    run: (io, argv) => runEmbed(io, argv),
   },
   {
     name: "driver-app",

@@ -3,6 +3,8 @@
 /** Where text goes: `process.stdout`, `process.stderr` or a test capture. */
 export interface CliOutput {
   write(chunk: string): unknown;
+  /** `true` when this is a terminal (`batch` then draws a progress bar instead of lines). */
+  isTTY?: boolean | undefined;
 }
 
 /** Where a prompt comes from: `process.stdin` or any async iterable of text or bytes. */
@@ -30,4 +32,14 @@ export interface CliIO {
    * `invoke` is cancelled. Without it, servers run until the process dies.
    */
   signal?: AbortSignal | undefined;
+}
+
+/** All of `input` as text (UTF-8, chunks split anywhere). */
+export async function readText(input: AsyncIterable<string | Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of input) {
+    text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
 }

@@ -32,7 +32,7 @@ export async function runCli(io: CliIO): Promise<number> {
 async function dispatch(io: CliIO): Promise<number> {
   const [first, ...rest] = io.argv;
   if (first === undefined) {
-    throw new CliUsageError("missing command (invoke or driver-app)");
+    throw new CliUsageError("missing command (invoke, batch, embed or driver-app)");
   }
   if (first === "-h" || first === "--help") {
     io.stdout.write(globalUsage());

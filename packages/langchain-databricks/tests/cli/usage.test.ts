@@ -67,7 +67,7 @@ describe("help and version", () => {
 describe("usage errors exit 2 with one line on stderr", () => {
   it.each([
     [[], /^langchain-databricks: missing command .*\(see 'langchain-databricks --help'\)\n$/],
-    [["frob"], /unknown command 'frob' \(commands: invoke, driver-app\)/],
+    [["frob"], /unknown command 'frob' \(commands: invoke, batch, embed, driver-app\)/],
     [["emulator"], /the emulator is its own package now: run 'npx databricks-serving-emulator'/],
     [["--frob"], /unknown option '--frob' \(options go after the command\)/],
     [["help", "frob"], /unknown command 'frob'/],

@@ -1,9 +1,11 @@
 /** `langchain-databricks invoke`: one prompt → one answer, through the package's `Databricks` LLM. */
 import type { Generation } from "@langchain/core/outputs";
 import type { Databricks, DatabricksCallOptions, DatabricksInput } from "langchain-databricks";
-import { durationOption, integerOption, numberOption, parseCommand } from "../args.js";
+import { parseCommand } from "../args.js";
 import { CliInterruptedError, CliUsageError, EXIT_OK, PROGRAM } from "../errors.js";
-import type { CliInput, CliIO } from "../io.js";
+import { embeddingsEndpointError } from "../embeddings_hint.js";
+import { readText, type CliInput, type CliIO } from "../io.js";
+import { LLM_OPTIONS, LLM_OPTIONS_USAGE, llmSettings } from "../model_options.js";
 
 const NAME = "invoke";
 
@@ -13,23 +15,7 @@ export const INVOKE_USAGE = `Usage: ${PROGRAM} invoke [options] [prompt]
 Send one prompt to a Databricks serving endpoint or a cluster driver proxy app and print the
 answer. The prompt is read from stdin when it is absent or '-'.
 
-Target (one of):
-  --endpoint NAME       serving endpoint (POST /serving-endpoints/NAME/invocations)
-  --port PORT           driver proxy app port on the cluster driver
-  --cluster-id ID       cluster of the driver proxy app (default: DATABRICKS_CLUSTER_ID or the
-                        profile's cluster_id)
-
-Connection (default: Databricks unified auth from DATABRICKS_* variables or ~/.databrickscfg):
-  --host URL            workspace URL (DATABRICKS_HOST)
-  --profile NAME        ~/.databrickscfg profile (DATABRICKS_CONFIG_PROFILE)
-  --timeout DURATION    per-request timeout: seconds, or 500ms / 30s / 2m (default 120s)
-
-Generation:
-  --stop TEXT           stop sequence; repeat for several
-  --temperature T       sampling temperature
-  --max-tokens N        maximum tokens to generate
-  --task TASK           endpoint task, skips the metadata lookup (llm/v1/completions, llm/v1/chat,
-                        custom, ...); --endpoint only
+${LLM_OPTIONS_USAGE}
 
 Output:
   --stream              print tokens as they arrive
@@ -52,7 +38,7 @@ Examples:
 export type CreateDatabricks = (options: DatabricksInput) => Databricks | Promise<Databricks>;
 
 /** Loaded on use, so `--help` and the other commands do not pay for `@langchain/core`. */
-const defaultCreateLlm: CreateDatabricks = async (options) => {
+export const defaultCreateLlm: CreateDatabricks = async (options) => {
   const { Databricks } = await import("langchain-databricks");
   return new Databricks(options);
 };
@@ -68,18 +54,9 @@ export async function runInvoke(
     usage: INVOKE_USAGE,
     positionals: true,
     options: {
-      endpoint: { type: "string" },
-      "cluster-id": { type: "string" },
-      port: { type: "string" },
-      host: { type: "string" },
-      profile: { type: "string" },
-      stop: { type: "string", multiple: true },
-      temperature: { type: "string" },
-      "max-tokens": { type: "string" },
-      task: { type: "string" },
+      ...LLM_OPTIONS,
       stream: { type: "boolean" },
       json: { type: "boolean" },
-      timeout: { type: "string" },
     },
   });
   if (line === undefined) return EXIT_OK;
@@ -94,51 +71,7 @@ export async function runInvoke(
     throw new CliUsageError("--stream and --json cannot be combined", NAME);
   }
 
-  const endpoint = values.endpoint;
-  const clusterId = values["cluster-id"];
-  const driver = values.port !== undefined || clusterId !== undefined;
-  if (endpoint !== undefined && driver) {
-    throw new CliUsageError("use either --endpoint or --cluster-id/--port, not both", NAME);
-  }
-  if (endpoint === undefined && values.port === undefined) {
-    throw new CliUsageError(
-      clusterId !== undefined
-        ? "--cluster-id needs --port (the driver proxy app's port)"
-        : "no target: pass --endpoint NAME, or --port PORT for a driver proxy app",
-      NAME,
-    );
-  }
-  if (endpoint === "") throw new CliUsageError("--endpoint must not be empty", NAME);
-  if (driver && values.task !== undefined) {
-    throw new CliUsageError("--task applies to --endpoint only", NAME);
-  }
-
-  const temperature =
-    values.temperature === undefined
-      ? undefined
-      : numberOption(NAME, "temperature", values.temperature, 0);
-  const maxTokens =
-    values["max-tokens"] === undefined
-      ? undefined
-      : integerOption(NAME, "max-tokens", values["max-tokens"], 1, Number.MAX_SAFE_INTEGER);
-
-  const options: DatabricksInput = {};
-  if (endpoint !== undefined) {
-    options.endpoint = endpoint;
-    if (values.task !== undefined) options.task = values.task;
-  } else {
-    options.clusterDriverPort = integerOption(NAME, "port", values.port ?? "", 1, 65535);
-    if (clusterId !== undefined) options.clusterId = clusterId;
-  }
-  // The class sends these as `temperature` / `max_tokens` to `llm/*` endpoints and driver apps,
-  // never to custom models (whose signatures define their columns), as the Python class does.
-  if (temperature !== undefined) options.temperature = temperature;
-  if (maxTokens !== undefined) options.maxTokens = maxTokens;
-  if (values.host !== undefined) options.host = values.host;
-  if (values.profile !== undefined) options.profile = values.profile;
-  if (values.timeout !== undefined) {
-    options.timeout = durationOption(NAME, "timeout", values.timeout);
-  }
+  const { input: options, stop } = llmSettings(NAME, values);
 
   const prompt =
     positionals[0] === undefined || positionals[0] === "-"
@@ -147,7 +80,7 @@ export async function runInvoke(
 
   const llm = await createLlm(options);
   const callOptions: DatabricksCallOptions = {};
-  if (values.stop && values.stop.length > 0) callOptions.stop = values.stop;
+  if (stop) callOptions.stop = stop;
   if (io.signal) callOptions.signal = io.signal;
 
   try {
@@ -171,7 +104,7 @@ export async function runInvoke(
     return EXIT_OK;
   } catch (error) {
     if (io.signal?.aborted) throw new CliInterruptedError();
-    throw error;
+    throw (await embeddingsEndpointError(llm, options.endpoint, error, NAME)) ?? error;
   }
 }
 
@@ -198,12 +131,7 @@ async function readPrompt(stdin: CliInput, explicit: boolean): Promise<string> {
   if (stdin.isTTY && !explicit) {
     throw new CliUsageError("no prompt: pass it as an argument, or pipe it on stdin", NAME);
   }
-  const decoder = new TextDecoder();
-  let text = "";
-  for await (const chunk of stdin) {
-    text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-  }
-  text += decoder.decode();
+  const text = await readText(stdin);
   const prompt = text.replace(/\r?\n$/, "");
   if (prompt === "") throw new CliUsageError("the prompt read from stdin is empty", NAME);
   return prompt;
