@@ -1,6 +1,11 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
-import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
+import {
+  checkBatchSize,
+  checkModelFields,
+  ModelSupport,
+  resolveEndpoint,
+} from "./model_support.js";
 import type {
   DatabricksGatewayOptions,
   DatabricksModelFields,
@@ -81,12 +86,7 @@ export class DatabricksEmbeddings extends Embeddings {
         "DatabricksEmbeddings needs `endpoint`: the name of the embedding serving endpoint (aliases `model`, `endpointName`).",
       );
     }
-    const batchSize = fields.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new DatabricksConfigError(
-        `Invalid batchSize: ${String(fields.batchSize)}. Use an integer >= 1.`,
-      );
-    }
+    const batchSize = checkBatchSize(fields.batchSize, DEFAULT_BATCH_SIZE);
     const inputFormat = fields.inputFormat ?? "input";
     if (!FORMATS.includes(inputFormat)) {
       throw new DatabricksConfigError(
