@@ -13,7 +13,7 @@ import type {
   Settled,
 } from "./types.js";
 import { servingRoute } from "./utils/paths.js";
-import { isRecord } from "./utils/values.js";
+import { chunks, isRecord } from "./utils/values.js";
 
 /**
  * How texts are sent to the endpoint:
@@ -124,11 +124,10 @@ export class DatabricksEmbeddings extends Embeddings {
     texts: readonly string[],
     params: Record<string, unknown>,
   ): Promise<number[][]> {
-    const batches: string[][] = [];
-    for (let i = 0; i < texts.length; i += this.batchSize)
-      batches.push(texts.slice(i, i + this.batchSize));
     // Every batch is in flight at once, up to `maxConcurrency`; the order is kept.
-    const results = await Promise.all(batches.map((batch) => this.embedBatch(batch, params)));
+    const results = await Promise.all(
+      chunks(texts, this.batchSize).map((batch) => this.embedBatch(batch, params)),
+    );
     return results.flat();
   }
 

@@ -47,7 +47,7 @@ import { wireText } from "./utils/reasoning.js";
 import { readEnv } from "./utils/env.js";
 import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/paths.js";
 import { cutAtStop, llmStop, StreamingStopCutter } from "./utils/stop.js";
-import { assignDefined, isRecord, nonEmpty, setIfDefined } from "./utils/values.js";
+import { assignDefined, chunks, isRecord, nonEmpty, setIfDefined } from "./utils/values.js";
 
 /** A request body as `Databricks` builds it: `{prompt, ...}` before the endpoint envelope. */
 export type DatabricksRequest = Record<string, unknown>;
@@ -430,9 +430,9 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     validateGenerationOptions(options, "the call options");
     const profile = await this.targetProfile(options.signal);
     const size = packsRows(profile) ? this.batchSize : 1;
-    const packs: string[][] = [];
-    for (let i = 0; i < prompts.length; i += size) packs.push(prompts.slice(i, i + size));
-    const done = await Promise.all(packs.map((pack) => this.completePack(pack, options, profile)));
+    const done = await Promise.all(
+      chunks(prompts, size).map((pack) => this.completePack(pack, options, profile)),
+    );
     return done.flat();
   }
 
