@@ -139,6 +139,21 @@ const HARNESS: Record<string, Harness> = {
     },
     check: ({ probes }) => expect(probes["answers"]).toEqual([DOLLY, "I am fine"]),
   },
+  "README.md › Row packing": {
+    probe: {
+      code: `const __packed = await llm.generate(["How are you?", "How are you?", "How are you?"]);
+__probe("packed", { count: answers.length, errors: answers.filter((a) => a instanceof Error).length, rows: __packed.generations.map((g) => g[0]?.generationInfo?.rows), texts: __packed.generations.map((g) => g[0]?.text) });`,
+    },
+    check: ({ stdout, probes }) => {
+      expect(stdout).toBe(`${DOLLY}\n`);
+      expect(probes["packed"]).toEqual({
+        count: 100,
+        errors: 0,
+        rows: [3, 3, 3],
+        texts: [DOLLY, DOLLY, DOLLY],
+      });
+    },
+  },
   "README.md › Cluster driver proxy app": {
     // "or with DATABRICKS_CLUSTER_ID … set: just the port"
     env: { DATABRICKS_CLUSTER_ID: CLUSTER_ID },

@@ -1,8 +1,10 @@
 import { isRecord } from "./json.js";
 import { EmulatorConfigError } from "./errors.js";
 import { readFileSync } from "node:fs";
+import { driverAppKey, driverAppTarget } from "./driver_proxy.js";
 import type {
   BackendSpec,
+  DriverAppConfig,
   EmulatorOptions,
   EndpointConfig,
   FaultSpec,
@@ -223,8 +225,10 @@ function checkBackend(path: string, where: string, value: unknown): BackendSpec 
 
 /**
  * Read an emulator config file: JSON with the {@link EmulatorOptions} shape (except `log` and
- * `function` backends). Missing fields keep the {@link startEmulator} defaults; pass the result
- * to `startEmulator`, or merge it over {@link defaultEmulatorOptions} yourself.
+ * `function` backends). Missing fields keep the {@link startEmulator} defaults. With
+ * `"extends": "defaults"` the file is merged over {@link defaultEmulatorOptions} by
+ * {@link mergeEmulatorOptions}: the default endpoints, tokens and OAuth clients stay, and the
+ * file adds to them or overrides them.
  */
 export function loadEmulatorConfig(path: string): EmulatorOptions {
   let parsed: unknown;
@@ -241,6 +245,14 @@ export function loadEmulatorConfig(path: string): EmulatorOptions {
   if (!isRecord(parsed)) fail(path, "root", "must be a JSON object");
   const options: EmulatorOptions = {};
   const c = parsed;
+  const base = c["extends"];
+  if (base !== undefined && base !== "defaults") {
+    fail(
+      path,
+      "extends",
+      `must be "defaults" (the only base there is), got ${JSON.stringify(base)}`,
+    );
+  }
   if (c["host"] !== undefined) {
     if (typeof c["host"] !== "string") fail(path, "host", "must be a string");
     options.host = c["host"];
@@ -321,5 +333,80 @@ export function loadEmulatorConfig(path: string): EmulatorOptions {
     if (!isRecord(c["faults"])) fail(path, "faults", "must be an object keyed by endpoint name");
     options.faults = c["faults"] as Record<string, FaultSpec>;
   }
-  return options;
+  return base === "defaults" ? mergeEmulatorOptions(defaultEmulatorOptions(), options) : options;
+}
+
+/**
+ * `own` merged over `base` (what `"extends": "defaults"` and the bin's `--driver-app` do):
+ * - settings (`host`, `port`, `tokenLifetimeSeconds`, `workspaceId`, …) given in `own` replace the
+ *   base's;
+ * - `tokens` are added to the base's (duplicates dropped);
+ * - `oauthClients`, `endpoints` and `driverApps` are added, and an entry with the same key
+ *   (`clientId`; `name`; `clusterId` and `port`) replaces the base's in place, so the list order is
+ *   kept;
+ * - `faults` are merged by endpoint name, `own`'s spec replacing the base's for the same name.
+ */
+export function mergeEmulatorOptions(base: EmulatorOptions, own: EmulatorOptions): EmulatorOptions {
+  const merged: EmulatorOptions = { ...base, ...own };
+  if (base.tokens || own.tokens) {
+    merged.tokens = [...new Set([...(base.tokens ?? []), ...(own.tokens ?? [])])];
+  }
+  const oauthClients = mergeByKey(base.oauthClients, own.oauthClients, (c) => c.clientId);
+  if (oauthClients) merged.oauthClients = oauthClients;
+  const endpoints = mergeByKey(base.endpoints, own.endpoints, (e) => e.name);
+  if (endpoints) merged.endpoints = endpoints;
+  const driverApps = mergeByKey(base.driverApps, own.driverApps, (a) =>
+    driverAppKey(a.clusterId, String(a.port)),
+  );
+  if (driverApps) merged.driverApps = driverApps;
+  if (base.faults || own.faults) merged.faults = { ...base.faults, ...own.faults };
+  return merged;
+}
+
+/** `base` with each `own` entry replacing the one with its key in place, or appended. */
+function mergeByKey<T>(
+  base: readonly T[] | undefined,
+  own: readonly T[] | undefined,
+  key: (entry: T) => string,
+): T[] | undefined {
+  if (!base || !own) return own ? [...own] : base && [...base];
+  const replacements = new Map(own.map((entry) => [key(entry), entry]));
+  const kept = base.map((entry) => replacements.get(key(entry)) ?? entry);
+  const baseKeys = new Set(base.map(key));
+  return [...kept, ...own.filter((entry) => !baseKeys.has(key(entry)))];
+}
+
+/**
+ * A driver app from the bin's `--driver-app CLUSTER:PORT=URL` (`URL` may also be a bare local
+ * port), e.g. `0000-000000-xxxxxxxx:7777=http://127.0.0.1:7777`. Cluster ids have no `:`, so the
+ * last `:` before the `=` separates the port.
+ */
+export function parseDriverAppSpec(spec: string): DriverAppConfig {
+  const problem = (why: string): never => {
+    throw new EmulatorConfigError(
+      `Invalid --driver-app '${spec}': ${why}. Use CLUSTER:PORT=URL, e.g. 0000-000000-xxxxxxxx:7777=http://127.0.0.1:7777.`,
+    );
+  };
+  const equals = spec.indexOf("=");
+  if (equals < 0) problem("no '=' before the app's URL");
+  const left = spec.slice(0, equals);
+  const target = spec.slice(equals + 1).trim();
+  const colon = left.lastIndexOf(":");
+  if (colon < 0) problem("no ':' between the cluster id and the port");
+  const clusterId = left.slice(0, colon).trim();
+  const portText = left.slice(colon + 1).trim();
+  if (clusterId === "") problem("the cluster id is empty");
+  const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
+  if (!(port >= 1 && port <= 65535))
+    problem(`the port '${portText}' is not an integer from 1 to 65535`);
+  if (target === "") problem("the URL is empty");
+  const app: DriverAppConfig = { clusterId, port, target };
+  try {
+    const url = driverAppTarget(app);
+    if (url.protocol !== "http:" && url.protocol !== "https:") problem("the URL must be http(s)");
+  } catch (error) {
+    if (error instanceof EmulatorConfigError) throw error;
+    problem(`'${target}' is not a URL (nor a local port)`);
+  }
+  return app;
 }

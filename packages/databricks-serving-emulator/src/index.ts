@@ -13,6 +13,8 @@ export {
   DEFAULT_WORKSPACE_ID,
   defaultEmulatorOptions,
   loadEmulatorConfig,
+  mergeEmulatorOptions,
+  parseDriverAppSpec,
 } from "./config.js";
 export { createNgramBackend } from "./backends/ngram.js";
 export {

@@ -1,6 +1,11 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
-import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
+import {
+  checkBatchSize,
+  checkModelFields,
+  ModelSupport,
+  resolveEndpoint,
+} from "./model_support.js";
 import type {
   DatabricksGatewayOptions,
   DatabricksModelFields,
@@ -8,7 +13,7 @@ import type {
   Settled,
 } from "./types.js";
 import { servingRoute } from "./utils/paths.js";
-import { isRecord } from "./utils/values.js";
+import { chunks, isRecord } from "./utils/values.js";
 
 /**
  * How texts are sent to the endpoint:
@@ -81,12 +86,7 @@ export class DatabricksEmbeddings extends Embeddings {
         "DatabricksEmbeddings needs `endpoint`: the name of the embedding serving endpoint (aliases `model`, `endpointName`).",
       );
     }
-    const batchSize = fields.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new DatabricksConfigError(
-        `Invalid batchSize: ${String(fields.batchSize)}. Use an integer >= 1.`,
-      );
-    }
+    const batchSize = checkBatchSize(fields.batchSize, DEFAULT_BATCH_SIZE);
     const inputFormat = fields.inputFormat ?? "input";
     if (!FORMATS.includes(inputFormat)) {
       throw new DatabricksConfigError(
@@ -124,11 +124,10 @@ export class DatabricksEmbeddings extends Embeddings {
     texts: readonly string[],
     params: Record<string, unknown>,
   ): Promise<number[][]> {
-    const batches: string[][] = [];
-    for (let i = 0; i < texts.length; i += this.batchSize)
-      batches.push(texts.slice(i, i + this.batchSize));
     // Every batch is in flight at once, up to `maxConcurrency`; the order is kept.
-    const results = await Promise.all(batches.map((batch) => this.embedBatch(batch, params)));
+    const results = await Promise.all(
+      chunks(texts, this.batchSize).map((batch) => this.embedBatch(batch, params)),
+    );
     return results.flat();
   }
 

@@ -4,31 +4,42 @@ import {
   type BaseLLMCallOptions,
   type BaseLLMParams,
 } from "@langchain/core/language_models/llms";
+import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
 import type { Serialized } from "@langchain/core/load/serializable";
 import { GenerationChunk, type Generation, type LLMResult } from "@langchain/core/outputs";
+import type { RunnableBatchOptions } from "@langchain/core/runnables";
+import { AsyncCaller } from "@langchain/core/utils/async_caller";
 import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
 import {
   callExtraParams,
   settleGenerationOptions,
   validateGenerationOptions,
 } from "./generation_options.js";
-import { checkModelFields, ModelSupport, resolveEndpoint } from "./model_support.js";
+import {
+  checkBatchSize,
+  checkModelFields,
+  ModelSupport,
+  resolveEndpoint,
+} from "./model_support.js";
 import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js";
 import type {
   DatabricksGenerationCallOptions,
   DatabricksLanguageModelOptions,
   DatabricksModelFields,
+  DatabricksRowPackingOptions,
+  DriverAppFormat,
   Settled,
 } from "./types.js";
 import {
   canStream,
-  extractPrediction,
+  extractPredictions,
   isLlmTask,
+  packsRows,
   profileFromMetadata,
   profileFromTask,
   requireText,
   textFromPrediction,
-  wrapRequest,
+  wrapRequests,
   type EndpointProfile,
 } from "./utils/envelopes.js";
 import { waitFor } from "./utils/abort.js";
@@ -36,7 +47,7 @@ import { wireText } from "./utils/reasoning.js";
 import { readEnv } from "./utils/env.js";
 import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/paths.js";
 import { cutAtStop, llmStop, StreamingStopCutter } from "./utils/stop.js";
-import { assignDefined, isRecord, nonEmpty, setIfDefined } from "./utils/values.js";
+import { assignDefined, chunks, isRecord, nonEmpty, setIfDefined } from "./utils/values.js";
 
 /** A request body as `Databricks` builds it: `{prompt, ...}` before the endpoint envelope. */
 export type DatabricksRequest = Record<string, unknown>;
@@ -75,7 +86,11 @@ export interface DatabricksOwnOptions {
 
 /** Constructor options of {@link Databricks}. */
 export interface DatabricksInput
-  extends BaseLLMParams, DatabricksLanguageModelOptions, DatabricksOwnOptions {}
+  extends
+    BaseLLMParams,
+    DatabricksLanguageModelOptions,
+    DatabricksOwnOptions,
+    DatabricksRowPackingOptions {}
 
 /** Where requests go, decided once at construction. */
 type Target =
@@ -84,6 +99,11 @@ type Target =
 
 /** Body fields the class owns, refused in `extraParams`/`modelKwargs` with Python's message (V6). */
 const RESERVED_BODY_KEYS = ["prompt", "stop"] as const;
+
+const DRIVER_APP_FORMATS: readonly DriverAppFormat[] = ["prompt", "dataframe_records"];
+
+/** A driver app that speaks the MLflow scoring envelope is read like a custom model. */
+const SCORING_PROFILE: EndpointProfile = { task: undefined, envelope: "dataframe_records" };
 
 function reservedKeyError(key: string, option: string): DatabricksConfigError {
   const hint =
@@ -118,7 +138,8 @@ export interface Databricks
         | "clusterId"
       >
     >,
-    Settled<Pick<DatabricksInput, "extraParams" | "modelKwargs">> {
+    Settled<Pick<DatabricksInput, "extraParams" | "modelKwargs">>,
+    Settled<DatabricksRowPackingOptions> {
   /** The driver app port, as a string (driver proxy mode), else undefined. */
   readonly clusterDriverPort: string | undefined;
 }
@@ -151,6 +172,8 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     const endpoint = resolveEndpoint(fields, "Databricks");
     const clusterId = nonEmpty(fields.clusterId);
     const port = validateMode(endpoint, clusterId, fields.clusterDriverPort);
+    const batchSize = checkBatchSize(fields.batchSize, 1);
+    const driverAppFormat = validateDriverAppFormat(fields.driverAppFormat, endpoint);
     const generation = settleGenerationOptions(
       fields,
       "the Databricks options",
@@ -190,6 +213,8 @@ export class Databricks extends LLM<DatabricksCallOptions> {
       task: fields.task,
       transformInputFn: fields.transformInputFn,
       transformOutputFn: fields.transformOutputFn,
+      batchSize,
+      driverAppFormat,
     });
   }
 
@@ -251,23 +276,96 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
     _runManager?: CallbackManagerForLLMRun,
   ): Promise<string> {
-    return (await this.complete(prompt, options)).text;
+    const [generation] = await this.complete([prompt], options);
+    return (generation as Generation).text;
   }
 
   /**
    * @internal LangChain hook: every prompt of a `generate()` call, each request through the
-   * concurrency limiter. Each generation's `generationInfo` carries the endpoint's raw answer
-   * (`response`) and the `served-model-name` header (`served_model_name`).
+   * concurrency limiter; with `batchSize > 1` on an endpoint that takes rows, up to `batchSize`
+   * prompts per request. Each generation's `generationInfo` carries the `served-model-name` header
+   * (`served_model_name`) and the endpoint's raw answer (`response`), or, for a prompt that shared
+   * a request, its own prediction (`prediction`) and row (`row`, counted from 0, of `rows`).
    */
   override async _generate(
     prompts: string[],
     options: this["ParsedCallOptions"],
     _runManager?: CallbackManagerForLLMRun,
   ): Promise<LLMResult> {
-    const generations = await Promise.all(
-      prompts.map(async (prompt): Promise<Generation[]> => [await this.complete(prompt, options)]),
+    const generations = await this.complete(prompts, options);
+    return { generations: generations.map((generation) => [generation]) };
+  }
+
+  /**
+   * Run the prompts as `invoke` would, in input order. With `batchSize > 1` on an endpoint that
+   * takes rows, consecutive prompts sharing their call options go to `generate()` up to
+   * `batchSize` at a time, each group one request: LangChain's own `batch` invokes each prompt
+   * alone, so nothing would ever be packed. The call's `maxConcurrency` then limits requests (groups)
+   * in flight, as it limits prompts in LangChain's `batch`; with `returnExceptions` a failed request
+   * fails only its own prompts.
+   */
+  override async batch(
+    inputs: BaseLanguageModelInput[],
+    options?: Partial<DatabricksCallOptions> | Partial<DatabricksCallOptions>[],
+    batchOptions?: RunnableBatchOptions & { returnExceptions?: false },
+  ): Promise<string[]>;
+  override async batch(
+    inputs: BaseLanguageModelInput[],
+    options?: Partial<DatabricksCallOptions> | Partial<DatabricksCallOptions>[],
+    batchOptions?: RunnableBatchOptions & { returnExceptions: true },
+  ): Promise<(string | Error)[]>;
+  override async batch(
+    inputs: BaseLanguageModelInput[],
+    options?: Partial<DatabricksCallOptions> | Partial<DatabricksCallOptions>[],
+    batchOptions?: RunnableBatchOptions,
+  ): Promise<(string | Error)[]>;
+  override async batch(
+    inputs: BaseLanguageModelInput[],
+    options?: Partial<DatabricksCallOptions> | Partial<DatabricksCallOptions>[],
+    batchOptions?: RunnableBatchOptions,
+  ): Promise<(string | Error)[]> {
+    // Whether the endpoint takes rows is known from its metadata; if that fails, LangChain's
+    // batch reports the failure per prompt as it always has.
+    const packSize =
+      this.batchSize > 1 && inputs.length > 1
+        ? await this.targetProfile(undefined).then(
+            (profile) => (packsRows(profile) ? this.batchSize : 1),
+            () => 1,
+          )
+        : 1;
+    if (packSize === 1) return super.batch(inputs, options, batchOptions);
+
+    const configs = this._getOptionsList(options ?? {}, inputs.length);
+    const groups = packGroups(inputs.length, packSize, (a, b) =>
+      Array.isArray(options) ? options[a] === options[b] : true,
     );
-    return { generations };
+    // The same limiter LangChain's batch builds from the call's maxConcurrency; it never retries
+    // (the transport is the one retry layer).
+    const caller = new AsyncCaller({
+      maxConcurrency: configs[0]?.maxConcurrency ?? batchOptions?.maxConcurrency ?? Infinity,
+      maxRetries: 0,
+      onFailedAttempt: (error: unknown) => {
+        throw error;
+      },
+    });
+    const results = await Promise.all(
+      groups.map((group) =>
+        caller.call(async (): Promise<(string | Error)[]> => {
+          const config = configs[group[0] as number];
+          const prompts = group.map((i) =>
+            Databricks._convertInputToPromptValue(inputs[i] as BaseLanguageModelInput).toString(),
+          );
+          try {
+            const result = await this.generate(prompts, config, config?.callbacks);
+            return result.generations.map((generation) => generation[0]?.text ?? "");
+          } catch (error) {
+            if (!batchOptions?.returnExceptions) throw error;
+            return group.map(() => error as Error);
+          }
+        }),
+      ),
+    );
+    return results.flat();
   }
 
   /** @internal LangChain hook: token streaming for `llm/v1/*` endpoints, one chunk otherwise. */
@@ -285,22 +383,18 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<GenerationChunk> {
     validateGenerationOptions(options, "the call options");
-    const target = this.target;
-    const profile =
-      target.kind === "serving"
-        ? await this.endpointProfile(target.endpoint, options.signal)
-        : undefined;
+    const profile = await this.targetProfile(options.signal);
     if (!profile || !canStream(profile) || this.transformOutputFn) {
-      const generation = await this.complete(prompt, options);
+      const [generation] = (await this.complete([prompt], options)) as [Generation];
       yield new GenerationChunk(generation);
       await runManager?.handleLLMNewToken(generation.text);
       return;
     }
     const request = await this.buildRequest(prompt, options, profile.task);
-    const body = { ...wrapRequest(profile, request), stream: true };
+    const body = { ...wrapRequests(profile, [request]), stream: true };
     const cutter = new StreamingStopCutter(llmStop(options.stop, this.stop));
     let servedModelName: string | undefined;
-    const events = this.support.streamJson(target.path, body, {
+    const events = this.support.streamJson(this.target.path, body, {
       signal: options.signal,
       maxRetries: options.maxRetries,
       onResponseHeaders: (headers) => {
@@ -325,38 +419,59 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     yield* emit(cutter.flush());
   }
 
-  /** One request → text plus the raw answer, the request inside the concurrency limit. */
-  private async complete(prompt: string, options: this["ParsedCallOptions"]): Promise<Generation> {
+  /**
+   * The prompts' generations, in order: one request per prompt, or per `batchSize` prompts where
+   * the target takes rows. All requests are in flight together, each inside the concurrency limit.
+   */
+  private async complete(
+    prompts: readonly string[],
+    options: this["ParsedCallOptions"],
+  ): Promise<Generation[]> {
     validateGenerationOptions(options, "the call options");
+    const profile = await this.targetProfile(options.signal);
+    const size = packsRows(profile) ? this.batchSize : 1;
+    const done = await Promise.all(
+      chunks(prompts, size).map((pack) => this.completePack(pack, options, profile)),
+    );
+    return done.flat();
+  }
+
+  /**
+   * One request for `prompts` (several only as rows of the scoring envelope) → one generation per
+   * prompt. Each row is the request its prompt alone would send, and each prediction is read (and
+   * cut at the stop sequences) as a single prompt's answer would be.
+   */
+  private async completePack(
+    prompts: readonly string[],
+    options: this["ParsedCallOptions"],
+    profile: EndpointProfile | undefined,
+  ): Promise<Generation[]> {
+    const requests = await Promise.all(
+      prompts.map((prompt) => this.buildRequest(prompt, options, profile?.task)),
+    );
+    // Without a profile (the notebook app's contract) the request goes as is and answers text.
+    const body = profile ? wrapRequests(profile, requests) : requests[0];
     const call = { signal: options.signal, maxRetries: options.maxRetries };
+    const response = await this.support.requestJson("POST", this.target.path, body, call);
+    const predictions = profile
+      ? extractPredictions(profile, response.data, requests.length)
+      : [response.data];
     const stop = llmStop(options.stop, this.stop);
-    let text: string;
-    let response: { data: unknown; headers: Record<string, string> };
-    const target = this.target;
-    if (target.kind === "serving") {
-      const profile = await this.endpointProfile(target.endpoint, options.signal);
-      const request = await this.buildRequest(prompt, options, profile.task);
-      response = await this.support.requestJson(
-        "POST",
-        target.path,
-        wrapRequest(profile, request),
-        call,
-      );
-      const prediction = extractPrediction(profile, response.data);
-      text = this.transformOutputFn
-        ? await this.transformedText(prediction)
-        : textFromPrediction(profile, prediction);
-    } else {
-      const request = await this.buildRequest(prompt, options, undefined);
-      response = await this.support.requestJson("POST", target.path, request, call);
-      text = this.transformOutputFn
-        ? await this.transformedText(response.data)
-        : requireText(response.data);
-    }
-    const generationInfo: Record<string, unknown> = { response: response.data };
     const servedModelName = response.headers["served-model-name"];
-    if (servedModelName !== undefined) generationInfo["served_model_name"] = servedModelName;
-    return { text: cutAtStop(text, stop), generationInfo };
+    return Promise.all(
+      predictions.map(async (prediction, row): Promise<Generation> => {
+        let text: string;
+        if (this.transformOutputFn) text = await this.transformedText(prediction);
+        else text = profile ? textFromPrediction(profile, prediction) : requireText(prediction);
+        // A shared answer is not repeated in every generation: each keeps its own prediction.
+        const generationInfo: Record<string, unknown> =
+          prompts.length === 1
+            ? { response: response.data }
+            : { prediction, row, rows: prompts.length };
+        if (servedModelName !== undefined) generationInfo["served_model_name"] = servedModelName;
+        return { text: cutAtStop(text, stop), generationInfo };
+      }),
+    );
   }
 
   /** `{prompt, ...invocationParams}`, then `transformInputFn`. */
@@ -386,6 +501,17 @@ export class Databricks extends LLM<DatabricksCallOptions> {
       );
     }
     return text;
+  }
+
+  /**
+   * How the target takes its body: a serving endpoint's profile; the scoring envelope for a driver
+   * app with `driverAppFormat: "dataframe_records"`; none for the notebook app's plain request.
+   */
+  private targetProfile(signal: AbortSignal | undefined): Promise<EndpointProfile | undefined> {
+    const target = this.target;
+    if (target.kind === "serving") return this.endpointProfile(target.endpoint, signal);
+    const scoring = this.driverAppFormat === "dataframe_records";
+    return Promise.resolve(scoring ? SCORING_PROFILE : undefined);
   }
 
   /** The endpoint's envelope, from `task` or one cached metadata request (retried if it failed). */
@@ -431,6 +557,48 @@ function validateMode(
     );
   }
   return hasPort ? validatePort(rawPort) : undefined;
+}
+
+/** `driverAppFormat` checked: a known format, and only for a driver proxy app. */
+function validateDriverAppFormat(
+  format: DriverAppFormat | undefined,
+  endpoint: string | undefined,
+): DriverAppFormat {
+  if (format === undefined) return "prompt";
+  if (!DRIVER_APP_FORMATS.includes(format)) {
+    throw new DatabricksConfigError(
+      `Invalid driverAppFormat: ${JSON.stringify(format)}. Use "prompt" (the notebook app's {"prompt"} body) or "dataframe_records" (an app that takes MLflow scoring rows and answers {"predictions": [...]}).`,
+    );
+  }
+  if (endpoint !== undefined && format !== "prompt") {
+    throw new DatabricksConfigError(
+      "driverAppFormat applies to driver proxy apps only (clusterDriverPort): remove it. A serving endpoint's body follows its task, and custom models already take dataframe_records.",
+    );
+  }
+  return format;
+}
+
+/**
+ * Indices 0..count-1 cut into groups of consecutive indices, at most `size` each, a new group
+ * starting wherever `same(first of the group, i)` is false (prompts with other call options).
+ */
+function packGroups(
+  count: number,
+  size: number,
+  same: (a: number, b: number) => boolean,
+): number[][] {
+  const groups: number[][] = [];
+  let group: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const first = group[0];
+    if (first !== undefined && (group.length === size || !same(first, i))) {
+      groups.push(group);
+      group = [];
+    }
+    group.push(i);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 /**

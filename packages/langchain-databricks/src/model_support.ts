@@ -185,6 +185,7 @@ const PYTHON_OPTION_NAMES: Readonly<Record<string, string>> = {
   model_kwargs: "extraParams",
   extra_params: "extraParams",
   max_tokens: "maxTokens",
+  batch_size: "batchSize",
   transform_input_fn: "transformInputFn",
   transform_output_fn: "transformOutputFn",
   databricks_uri: "profile",
@@ -228,7 +229,8 @@ const CLASS_OPTIONS: Readonly<Record<string, readonly ModelClassName[]>> = {
   useAiGateway: ["ChatDatabricks", "DatabricksEmbeddings"],
   queryParams: ["DatabricksEmbeddings"],
   documentsParams: ["DatabricksEmbeddings"],
-  batchSize: ["DatabricksEmbeddings"],
+  batchSize: ["Databricks", "DatabricksEmbeddings"],
+  driverAppFormat: ["Databricks"],
   inputFormat: ["DatabricksEmbeddings"],
   inputColumn: ["DatabricksEmbeddings"],
 };
@@ -255,6 +257,20 @@ export function checkModelFields<T extends { maxConcurrency?: number | undefined
     );
   }
   return fields;
+}
+
+/**
+ * `batchSize` checked (an integer >= 1), or `fallback` when unset: `Databricks` packs prompts and
+ * `DatabricksEmbeddings` texts per request under the same name.
+ */
+export function checkBatchSize(batchSize: number | undefined, fallback: number): number {
+  const size = batchSize ?? fallback;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new DatabricksConfigError(
+      `Invalid batchSize: ${String(batchSize)}. Use an integer >= 1 (the number of inputs sent in one request).`,
+    );
+  }
+  return size;
 }
 
 /**

@@ -124,6 +124,39 @@ export interface DatabricksResponsesOptions {
   useResponsesApi?: boolean | undefined;
 }
 
+/**
+ * Row packing: how many prompts of one `batch()` or `generate()` call share a request (`Databricks`
+ * only). Instance only.
+ */
+export interface DatabricksRowPackingOptions {
+  /**
+   * Prompts per request in `batch()` and `generate()` on endpoints that take the MLflow scoring
+   * envelope: custom MLflow models (no `task`, or `task: "custom"`), `llama2/chat`, and driver
+   * proxy apps with `driverAppFormat: "dataframe_records"`. Up to `batchSize` prompts go as the
+   * rows of one `{"dataframe_records": [...]}` request, each row the request that prompt alone
+   * would have sent (`transformInputFn` runs per row), and the answer's `predictions` are mapped
+   * back in order (`transformOutputFn` runs per prediction); a `predictions` list of another length
+   * fails that request with a `DatabricksResponseError`. In `batch(…, {returnExceptions: true})` a
+   * failed request fails only its own prompts. Packed requests count against `maxConcurrency` like
+   * any other (several are in flight at once). `llm/v1/*` endpoints and plain driver apps keep one
+   * request per prompt. An integer >= 1; 1 is one request per prompt, as the Python class sends.
+   * @default 1
+   */
+  batchSize?: number | undefined;
+  /**
+   * The body a driver proxy app takes. `"prompt"`: the LangChain notebook contract, one
+   * `{"prompt", "stop"?, ...}` per request answered with a JSON string. `"dataframe_records"`: the
+   * MLflow scoring envelope, `{"dataframe_records": [row, ...]}` answered with
+   * `{"predictions": [...]}` (one per row), which lets `batchSize` pack prompts; every request,
+   * including a single `invoke`, is then sent that way.
+   * @default "prompt"
+   */
+  driverAppFormat?: DriverAppFormat | undefined;
+}
+
+/** The bodies a driver proxy app can take; see {@link DatabricksRowPackingOptions.driverAppFormat}. */
+export type DriverAppFormat = "prompt" | "dataframe_records";
+
 /** Instance-only generation settings of `Databricks` and `ChatDatabricks`. */
 export interface DatabricksChoiceOptions {
   /** Number of choices (`n`), an integer >= 1; only the first is returned. Sent only when set. */

@@ -6,8 +6,12 @@ import { parseArgs } from "node:util";
 // By the package's own name: the built bin then runs on the built entry, not on a second copy.
 import {
   defaultEmulatorOptions,
+  EmulatorConfigError,
   loadEmulatorConfig,
+  mergeEmulatorOptions,
+  parseDriverAppSpec,
   startEmulator,
+  type DriverAppConfig,
   type EmulatorOptions,
 } from "databricks-serving-emulator";
 
@@ -15,7 +19,8 @@ import {
 export const PROGRAM = "databricks-serving-emulator";
 
 /** Help text. */
-export const EMULATOR_USAGE = `Usage: ${PROGRAM} [--port N] [--host H] [--config FILE] [--quiet]
+export const EMULATOR_USAGE = `Usage: ${PROGRAM} [--port N] [--host H] [--config FILE]
+         [--driver-app CLUSTER:PORT=URL]... [--quiet]
 
 Run a local Databricks Model Serving workspace (serving endpoints, OAuth M2M, driver proxy apps,
 fault injection) until Ctrl-C. On start, stdout gets the two lines to point clients at it:
@@ -26,7 +31,11 @@ fault injection) until Ctrl-C. On start, stdout gets the two lines to point clie
 Options:
   --port N          port to listen on (default: the config's, else a free port)
   --host H          address to listen on (default: the config's, else 127.0.0.1)
-  --config FILE     JSON emulator configuration (endpoints, tokens, driver apps, faults)
+  --config FILE     JSON emulator configuration (endpoints, tokens, driver apps, faults);
+                    with "extends": "defaults" it adds to the default workspace
+  --driver-app CLUSTER:PORT=URL
+                    forward /driver-proxy-api/o/0/CLUSTER/PORT to the app at URL (or a local
+                    port); repeatable, added to the config's driver apps
   --quiet           no request log on stderr
   -h, --help        show this help
   -v, --version     print the version
@@ -73,6 +82,7 @@ async function run(io: EmulatorCliIO): Promise<number> {
     port?: string;
     host?: string;
     config?: string;
+    "driver-app"?: string[];
     quiet?: boolean;
     help?: boolean;
     version?: boolean;
@@ -86,6 +96,7 @@ async function run(io: EmulatorCliIO): Promise<number> {
         port: { type: "string" },
         host: { type: "string" },
         config: { type: "string" },
+        "driver-app": { type: "string", multiple: true },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
@@ -105,10 +116,12 @@ async function run(io: EmulatorCliIO): Promise<number> {
   }
   const port = values.port === undefined ? undefined : parsePort(values.port);
   if (values.host === "") throw new UsageError("--host must not be empty");
+  const driverApps = (values["driver-app"] ?? []).map(parseDriverAppFlag);
 
   const base =
     values.config === undefined ? defaultEmulatorOptions() : loadEmulatorConfig(values.config);
-  const options: EmulatorOptions = { ...base };
+  // A flag's app replaces the config's app on the same cluster and port.
+  const options: EmulatorOptions = mergeEmulatorOptions(base, { driverApps });
   if (port !== undefined) options.port = port;
   if (values.host !== undefined) options.host = values.host;
   if (!values.quiet) options.log = (line) => io.stderr.write(`${line}\n`);
@@ -129,6 +142,16 @@ async function run(io: EmulatorCliIO): Promise<number> {
     await emulator.close();
   }
   return EXIT_OK;
+}
+
+/** A malformed `--driver-app` is a usage error (exit 2), with the parser's explanation. */
+function parseDriverAppFlag(spec: string): DriverAppConfig {
+  try {
+    return parseDriverAppSpec(spec);
+  } catch (error) {
+    if (error instanceof EmulatorConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function parsePort(raw: string): number {

@@ -13,7 +13,11 @@ import { readEnv, type Env } from "../utils/env.js";
 import { denoRefuses, getBuiltinModule } from "../utils/runtime.js";
 import { cutAtStop } from "../utils/stop.js";
 import { callDriverProxyModel, type DriverProxyModel } from "./model.js";
-import { DriverProxyRequestError, parseDriverProxyRequest } from "./request.js";
+import {
+  DriverProxyRequestError,
+  parseDriverProxyBody,
+  type DriverProxyRequest,
+} from "./request.js";
 
 /** The seed's port, also the CLI `driver-app` default. */
 export const DEFAULT_DRIVER_PROXY_PORT = 7777;
@@ -67,6 +71,8 @@ export interface DriverProxyApp {
  * Routes:
  * - `POST /` with JSON `{"prompt": string, "stop"?: string[], ...kwargs}` → `200` with a JSON string
  *   (the model's text cut before the first stop sequence), like Flask's `jsonify(text)`.
+ * - `POST /` with `{"dataframe_records": [request, ...]}` (rows packed by a `Databricks` client with
+ *   `driverAppFormat: "dataframe_records"`) → `200 {"predictions": [text, ...]}`, one per row.
  * - `GET /` (and `HEAD /`) → `200 {"status":"ok"}`: a health check for readiness probes. The Flask
  *   app answers 405 there; nothing in the protocol depends on that.
  * - Errors answer `{"error": "..."}`: `400` bad JSON or fields, `404` other paths, `405` other
@@ -302,15 +308,21 @@ async function route(
     );
   }
   const body = await readBody(req, context.maxBodyBytes);
-  const request = parseDriverProxyRequest(body);
+  const parsed = parseDriverProxyBody(body);
 
   // Cancel the model call when the caller goes away (proxy timeout, Ctrl-C on a client).
   const controller = new AbortController();
   res.on("close", () => {
     if (!res.writableFinished) controller.abort();
   });
-  const text = await callDriverProxyModel(context.model, request, controller.signal);
-  sendJson(req, res, 200, cutAtStop(text, request.stop));
+  const answer = async (request: DriverProxyRequest): Promise<string> =>
+    cutAtStop(await callDriverProxyModel(context.model, request, controller.signal), request.stop);
+  if (parsed.kind === "prompt") {
+    sendJson(req, res, 200, await answer(parsed.request));
+  } else {
+    // Rows are answered together, one prediction per row in row order (MLflow's contract).
+    sendJson(req, res, 200, { predictions: await Promise.all(parsed.rows.map(answer)) });
+  }
   return 200;
 }
 

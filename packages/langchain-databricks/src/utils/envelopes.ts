@@ -67,14 +67,33 @@ export function profileFromMetadata(
   return { task, envelope: externalOrFoundation ? "raw" : "dataframe_records" };
 }
 
-/** Wrap the request for the wire. Chat endpoints get `messages` built from `prompt` (langchain#10318). */
-export function wrapRequest(
+/**
+ * Wrap the requests for the wire: each request one row of the MLflow scoring envelope, or (the
+ * raw envelope, one request only) the request itself. Chat endpoints get `messages` built from
+ * `prompt` (langchain#10318).
+ */
+export function wrapRequests(
   profile: EndpointProfile,
-  request: Record<string, unknown>,
+  requests: readonly Record<string, unknown>[],
 ): Record<string, unknown> {
-  if (profile.envelope === "dataframe_records") return { dataframe_records: [request] };
+  if (profile.envelope === "dataframe_records") return { dataframe_records: requests };
+  const [request] = requests;
+  if (requests.length !== 1 || request === undefined) {
+    // Callers pack only for the scoring envelope (`packsRows`): reaching this is a bug.
+    throw new Error(`The raw envelope carries one request, not ${requests.length}.`);
+  }
   if (profile.task === "llm/v1/chat") return promptToMessages(request);
   return request;
+}
+
+/**
+ * Whether requests can share one body as rows: only the MLflow scoring envelope has rows. The
+ * OpenAI-style `prompt` list of `llm/v1/completions` is not used: one body has one set of sampling
+ * fields, but each prompt's row may differ (`transformInputFn`), and `n` interleaves the choices
+ * (docs/PROTOCOL.md §9, "Row packing").
+ */
+export function packsRows(profile: EndpointProfile | undefined): boolean {
+  return profile?.envelope === "dataframe_records";
 }
 
 /**
@@ -106,6 +125,30 @@ export function extractPrediction(profile: EndpointProfile, response: unknown): 
       throw new DatabricksResponseError('The endpoint answered with an empty "predictions" list.');
     }
     return predictions[0];
+  }
+  return predictions;
+}
+
+/**
+ * One prediction per row of a request that carried `rows` rows. A single row keeps
+ * {@link extractPrediction}'s reading (the first of a list, or a bare value); several rows need a
+ * `predictions` list of exactly that length, since anything else cannot be matched to the rows
+ * without guessing.
+ */
+export function extractPredictions(
+  profile: EndpointProfile,
+  response: unknown,
+  rows: number,
+): unknown[] {
+  if (rows === 1) return [extractPrediction(profile, response)];
+  const predictions = isRecord(response) ? response["predictions"] : undefined;
+  if (!Array.isArray(predictions) || predictions.length !== rows) {
+    const got = Array.isArray(predictions)
+      ? `${predictions.length} prediction(s)`
+      : `${isRecord(response) && "predictions" in response ? `"predictions" as ${describeShape(predictions)}` : describeShape(response)}`;
+    throw new DatabricksResponseError(
+      `The endpoint answered ${got} for a request of ${rows} rows (row packing, \`batchSize\`). A model must return one prediction per dataframe_records row; if this one does not, set \`batchSize: 1\`.`,
+    );
   }
   return predictions;
 }

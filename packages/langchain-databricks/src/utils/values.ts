@@ -26,3 +26,10 @@ export function assignDefined(
 ): void {
   for (const [key, value] of Object.entries(source)) setIfDefined(target, key, value);
 }
+
+/** `items` cut into consecutive slices of `size` (the last may be shorter), in order. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -9,6 +9,7 @@ import {
 import { outputText } from "../../src/driver_proxy/model.js";
 import {
   DriverProxyRequestError,
+  parseDriverProxyBody,
   parseDriverProxyRequest,
 } from "../../src/driver_proxy/request.js";
 
@@ -51,6 +52,57 @@ describe("parseDriverProxyRequest", () => {
     expect(caught).toBeInstanceOf(DriverProxyRequestError);
     expect((caught as DriverProxyRequestError).status).toBe(400);
     expect((caught as DriverProxyRequestError).message).toMatch(message);
+  });
+});
+
+describe("parseDriverProxyBody: one request, or the rows of dataframe_records", () => {
+  it("reads a plain request and a dataframe_records body", () => {
+    expect(parseDriverProxyBody('{"prompt":"p"}')).toEqual({
+      kind: "prompt",
+      request: { prompt: "p", kwargs: {} },
+    });
+    expect(
+      parseDriverProxyBody(
+        '{"dataframe_records":[{"prompt":"a","stop":["."]},{"prompt":"b","n":1}]}',
+      ),
+    ).toEqual({
+      kind: "dataframe_records",
+      rows: [
+        { prompt: "a", stop: ["."], kwargs: {} },
+        { prompt: "b", kwargs: { n: 1 } },
+      ],
+    });
+  });
+
+  it.each([
+    [
+      '{"dataframe_records":[]}',
+      /"dataframe_records" must be a non-empty array of requests, got an empty array/,
+    ],
+    [
+      '{"dataframe_records":{"prompt":"a"}}',
+      /must be a non-empty array of requests, got an object/,
+    ],
+    [
+      '{"dataframe_records":[{"prompt":"a"},{"prompt":3}]}',
+      /^dataframe_records\[1\]: "prompt" must be a string, got a number/,
+    ],
+    [
+      '{"dataframe_records":[{"prompt":"a"},{}]}',
+      /^dataframe_records\[1\]: missing required field "prompt"/,
+    ],
+  ])("refuses %s with 400 naming the row", (body, message) => {
+    const error = (() => {
+      try {
+        parseDriverProxyBody(body);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(DriverProxyRequestError);
+    expect((error as DriverProxyRequestError).status).toBe(400);
+    expect((error as Error).message).toMatch(message);
   });
 });
 

@@ -113,9 +113,14 @@ describe("options a class cannot use are refused, not ignored", () => {
       /Databricks does not use `streaming`: it is an option of ChatDatabricks/,
     ],
     [
+      "ChatDatabricks",
+      () => new ChatDatabricks({ ...connection(), endpoint: "e", batchSize: 4 } as never),
+      /ChatDatabricks does not use `batchSize`: it is an option of Databricks and DatabricksEmbeddings/,
+    ],
+    [
       "Databricks",
-      () => new Databricks({ ...connection(), endpoint: "e", batchSize: 4 } as never),
-      /Databricks does not use `batchSize`/,
+      () => new Databricks({ ...connection(), endpoint: "e", batch_size: 4 } as never),
+      /Unknown option `batch_size` \(the Python classes' name\): use `batchSize` instead/,
     ],
     [
       "ChatDatabricks",
