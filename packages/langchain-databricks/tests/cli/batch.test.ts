@@ -117,6 +117,20 @@ describe("batch", () => {
     expect(typeof results[0]?.latencyMs).toBe("number");
   });
 
+  it("--batch-size packs prompts as rows of one request to a custom model (dolly)", async () => {
+    stubWorkspaceEnv(emulator.url);
+    emulator.resetStats();
+    const result = await run(["batch", "--endpoint", "dolly", "--batch-size", "4", "--quiet"], {
+      stdin: prompts(10),
+    });
+    expect(result.code).toBe(0);
+    const results = parseResults(result.stdout);
+    expect(uniqueIds(results)).toEqual(Array.from({ length: 10 }, (_, i) => `p${i}`));
+    expect(results.every((r) => typeof r.text === "string" && r.text !== "")).toBe(true);
+    // 10 prompts in rows of 4: three requests, not ten.
+    expect(emulator.stats().endpoints["dolly"]?.requests).toBe(3);
+  });
+
   it("writes results as they complete with --order completed, in input order by default", async () => {
     stubWorkspaceEnv(emulator.url);
     // The first prompt is held until the test has seen the two others written.

@@ -143,7 +143,7 @@ export async function runBatch(
   const llm = await createLlm({
     ...llmInput,
     maxRetries: 0,
-    ...(batchSize !== undefined ? ({ batchSize } as Record<string, number>) : {}),
+    ...(batchSize !== undefined ? { batchSize } : {}),
   });
 
   const sink: ResultSink = values.output === undefined ? stdoutSink(io) : appendSink(values.output);
