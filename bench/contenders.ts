@@ -13,9 +13,10 @@ import { ChatOpenAI } from "@langchain/openai";
 import OpenAI from "openai";
 import { request as undiciRequest } from "undici";
 import { ChatDatabricks, Databricks } from "langchain-databricks";
+import { ANSWER_TEXT } from "./fixtures.js";
 import { createDatabricksClient } from "../packages/langchain-databricks/src/options.js";
 
-export const ANSWER = "Hello from the bench server.";
+export const ANSWER = ANSWER_TEXT;
 const TOKEN = "dapi-bench-0000";
 const MESSAGES = [{ role: "user" as const, content: "Hello" }];
 const CHAT_BODY = JSON.stringify({ model: "bench", messages: MESSAGES });

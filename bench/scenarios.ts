@@ -26,6 +26,8 @@ export interface BenchServer {
   url: string;
   /** The server process's own CPU time so far, in µs (user + system). */
   cpuMicros(): Promise<number>;
+  /** POST requests the server has answered so far. */
+  requests(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -44,15 +46,19 @@ export async function startServer(latencyMs = 0): Promise<BenchServer> {
   lines.close();
   const { port } = JSON.parse(first) as { port: number };
   const url = `http://127.0.0.1:${port}`;
+  const stats = async (): Promise<{ user: number; system: number; requests: number }> =>
+    (await (await fetch(`${url}/__cpu`)).json()) as {
+      user: number;
+      system: number;
+      requests: number;
+    };
   return {
     url,
     cpuMicros: async () => {
-      const usage = (await (await fetch(`${url}/__cpu`)).json()) as {
-        user: number;
-        system: number;
-      };
+      const usage = await stats();
       return usage.user + usage.system;
     },
+    requests: async () => (await stats()).requests,
     close: async () => {
       child.stdin.end();
       if (child.exitCode === null) await once(child, "exit");
@@ -66,7 +72,7 @@ export interface Row {
   metrics: Record<string, number>;
 }
 
-async function checkedCall(name: string, call: Call, times: number): Promise<void> {
+export async function checkedCall(name: string, call: Call, times: number): Promise<void> {
   for (let i = 0; i < times; i++) {
     const text = await call();
     if (text !== ANSWER) throw new Error(`${name} answered ${JSON.stringify(text)}`);
@@ -74,7 +80,7 @@ async function checkedCall(name: string, call: Call, times: number): Promise<voi
 }
 
 /** Warm every contender, then run `measure` per round in rotated order; median over rounds. */
-async function roundsOf<C extends { name: string; group: string }, T>(
+export async function roundsOf<C extends { name: string; group: string }, T>(
   contenders: readonly C[],
   rounds: number,
   prepare: (contender: C) => Promise<T>,
