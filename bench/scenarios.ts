@@ -12,6 +12,7 @@ import { ChatDatabricks, Databricks } from "langchain-databricks";
 import {
   ANSWER,
   CALL_CONTENDERS,
+  textOfChat,
   NoIoChatModel,
   NoIoLLM,
   STREAM_CONTENDERS,
@@ -113,6 +114,14 @@ export async function s0Overhead(calls: number, rounds: number): Promise<Row[]> 
     })) as typeof fetch;
   const url = "http://127.0.0.1:9";
   const contenders: CallContender[] = [
+    {
+      // What the WHATWG `fetch` seam costs by itself (a `Response`, its stream, `text()`): every
+      // row below that takes the in-memory `fetch` pays it; the two core-only rows do not.
+      name: "floor: the in-memory `fetch` + `res.json()` alone",
+      group: "floor",
+      create: () => async () =>
+        textOfChat(await (await memoryFetch(url, { method: "POST", body: "{}" })).json()),
+    },
     {
       name: "ref: no-I/O `LLM` subclass (core only)",
       group: "reference",
@@ -335,7 +344,11 @@ interface ColdCase {
 }
 
 /** S6: fresh `node` processes importing each package (and, for two, making a first call). */
-export async function s6ColdStart(server: BenchServer, runs: number): Promise<Row[]> {
+export async function s6ColdStart(
+  server: BenchServer,
+  runs: number,
+  warmUp = true,
+): Promise<Row[]> {
   const root = fileURLToPath(new URL("..", import.meta.url));
   const ours = new URL("../packages/langchain-databricks/dist/index.mjs", import.meta.url).href;
   const timed = (body: string): string =>
@@ -398,7 +411,7 @@ export async function s6ColdStart(server: BenchServer, runs: number): Promise<Ro
     cases.map((c) => ({ ...c })),
     runs,
     async (c) => {
-      await runOnce(c.code); // fills the OS file cache; not counted
+      if (warmUp) await runOnce(c.code); // fills the OS file cache; not counted
       return c.code;
     },
     runOnce,
