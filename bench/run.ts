@@ -75,7 +75,7 @@ const counts = {
   s3Prompts: n(1_000, 320),
   s5Texts: n(20_000, 2_000),
   s6Runs: Number(values.rounds ?? (quick ? "2" : "7")),
-  s7Prompts: n(5_000, 500),
+  s7Prompts: n(5_000, 200),
 };
 const S3_BATCH_SIZE = 32;
 const S3_LATENCY_MS = 20;
