@@ -7,15 +7,16 @@
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { LLM } from "@langchain/core/language_models/llms";
-import { AIMessage, type BaseMessage } from "@langchain/core/messages";
-import type { ChatResult } from "@langchain/core/outputs";
+import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
+import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import { ChatOpenAI } from "@langchain/openai";
 import OpenAI from "openai";
 import { request as undiciRequest } from "undici";
 import { ChatDatabricks, Databricks } from "langchain-databricks";
+import { ANSWER_TEXT } from "./fixtures.js";
 import { createDatabricksClient } from "../packages/langchain-databricks/src/options.js";
 
-export const ANSWER = "Hello from the bench server.";
+export const ANSWER = ANSWER_TEXT;
 const TOKEN = "dapi-bench-0000";
 const MESSAGES = [{ role: "user" as const, content: "Hello" }];
 const CHAT_BODY = JSON.stringify({ model: "bench", messages: MESSAGES });
@@ -35,7 +36,7 @@ export interface CallContender {
 
 export interface StreamContender {
   name: string;
-  group: "floor" | "incumbent" | "ours";
+  group: "floor" | "incumbent" | "ours" | "reference";
   create(url: string, chunks: number): Stream;
 }
 
@@ -43,7 +44,7 @@ function chatUrl(url: string): string {
   return `${url}/serving-endpoints/bench/invocations`;
 }
 
-function textOfChat(data: unknown): string {
+export function textOfChat(data: unknown): string {
   const choices = (data as { choices?: { message?: { content?: string } }[] }).choices;
   return choices?.[0]?.message?.content ?? "";
 }
@@ -88,6 +89,32 @@ export class NoIoChatModel extends BaseChatModel {
     _runManager?: CallbackManagerForLLMRun,
   ): Promise<ChatResult> {
     return { generations: [{ text: ANSWER, message: new AIMessage(ANSWER) }] };
+  }
+}
+
+/**
+ * No I/O: a chat model whose stream yields `chunks` text chunks built in memory, the least any
+ * LangChain chat model pays per chunk through `.stream()` (one `AIMessageChunk` and one
+ * `ChatGenerationChunk` per chunk, plus core's own per-chunk work: the aggregate it keeps for the
+ * end-of-run callbacks and the callback configuration of every step).
+ */
+export class NoIoStreamingChatModel extends BaseChatModel {
+  constructor(private readonly chunks: number) {
+    super({});
+  }
+  _llmType(): string {
+    return "bench-no-io-stream";
+  }
+  async _generate(): Promise<ChatResult> {
+    return { generations: [{ text: ANSWER, message: new AIMessage(ANSWER) }] };
+  }
+  override async *_streamResponseChunks(): AsyncGenerator<ChatGenerationChunk> {
+    for (let i = 0; i < this.chunks; i++) {
+      yield new ChatGenerationChunk({
+        text: "tok ",
+        message: new AIMessageChunk({ content: "tok " }),
+      });
+    }
   }
 }
 
@@ -222,6 +249,16 @@ function streamBody(chunks: number): string {
 }
 
 export const STREAM_CONTENDERS: StreamContender[] = [
+  {
+    name: "ref: no-I/O `BaseChatModel.stream` (core only)",
+    group: "reference",
+    create: (_url, chunks) => {
+      const chat = new NoIoStreamingChatModel(chunks);
+      return async function* () {
+        yield* await chat.stream("Hello");
+      };
+    },
+  },
   {
     name: "`fetch` + simple SSE parser",
     group: "floor",

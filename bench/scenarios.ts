@@ -12,6 +12,7 @@ import { ChatDatabricks, Databricks } from "langchain-databricks";
 import {
   ANSWER,
   CALL_CONTENDERS,
+  textOfChat,
   NoIoChatModel,
   NoIoLLM,
   STREAM_CONTENDERS,
@@ -26,6 +27,8 @@ export interface BenchServer {
   url: string;
   /** The server process's own CPU time so far, in µs (user + system). */
   cpuMicros(): Promise<number>;
+  /** POST requests the server has answered so far. */
+  requests(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -44,15 +47,19 @@ export async function startServer(latencyMs = 0): Promise<BenchServer> {
   lines.close();
   const { port } = JSON.parse(first) as { port: number };
   const url = `http://127.0.0.1:${port}`;
+  const stats = async (): Promise<{ user: number; system: number; requests: number }> =>
+    (await (await fetch(`${url}/__cpu`)).json()) as {
+      user: number;
+      system: number;
+      requests: number;
+    };
   return {
     url,
     cpuMicros: async () => {
-      const usage = (await (await fetch(`${url}/__cpu`)).json()) as {
-        user: number;
-        system: number;
-      };
+      const usage = await stats();
       return usage.user + usage.system;
     },
+    requests: async () => (await stats()).requests,
     close: async () => {
       child.stdin.end();
       if (child.exitCode === null) await once(child, "exit");
@@ -66,7 +73,7 @@ export interface Row {
   metrics: Record<string, number>;
 }
 
-async function checkedCall(name: string, call: Call, times: number): Promise<void> {
+export async function checkedCall(name: string, call: Call, times: number): Promise<void> {
   for (let i = 0; i < times; i++) {
     const text = await call();
     if (text !== ANSWER) throw new Error(`${name} answered ${JSON.stringify(text)}`);
@@ -74,7 +81,7 @@ async function checkedCall(name: string, call: Call, times: number): Promise<voi
 }
 
 /** Warm every contender, then run `measure` per round in rotated order; median over rounds. */
-async function roundsOf<C extends { name: string; group: string }, T>(
+export async function roundsOf<C extends { name: string; group: string }, T>(
   contenders: readonly C[],
   rounds: number,
   prepare: (contender: C) => Promise<T>,
@@ -107,6 +114,14 @@ export async function s0Overhead(calls: number, rounds: number): Promise<Row[]> 
     })) as typeof fetch;
   const url = "http://127.0.0.1:9";
   const contenders: CallContender[] = [
+    {
+      // What the WHATWG `fetch` seam costs by itself (a `Response`, its stream, `text()`): every
+      // row below that takes the in-memory `fetch` pays it; the two core-only rows do not.
+      name: "floor: the in-memory `fetch` + `res.json()` alone",
+      group: "floor",
+      create: () => async () =>
+        textOfChat(await (await memoryFetch(url, { method: "POST", body: "{}" })).json()),
+    },
     {
       name: "ref: no-I/O `LLM` subclass (core only)",
       group: "reference",
@@ -329,7 +344,11 @@ interface ColdCase {
 }
 
 /** S6: fresh `node` processes importing each package (and, for two, making a first call). */
-export async function s6ColdStart(server: BenchServer, runs: number): Promise<Row[]> {
+export async function s6ColdStart(
+  server: BenchServer,
+  runs: number,
+  warmUp = true,
+): Promise<Row[]> {
   const root = fileURLToPath(new URL("..", import.meta.url));
   const ours = new URL("../packages/langchain-databricks/dist/index.mjs", import.meta.url).href;
   const timed = (body: string): string =>
@@ -392,7 +411,7 @@ export async function s6ColdStart(server: BenchServer, runs: number): Promise<Ro
     cases.map((c) => ({ ...c })),
     runs,
     async (c) => {
-      await runOnce(c.code); // fills the OS file cache; not counted
+      if (warmUp) await runOnce(c.code); // fills the OS file cache; not counted
       return c.code;
     },
     runOnce,

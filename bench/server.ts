@@ -5,12 +5,24 @@
  * prints `{"port": N}` on stdout once ready. Every POST is answered from its JSON body:
  * - `"stream": true` → an SSE stream of `max_tokens` (or `max_completion_tokens`) chunks, chat
  *   chunks when the body has `messages`, completion chunks when it has `prompt`, then `[DONE]`;
- * - `"prompt"` → a fixed `text_completion` JSON; anything else → a fixed `chat.completion` JSON.
- * `GET /__cpu` returns the server's own `process.cpuUsage()`, so a scenario can report server CPU.
+ * - `"prompt"` → a fixed `text_completion` JSON;
+ * - `"dataframe_records"` (a custom MLflow model) → `{"predictions": [...]}`, one answer per row;
+ * - `"input"` (embeddings) → one vector per text, as floats, or as base64 little-endian float32
+ *   when `"encoding_format": "base64"` (what the `openai` SDK asks for by default);
+ * - anything else → a fixed `chat.completion` JSON.
+ * `GET /__cpu` returns the server's own `process.cpuUsage()` and the number of POSTs answered so
+ * far, so a scenario can report server CPU and count requests (S3 checks that rows were packed).
  * Fixed bodies and streams are built once and cached; `--latency` delays every answer.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { CHAT_BODY, COMPLETION_BODY, streamBody, type Kind } from "./fixtures.js";
+import {
+  CHAT_BODY,
+  COMPLETION_BODY,
+  embeddingsBody,
+  predictionsBody,
+  streamBody,
+  type Kind,
+} from "./fixtures.js";
 
 const latencyArg = process.argv.indexOf("--latency");
 const latencyMs = latencyArg === -1 ? 0 : Number(process.argv[latencyArg + 1] ?? "0");
@@ -20,16 +32,34 @@ function send(res: ServerResponse, type: string, body: Buffer): void {
   res.end(body);
 }
 
+let requests = 0;
+
 function answer(req: IncomingMessage, res: ServerResponse, raw: string): void {
   if (req.method === "GET") {
-    send(res, "application/json", Buffer.from(JSON.stringify(process.cpuUsage())));
+    const stats = { ...process.cpuUsage(), requests };
+    send(res, "application/json", Buffer.from(JSON.stringify(stats)));
     return;
   }
+  requests++;
   let body: Record<string, unknown> = {};
   try {
     body = JSON.parse(raw) as Record<string, unknown>;
   } catch {
     // a fixed answer whatever arrived
+  }
+  const rows = body["dataframe_records"];
+  if (Array.isArray(rows)) {
+    send(res, "application/json", predictionsBody(rows.length));
+    return;
+  }
+  const input = body["input"];
+  if (Array.isArray(input)) {
+    send(
+      res,
+      "application/json",
+      embeddingsBody(input.length, body["encoding_format"] === "base64"),
+    );
+    return;
   }
   const kind: Kind = typeof body["prompt"] === "string" ? "completion" : "chat";
   if (body["stream"] === true) {

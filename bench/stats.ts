@@ -48,10 +48,15 @@ export function fmt(value: number, digits = 0): string {
   });
 }
 
-/** A throughput ratio `value / reference` as `"1.23×"`. */
-export function ratio(value: number, reference: number | undefined): string {
-  if (reference === undefined || !Number.isFinite(value) || !(reference > 0)) return "n/a";
-  return `${(value / reference).toFixed(2)}×`;
+/** A throughput ratio `value / reference`; NaN when either side is missing. */
+export function ratioValue(value: number, reference: number | undefined): number {
+  if (reference === undefined || !Number.isFinite(value) || !(reference > 0)) return Number.NaN;
+  return value / reference;
+}
+
+/** A ratio as `"1.23×"`; `"n/a"` when it could not be measured. */
+export function times(value: number | undefined): string {
+  return value !== undefined && Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a";
 }
 
 /** A GitHub-flavoured markdown table. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { createRandom } from "./backends/prng.js";
 import { errorCodeFor, HttpError } from "./http_util.js";
 import type { StreamFaults } from "./sse.js";
 import type { FaultSpec } from "./types.js";
@@ -9,6 +10,8 @@ interface FaultEntry {
   dropRemaining: number;
   malformedRemaining: number;
   arrivals: number[];
+  /** Draws for `failRate`; seeded so the same run of requests fails the same way every time. */
+  random: () => number;
 }
 
 /** What a request must still suffer after {@link FaultTable.apply} let it through. */
@@ -57,7 +60,7 @@ function faultError(
 
 /**
  * Per-key fault injection (keys are endpoint names, or `clusterId:port` for driver apps).
- * Order of application: latency, dropped connection, `failNext`, rate limit; the rest (malformed
+ * Order of application: latency, dropped connection, `failNext`, rate limit, `failRate`; the rest (malformed
  * JSON and stream faults) is returned for the response writer to apply.
  */
 export class FaultTable {
@@ -74,6 +77,7 @@ export class FaultTable {
       dropRemaining: remaining(spec.dropConnection),
       malformedRemaining: remaining(spec.malformedJson),
       arrivals: [],
+      random: createRandom(spec.failRate?.seed ?? 1),
     });
   }
 
@@ -109,6 +113,8 @@ export class FaultTable {
     }
     // The rate limiter answers with Retry-After: 1 because its window is one second.
     if (limited) throw faultError(429, 1);
+    if (spec.failRate !== undefined && entry.random() < spec.failRate.ratio)
+      throw faultError(spec.failRate.status, spec.failRate.retryAfterSeconds);
     let malformedJson = false;
     if (entry.malformedRemaining > 0) {
       entry.malformedRemaining--;

@@ -202,6 +202,18 @@ export interface FaultSpec {
   };
   /** Requests beyond this many per second (sliding 1 s window) get 429 REQUEST_LIMIT_EXCEEDED. */
   rateLimitPerSecond?: number;
+  /**
+   * Answer a random share of requests with `status`: each request fails with probability `ratio`
+   * (0–1), drawn from a PRNG seeded with `seed` (default 1), so a run is reproducible. Models a
+   * steady rate-limit storm (`{status: 429, ratio: 0.1}`) rather than `failNext`'s fixed burst.
+   */
+  failRate?: {
+    status: number;
+    ratio: number;
+    /** Sent as an integer `Retry-After` header; omitted → no header. */
+    retryAfterSeconds?: number;
+    seed?: number;
+  };
   /** Destroy the socket without answering (`true` = every request). */
   dropConnection?: boolean | { count: number };
   /** Answer 200 with a truncated JSON body (`true` = every request). */

@@ -60,6 +60,27 @@ describe("fault injection", () => {
     expect(statuses).toEqual([200, 200, 429, 429]);
   });
 
+  it("failRate fails a seeded random share of requests, the same ones on every run", async () => {
+    const spec = { failRate: { status: 429, ratio: 0.25, retryAfterSeconds: 1, seed: 7 } };
+    const statuses = async (): Promise<number[]> => {
+      const h = await emulator({ faults: { "databricks-llama": spec } });
+      const out: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const res = await postJson(h, CHAT, HELLO);
+        if (res.status === 429) expect(res.headers.get("retry-after")).toBe("1");
+        out.push(res.status);
+        await res.arrayBuffer();
+      }
+      return out;
+    };
+    const first = await statuses();
+    const failed = first.filter((s) => s === 429).length;
+    expect(failed).toBeGreaterThan(2);
+    expect(failed).toBeLessThan(20);
+    expect(first.every((s) => s === 200 || s === 429)).toBe(true);
+    expect(await statuses()).toEqual(first);
+  });
+
   it("latencyMs delays the answer and is visible as in-flight", async () => {
     const h = await emulator({ faults: { dolly: { latencyMs: 150 } } });
     const started = Date.now();
