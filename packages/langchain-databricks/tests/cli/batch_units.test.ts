@@ -24,15 +24,36 @@ describe("AdaptiveLimit", () => {
     // Requests already in flight when it halved do not halve it again.
     limit.onThrottled(epoch, 500, 0);
     expect(limit.limit).toBe(2);
-    expect(limit.pausedUntil).toBe(1000);
-    limit.onThrottled(limit.currentEpoch, 0, 0);
+    // While there is concurrency to give back, nothing is paused: only the throttled prompt waits.
+    expect(limit.pausedUntil).toBe(0);
     limit.onThrottled(limit.currentEpoch, 0, 0);
     expect(limit.limit).toBe(1);
+    // At 1, the only back-off left is a pause of every new request for Retry-After.
+    limit.onThrottled(limit.currentEpoch, 700, 0);
+    expect(limit.limit).toBe(1);
+    expect(limit.pausedUntil).toBe(700);
     for (let i = 0; i < 1 + 2 + 3; i++) limit.onSuccess();
     expect(limit.limit).toBe(4);
     for (let i = 0; i < 1000; i++) limit.onSuccess();
     expect(limit.limit).toBe(16);
     expect(new AdaptiveLimit(2).limit).toBe(2);
+  });
+
+  it("climbs under sparse random throttling (a steady 10% of 429s), instead of staying at 1", () => {
+    const limit = new AdaptiveLimit(16);
+    // Deterministic 10%: every tenth answer is a 429 for a request of the current window.
+    let sum = 0;
+    let highest = 0;
+    for (let i = 1; i <= 2000; i++) {
+      if (i % 10 === 0) limit.onThrottled(limit.currentEpoch, 1000, 0);
+      else limit.onSuccess();
+      sum += limit.limit;
+      highest = Math.max(highest, limit.limit);
+    }
+    // A saw-tooth between 2 and 5 (before: pinned at 1, with every 429 pausing the whole run).
+    expect(sum / 2000).toBeGreaterThan(3);
+    expect(highest).toBeGreaterThanOrEqual(5);
+    expect(limit.pausedUntil).toBe(0);
   });
 });
 
