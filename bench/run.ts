@@ -6,6 +6,7 @@
  * 127.0.0.1, prints one markdown table per scenario and writes the run to `bench/results/`
  * (`latest.json` + `latest.md` for a full run, `dev.*` otherwise). See docs/BENCHMARKS.md.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -424,7 +425,14 @@ try {
     const title = `S6 — cold start: fresh \`node\` processes (median of ${counts.s6Runs})`;
     print(`\n## ${title}\n`);
     const dist = new URL("../packages/langchain-databricks/dist/index.mjs", import.meta.url);
-    if (!existsSync(dist)) throw new Error("S6 imports dist/index.mjs: run `npm run build` first");
+    if (!existsSync(dist)) {
+      // A fresh clone after `npm ci` has no dist/: build it once rather than fail.
+      print("dist/index.mjs is missing: building the library (`npm run build`) for S6\n");
+      execFileSync("npm", ["run", "build", "--workspace", "packages/langchain-databricks"], {
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+    }
     const built = statSync(dist).mtime;
     print(`dist/index.mjs built ${built.toISOString()} (run \`npm run build\` to refresh it)\n`);
     // Quick runs skip the file-cache warm-up run of each case: S6 is their longest scenario.
