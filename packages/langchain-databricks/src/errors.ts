@@ -128,6 +128,10 @@ export class DatabricksConnectionError extends DatabricksError {
     brand(this, "DatabricksConnectionError");
   }
   override name = "DatabricksConnectionError";
+  /** The network error's code (`ECONNREFUSED`, `ENOTFOUND`…), when the runtime gave one. */
+  networkCode: string | undefined;
+  /** Nothing listens on a loopback address: no backoff will change that, so it fails fast. */
+  refusedOnLoopback = false;
 }
 
 /** One attempt exceeded the per-request `timeout`. Retried like a connection failure. */

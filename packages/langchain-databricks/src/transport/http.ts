@@ -49,9 +49,68 @@ export function classifyTransportError(
     );
   }
   if (error instanceof DatabricksConnectionError) return error;
-  return new DatabricksConnectionError(`${what} failed: ${describeNetworkError(error)}`, {
-    cause: error,
-  });
+  const networkCode = networkCodeOf(error);
+  const host = hostOf(request.url);
+  const failure = new DatabricksConnectionError(
+    `${what} failed: ${describeNetworkError(error)}${connectionHint(networkCode, error, host)}`,
+    { cause: error },
+  );
+  failure.networkCode = networkCode;
+  failure.refusedOnLoopback = networkCode === "ECONNREFUSED" && isLoopbackHost(host);
+  return failure;
+}
+
+/** The code of a network error, on the error or its cause (fetch wraps it in a TypeError). */
+function networkCodeOf(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    const code = (current as Error & { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as Error & { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function isLoopbackHost(host: string): boolean {
+  const name = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  return name === "localhost" || name === "::1" || /^127\./.test(name);
+}
+
+const CERTIFICATE_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** What to check, by the network error: the likely cause of each common failure. */
+function connectionHint(code: string | undefined, error: unknown, host: string): string {
+  const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : "";
+  if (code === "ECONNREFUSED") {
+    return ` (nothing is listening at ${host}: check the host and port, and that the server is running)`;
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return ` (the host name ${host} does not resolve: check the workspace URL, e.g. DATABRICKS_HOST)`;
+  }
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number/i.test(text)) {
+    return ` (TLS was spoken to a server that answers plain HTTP: use an http:// host, as for a local emulator)`;
+  }
+  if ((code !== undefined && CERTIFICATE_CODES.has(code)) || /certificate/i.test(text)) {
+    return " (the server's TLS certificate is not trusted: behind a corporate proxy or CA, point NODE_EXTRA_CA_CERTS at its CA certificate file)";
+  }
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") {
+    return " (the connection was closed by the server or a proxy on the way)";
+  }
+  return "";
 }
 
 function describeNetworkError(error: unknown): string {

@@ -100,6 +100,16 @@ export function retryDelay(
   return backoff;
 }
 
+/**
+ * A connection failure that outlived its retries says how many attempts were made over how long,
+ * so a user is not left wondering why a call took seconds before failing.
+ */
+function withAttempts(error: unknown, attempts: number, elapsedMs: number): unknown {
+  if (!(error instanceof DatabricksConnectionError) || attempts < 2) return error;
+  error.message += ` [${attempts} attempts over ${(elapsedMs / 1000).toFixed(1)} s]`;
+  return error;
+}
+
 /** Wait `ms`, rejecting with {@link DatabricksAbortError} at once if `signal` fires. */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -129,6 +139,7 @@ export async function withRetry<T>(
     baseDelayMs: options.baseDelayMs ?? 500,
     maxDelayMs: options.maxDelayMs ?? 8000,
   };
+  const started = Date.now();
   for (let index = 0; ; index++) {
     if (options.signal?.aborted) {
       throw abortError(options.signal, "Request");
@@ -136,9 +147,14 @@ export async function withRetry<T>(
     try {
       return await attempt(index);
     } catch (error) {
-      if (index >= options.maxRetries || !isRetryable(error)) throw error;
-      const delayMs = retryDelay(error, index, policy);
-      if (delayMs === undefined) throw error;
+      if (!isRetryable(error)) throw error;
+      // Nothing listening on loopback will not start listening within a backoff: one retry at most.
+      const limit =
+        error instanceof DatabricksConnectionError && error.refusedOnLoopback
+          ? Math.min(options.maxRetries, 1)
+          : options.maxRetries;
+      const delayMs = index >= limit ? undefined : retryDelay(error, index, policy);
+      if (delayMs === undefined) throw withAttempts(error, index + 1, Date.now() - started);
       options.onRetry?.({ attempt: index + 1, delayMs, error });
       await sleep(delayMs, options.signal);
     }

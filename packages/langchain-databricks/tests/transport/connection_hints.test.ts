@@ -1,0 +1,108 @@
+/**
+ * Connection failures say what to check (nothing listening, DNS, TLS spoken to plain HTTP,
+ * untrusted certificates) and how many attempts were made over how long; a refused connection to
+ * a loopback host fails after one retry at most. Real sockets on 127.0.0.1 where the failure can
+ * be produced locally; synthetic runtime errors for DNS and certificates (no request leaves the
+ * machine).
+ */
+import { createServer as createHttpServer } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import type { CredentialsProvider } from "../../src/credentials_provider.js";
+import { DatabricksConnectionError } from "../../src/errors.js";
+import { DatabricksClient } from "../../src/transport/client.js";
+import { classifyTransportError, createHttpSender } from "../../src/transport/http.js";
+
+const pat: CredentialsProvider = {
+  authType: "pat",
+  headers: async () => ({ authorization: "Bearer dapi-test-token-1234" }),
+  invalidate: () => false,
+};
+
+const client = (host: string, maxRetries: number) =>
+  new DatabricksClient({
+    host,
+    credentials: pat,
+    sender: createHttpSender(),
+    timeoutMs: 5_000,
+    maxRetries,
+    retryBaseDelayMs: 5,
+  });
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("connection failures say what to check", () => {
+  it("refused on loopback: one retry at most, the attempts named, the host and port to check", async () => {
+    const port = await closedPort();
+    const error = await client(`http://127.0.0.1:${port}`, 5)
+      .requestJson("GET", "/api/2.0/serving-endpoints/dolly", undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabricksConnectionError);
+    const failure = error as DatabricksConnectionError;
+    expect(failure.networkCode).toBe("ECONNREFUSED");
+    expect(failure.refusedOnLoopback).toBe(true);
+    expect(failure.message).toContain(`nothing is listening at 127.0.0.1:${port}`);
+    expect(failure.message).toMatch(/\[2 attempts over \d+\.\d s\]$/);
+    expect(failure.message).not.toContain("dapi-test-token");
+  });
+
+  it("TLS to a plain-HTTP server says to use http://", async () => {
+    const server = createHttpServer((_req, res) => res.end("{}"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const error = await client(`https://127.0.0.1:${port}`, 0)
+        .requestJson("GET", "/api/2.0/serving-endpoints/dolly", undefined)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DatabricksConnectionError);
+      expect((error as Error).message).toContain("use an http:// host");
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  const request = {
+    method: "POST",
+    url: "https://adb-123.4.azuredatabricks.net/serving-endpoints/x/invocations",
+    timeoutMs: 1000,
+  };
+  const networkError = (code: string, message: string) =>
+    new TypeError("fetch failed", { cause: Object.assign(new Error(message), { code }) });
+
+  it.each([
+    ["ENOTFOUND", "getaddrinfo ENOTFOUND adb-123.4.azuredatabricks.net", "check the workspace URL"],
+    [
+      "SELF_SIGNED_CERT_IN_CHAIN",
+      "self-signed certificate in certificate chain",
+      "NODE_EXTRA_CA_CERTS",
+    ],
+    [
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "unable to verify the first certificate",
+      "NODE_EXTRA_CA_CERTS",
+    ],
+    ["ECONNRESET", "read ECONNRESET", "closed by the server or a proxy"],
+  ])("%s: the likely cause", (code, message, hint) => {
+    const error = classifyTransportError(networkError(code, message), request);
+    expect(error).toBeInstanceOf(DatabricksConnectionError);
+    expect((error as DatabricksConnectionError).networkCode).toBe(code);
+    expect((error as DatabricksConnectionError).refusedOnLoopback).toBe(false);
+    expect(error.message).toContain(hint);
+  });
+
+  it("a refused remote host is retried as usual (it may be restarting)", () => {
+    const error = classifyTransportError(
+      networkError("ECONNREFUSED", "connect ECONNREFUSED"),
+      request,
+    );
+    expect((error as DatabricksConnectionError).refusedOnLoopback).toBe(false);
+  });
+});
