@@ -132,6 +132,8 @@ export class DatabricksConnectionError extends DatabricksError {
   networkCode: string | undefined;
   /** Nothing listens on a loopback address: no backoff will change that, so it fails fast. */
   refusedOnLoopback = false;
+  /** False for failures no retry can fix (TLS spoken to plain HTTP, an untrusted certificate). */
+  retryable = true;
 }
 
 /** One attempt exceeded the per-request `timeout`. Retried like a connection failure. */

@@ -3,7 +3,12 @@ import type {
   CredentialsRequest,
   CredentialsTransport,
 } from "../credentials_provider.js";
-import { DatabricksAPIError, DatabricksResponseError, isRejectedCredential } from "../errors.js";
+import {
+  DatabricksAPIError,
+  DatabricksConfigError,
+  DatabricksResponseError,
+  isRejectedCredential,
+} from "../errors.js";
 import { SecretRedactor } from "../redaction.js";
 import { classifyTransportError, describeRequest, sendJsonOnce } from "./http.js";
 import { withRetry, type RetryOptions } from "./retry.js";
@@ -183,6 +188,7 @@ export class DatabricksClient implements CredentialsTransport {
     if (method === "POST") {
       headers["content-type"] = "application/json";
       request.body = JSON.stringify(body ?? {});
+      checkPayloadSize(request.body, method, path);
     }
     return request;
   }
@@ -222,4 +228,25 @@ export class DatabricksClient implements CredentialsTransport {
       throw this.redactor.redactError(error);
     }
   }
+}
+
+/** Model Serving's request limit (16 MB; 4 MB for foundation-model, external and agent endpoints). */
+export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+let utf8: TextEncoder | undefined;
+
+/**
+ * A body over {@link MAX_REQUEST_BYTES} is refused here, before any request, rather than sent and
+ * left for the server to refuse after the upload. Counting bytes costs an encoding only for bodies
+ * whose string length could reach the limit (a character is at most 3 UTF-8 bytes).
+ */
+function checkPayloadSize(body: string, method: string, path: string): void {
+  if (body.length * 3 <= MAX_REQUEST_BYTES) return;
+  utf8 ??= new TextEncoder();
+  const bytes = utf8.encode(body).byteLength;
+  if (bytes <= MAX_REQUEST_BYTES) return;
+  const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+  throw new DatabricksConfigError(
+    `The request body of ${method} ${path} is ${mb(bytes)} MB, above Model Serving's ${mb(MAX_REQUEST_BYTES)} MB limit (4 MB for foundation-model, external and agent endpoints): send less text per request (shorter prompts or fewer messages, a smaller batchSize).`,
+  );
 }

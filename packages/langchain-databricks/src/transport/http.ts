@@ -57,7 +57,15 @@ export function classifyTransportError(
   );
   failure.networkCode = networkCode;
   failure.refusedOnLoopback = networkCode === "ECONNREFUSED" && isLoopbackHost(host);
+  failure.retryable = !isTlsMismatch(networkCode, error);
   return failure;
+}
+
+/** TLS failures that another attempt cannot fix: the wrong protocol, an untrusted certificate. */
+function isTlsMismatch(code: string | undefined, error: unknown): boolean {
+  if (code !== undefined && CERTIFICATE_CODES.has(code)) return true;
+  const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : "";
+  return code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number/i.test(text);
 }
 
 /** The code of a network error, on the error or its cause (fetch wraps it in a TypeError). */

@@ -42,7 +42,7 @@ const IMF_FIXDATE =
 /** Whether another attempt could succeed. Unknown errors (programming bugs) are not retried. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof DatabricksAbortError) return false;
-  if (error instanceof DatabricksConnectionError) return true;
+  if (error instanceof DatabricksConnectionError) return error.retryable;
   if (error instanceof DatabricksAPIError) {
     return RETRYABLE_STATUSES.has(error.status) || RATE_LIMIT_CODES.has(error.errorCode);
   }

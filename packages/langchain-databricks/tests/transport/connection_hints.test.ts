@@ -9,7 +9,7 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import type { CredentialsProvider } from "../../src/credentials_provider.js";
-import { DatabricksConnectionError } from "../../src/errors.js";
+import { DatabricksConfigError, DatabricksConnectionError } from "../../src/errors.js";
 import { DatabricksClient } from "../../src/transport/client.js";
 import { classifyTransportError, createHttpSender } from "../../src/transport/http.js";
 
@@ -58,11 +58,14 @@ describe("connection failures say what to check", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      const error = await client(`https://127.0.0.1:${port}`, 0)
+      // Another attempt cannot fix it: not retried, though retries are allowed.
+      const error = await client(`https://127.0.0.1:${port}`, 3)
         .requestJson("GET", "/api/2.0/serving-endpoints/dolly", undefined)
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DatabricksConnectionError);
       expect((error as Error).message).toContain("use an http:// host");
+      expect((error as DatabricksConnectionError).retryable).toBe(false);
+      expect((error as Error).message).not.toContain("attempts over");
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -96,6 +99,10 @@ describe("connection failures say what to check", () => {
     expect((error as DatabricksConnectionError).networkCode).toBe(code);
     expect((error as DatabricksConnectionError).refusedOnLoopback).toBe(false);
     expect(error.message).toContain(hint);
+    // Certificate problems need the user's action; DNS and resets may pass.
+    expect((error as DatabricksConnectionError).retryable).toBe(
+      !code.includes("CERT") && !code.includes("SIGNATURE"),
+    );
   });
 
   it("a refused remote host is retried as usual (it may be restarting)", () => {
@@ -104,5 +111,39 @@ describe("connection failures say what to check", () => {
       request,
     );
     expect((error as DatabricksConnectionError).refusedOnLoopback).toBe(false);
+  });
+});
+
+describe("request bodies above Model Serving's limit", () => {
+  it("are refused before any request, saying what to send instead", async () => {
+    let requests = 0;
+    const server = createHttpServer((_req, res) => {
+      requests += 1;
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const huge = { prompt: "x".repeat(17 * 1024 * 1024) };
+      const error = await client(`http://127.0.0.1:${port}`, 0)
+        .requestJson("POST", "/serving-endpoints/dolly/invocations", huge)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DatabricksConfigError);
+      expect((error as Error).message).toMatch(/is 17\.0 MB, above Model Serving's 16\.0 MB limit/);
+      expect((error as Error).message).toContain("send less text per request");
+      // Multi-byte text is counted in bytes: 6 MB of 3-byte characters is 18 MB on the wire.
+      const wide = { prompt: "€".repeat(6 * 1024 * 1024) };
+      await expect(
+        client(`http://127.0.0.1:${port}`, 0).requestJson("POST", "/x", wide),
+      ).rejects.toThrow(/18\.0 MB/);
+      // Just under the limit is sent.
+      await client(`http://127.0.0.1:${port}`, 0).requestJson("POST", "/x", {
+        prompt: "x".repeat(15 * 1024 * 1024),
+      });
+      expect(requests).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
