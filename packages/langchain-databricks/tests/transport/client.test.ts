@@ -9,8 +9,8 @@ import {
   DatabricksResponseError,
   DatabricksTimeoutError,
 } from "../../src/errors.js";
-import { DatabricksClient } from "../../src/transport/client.js";
-import { createHttpSender, fetchSender } from "../../src/transport/http.js";
+import { fetchSender } from "../../src/transport/http.js";
+import { refreshableCredentials, testClient } from "./test_client.js";
 import { sendJson, startLoopback, type LoopbackServer } from "../helpers/loopback.js";
 
 let server: LoopbackServer | undefined;
@@ -19,26 +19,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const pat: CredentialsProvider = {
-  authType: "pat",
-  headers: async () => ({ authorization: "Bearer dapi-client-test-000000" }),
-  invalidate: () => false,
-};
-
-function client(
-  url: string,
-  overrides: Partial<ConstructorParameters<typeof DatabricksClient>[0]> = {},
-) {
-  return new DatabricksClient({
-    host: url,
-    credentials: pat,
-    sender: createHttpSender(),
-    timeoutMs: 5_000,
-    maxRetries: 2,
-    retryBaseDelayMs: 5,
-    ...overrides,
-  });
-}
+const client = testClient;
 
 describe("DatabricksClient.requestJson", () => {
   it("retries 503 and 429 then succeeds, with the same body each time", async () => {
@@ -159,17 +140,7 @@ describe("DatabricksClient.requestJson", () => {
   });
 
   it("on 401 invalidates credentials once and retries with fresh ones", async () => {
-    let version = 0;
-    let invalidations = 0;
-    const oauth: CredentialsProvider = {
-      authType: "oauth-m2m",
-      headers: async () => ({ authorization: `Bearer token-v${version}` }),
-      invalidate: () => {
-        invalidations++;
-        version++;
-        return true;
-      },
-    };
+    const oauth = refreshableCredentials();
     server = await startLoopback((req, res) => {
       if (req.headers.authorization === "Bearer token-v0") {
         return sendJson(res, 401, { error_code: 401, message: "Credential was not sent" });
@@ -182,19 +153,11 @@ describe("DatabricksClient.requestJson", () => {
       undefined,
     );
     expect(result.data).toEqual({ who: "Bearer token-v1" });
-    expect(invalidations).toBe(1);
+    expect(oauth.refreshes).toBe(1);
   });
 
   it("the workspace's 403 Invalid access token also refreshes refreshable credentials once", async () => {
-    let version = 0;
-    const oauth: CredentialsProvider = {
-      authType: "oauth-m2m",
-      headers: async () => ({ authorization: `Bearer token-v${version}` }),
-      invalidate: () => {
-        version++;
-        return true;
-      },
-    };
+    const oauth = refreshableCredentials();
     server = await startLoopback((req, res) => {
       if (req.headers.authorization === "Bearer token-v0") {
         return sendJson(res, 403, { error_code: 403, message: "Invalid access token." });
@@ -210,19 +173,11 @@ describe("DatabricksClient.requestJson", () => {
     await expect(c.requestJson("GET", "/denied", undefined)).rejects.toBeInstanceOf(
       DatabricksPermissionDeniedError,
     );
-    expect(version).toBe(1);
+    expect(oauth.refreshes).toBe(1);
   });
 
   it("the AI Gateway's 400 `Invalid Token` (a text body) refreshes once too, and says what to check", async () => {
-    let version = 0;
-    const oauth: CredentialsProvider = {
-      authType: "oauth-m2m",
-      headers: async () => ({ authorization: `Bearer token-v${version}` }),
-      invalidate: () => {
-        version++;
-        return true;
-      },
-    };
+    const oauth = refreshableCredentials();
     server = await startLoopback((req, res) => {
       if (req.headers.authorization === "Bearer token-v0" || req.url === "/always") {
         res.writeHead(400, { "content-type": "text/plain" });
@@ -240,7 +195,7 @@ describe("DatabricksClient.requestJson", () => {
     expect(error).toMatchObject({ status: 400, lc_error_code: "MODEL_AUTHENTICATION" });
     expect((error as Error).message).toContain("check DATABRICKS_TOKEN");
     // One refresh per call at most: the second call refreshed once more, then surfaced.
-    expect(version).toBe(2);
+    expect(oauth.refreshes).toBe(2);
   });
 
   it("a second 401 after refreshing surfaces instead of looping", async () => {

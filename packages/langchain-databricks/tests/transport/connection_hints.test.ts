@@ -8,26 +8,11 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import type { CredentialsProvider } from "../../src/credentials_provider.js";
 import { DatabricksConfigError, DatabricksConnectionError } from "../../src/errors.js";
-import { DatabricksClient } from "../../src/transport/client.js";
-import { classifyTransportError, createHttpSender } from "../../src/transport/http.js";
+import { classifyTransportError } from "../../src/transport/http.js";
+import { TEST_PAT, testClient } from "./test_client.js";
 
-const pat: CredentialsProvider = {
-  authType: "pat",
-  headers: async () => ({ authorization: "Bearer dapi-test-token-1234" }),
-  invalidate: () => false,
-};
-
-const client = (host: string, maxRetries: number) =>
-  new DatabricksClient({
-    host,
-    credentials: pat,
-    sender: createHttpSender(),
-    timeoutMs: 5_000,
-    maxRetries,
-    retryBaseDelayMs: 5,
-  });
+const client = (host: string, maxRetries: number) => testClient(host, { maxRetries });
 
 /** A loopback port nothing listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -50,7 +35,7 @@ describe("connection failures say what to check", () => {
     expect(failure.refusedOnLoopback).toBe(true);
     expect(failure.message).toContain(`nothing is listening at 127.0.0.1:${port}`);
     expect(failure.message).toMatch(/\[2 attempts over \d+\.\d s\]$/);
-    expect(failure.message).not.toContain("dapi-test-token");
+    expect(failure.message).not.toContain(TEST_PAT);
   });
 
   it("TLS to a plain-HTTP server says to use http://", async () => {
