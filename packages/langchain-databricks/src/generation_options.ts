@@ -4,6 +4,7 @@
  * its `invocationParams`.
  */
 import { DatabricksConfigError } from "./errors.js";
+import { checkMaxRetries } from "./options.js";
 import type { DatabricksChoiceOptions, DatabricksGenerationOptions } from "./types.js";
 
 /**
@@ -37,6 +38,17 @@ export function validateGenerationOptions(
       );
     }
   }
+}
+
+/**
+ * One call's options checked before anything is sent (even the endpoint metadata request): the
+ * generation overrides and LangChain's per-call `maxRetries`.
+ */
+export function validateCallOptions(
+  options: DatabricksGenerationOptions & { maxRetries?: number | undefined },
+): void {
+  validateGenerationOptions(options, "the call options");
+  checkMaxRetries(options.maxRetries, "the call options");
 }
 
 /**
@@ -77,15 +89,15 @@ export function settleGenerationOptions(
 }
 
 /**
- * A call's generation overrides, checked (so a bad value fails before its request), and the
+ * A call's generation overrides and `maxRetries`, checked (so a bad value fails before its request), and the
  * call's extra fields merged as {@link mergeExtraParams} does.
  */
 export function callExtraParams(
-  options: DatabricksGenerationOptions,
+  options: DatabricksGenerationOptions & { maxRetries?: number | undefined },
   reserved: readonly string[],
   refuse: (key: string, option: "extraParams" | "modelKwargs") => DatabricksConfigError,
 ): Record<string, unknown> {
-  validateGenerationOptions(options, "the call options");
+  validateCallOptions(options);
   return options.extraParams || options.modelKwargs
     ? mergeExtraParams(options, reserved, refuse)
     : {};

@@ -13,7 +13,7 @@ import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
 import {
   callExtraParams,
   settleGenerationOptions,
-  validateGenerationOptions,
+  validateCallOptions,
 } from "./generation_options.js";
 import {
   checkBatchSize,
@@ -382,7 +382,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<GenerationChunk> {
-    validateGenerationOptions(options, "the call options");
+    validateCallOptions(options);
     const profile = await this.targetProfile(options.signal);
     if (!profile || !canStream(profile) || this.transformOutputFn) {
       const [generation] = (await this.complete([prompt], options)) as [Generation];
@@ -427,7 +427,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     prompts: readonly string[],
     options: this["ParsedCallOptions"],
   ): Promise<Generation[]> {
-    validateGenerationOptions(options, "the call options");
+    validateCallOptions(options);
     const profile = await this.targetProfile(options.signal);
     const size = packsRows(profile) ? this.batchSize : 1;
     const done = await Promise.all(

@@ -47,18 +47,9 @@ export function createDatabricksClient(
   options: DatabricksConnectionOptions & { clusterId?: string | undefined },
   env?: Record<string, string | undefined>,
 ): { client: DatabricksClient; clusterId: string | undefined } {
-  const timeoutMs = options.timeout ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0)) {
-    throw new DatabricksConfigError(
-      `Invalid timeout: ${String(options.timeout)}. Use a positive number of milliseconds.`,
-    );
-  }
-  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
-  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
-    throw new DatabricksConfigError(
-      `Invalid maxRetries: ${String(options.maxRetries)}. Use an integer >= 0.`,
-    );
-  }
+  const timeoutMs = checkTimeout(options.timeout);
+  const maxRetries = checkMaxRetries(options.maxRetries, "the options") ?? DEFAULT_MAX_RETRIES;
+  const retryBaseDelayMs = checkRetryBaseDelay(options.retryBaseDelayMs);
   const sender = createHttpSender({ fetch: options.fetch });
   const deps = env ? { env } : {};
   const resolved = resolveDatabricksConfig(options, deps);
@@ -68,7 +59,52 @@ export function createDatabricksClient(
     sender,
     timeoutMs,
     maxRetries,
-    retryBaseDelayMs: options.retryBaseDelayMs,
+    retryBaseDelayMs,
   });
   return { client, clusterId: resolved.clusterId };
+}
+
+/**
+ * Node's timers hold at most 2^31-1 ms (about 24.8 days): a longer delay fires after 1 ms, so a
+ * "very long" timeout would fail every request at once.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** `timeout` checked: a positive number of milliseconds a timer can hold, or `Infinity` for none. */
+function checkTimeout(timeout: number | undefined): number {
+  if (timeout === undefined) return DEFAULT_TIMEOUT_MS;
+  if (typeof timeout !== "number" || !(timeout > 0)) {
+    throw new DatabricksConfigError(
+      `Invalid timeout: ${String(timeout)}. Use a positive number of milliseconds.`,
+    );
+  }
+  if (Number.isFinite(timeout) && timeout > MAX_TIMEOUT_MS) {
+    throw new DatabricksConfigError(
+      `Invalid timeout: ${timeout}. Use at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), or Infinity for no per-request timeout.`,
+    );
+  }
+  return timeout;
+}
+
+/**
+ * `maxRetries` checked, from the options or (`where` = "the call options") a single call, so a
+ * negative or fractional count fails before any request instead of silently meaning "no retry".
+ */
+export function checkMaxRetries(maxRetries: number | undefined, where: string): number | undefined {
+  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) {
+    throw new DatabricksConfigError(
+      `Invalid maxRetries in ${where}: ${String(maxRetries)}. Use an integer >= 0 (0 turns retries off).`,
+    );
+  }
+  return maxRetries;
+}
+
+/** `retryBaseDelayMs` checked: NaN or a negative delay would make every backoff wait NaN or 0. */
+function checkRetryBaseDelay(delayMs: number | undefined): number | undefined {
+  if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
+    throw new DatabricksConfigError(
+      `Invalid retryBaseDelayMs: ${String(delayMs)}. Use a finite number of milliseconds >= 0 (default 500).`,
+    );
+  }
+  return delayMs;
 }
