@@ -20,6 +20,7 @@ import {
   checkModelFields,
   ModelSupport,
   resolveEndpoint,
+  stringOption,
 } from "./model_support.js";
 import { CONNECTION_SECRETS, markUnserializableKwargs } from "./serialization.js";
 import type {
@@ -170,7 +171,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
   constructor(fields: DatabricksInput = {}) {
     super(checkModelFields(fields, "Databricks"));
     const endpoint = resolveEndpoint(fields, "Databricks");
-    const clusterId = nonEmpty(fields.clusterId);
+    const clusterId = nonEmpty(stringOption(fields.clusterId, "clusterId", "the cluster id"));
     const port = validateMode(endpoint, clusterId, fields.clusterDriverPort);
     const batchSize = checkBatchSize(fields.batchSize, 1);
     const driverAppFormat = validateDriverAppFormat(fields.driverAppFormat, endpoint);

@@ -164,7 +164,10 @@ export function resolveEndpoint(
   className: ModelClassName,
 ): string | undefined {
   const given = (["endpoint", "model", "endpointName"] as const)
-    .map((key) => [key, nonEmpty(fields[key])] as const)
+    .map(
+      (key) =>
+        [key, nonEmpty(stringOption(fields[key], key, "the serving endpoint's name"))] as const,
+    )
     .filter((entry): entry is readonly [(typeof entry)[0], string] => entry[1] !== undefined);
   const [first, ...rest] = given;
   const other = rest.find(([, value]) => value !== first?.[1]);
@@ -174,6 +177,17 @@ export function resolveEndpoint(
     );
   }
   return first?.[1];
+}
+
+/**
+ * A string option as given, `undefined` when unset; anything else (a number, an object) is refused
+ * naming the option, instead of failing later with a `TypeError` about `.trim`.
+ */
+export function stringOption(value: unknown, name: string, what: string): string | undefined {
+  if (value === undefined || value === null || typeof value === "string") return value ?? undefined;
+  throw new DatabricksConfigError(
+    `Invalid ${name}: expected a string (${what}), got ${typeof value} ${String(value)}.`,
+  );
 }
 
 /** The Python classes' keyword names, which a config ported from Python may still use. */
