@@ -9,7 +9,12 @@ import type { Serialized } from "@langchain/core/load/serializable";
 import { GenerationChunk, type Generation, type LLMResult } from "@langchain/core/outputs";
 import type { RunnableBatchOptions } from "@langchain/core/runnables";
 import { AsyncCaller } from "@langchain/core/utils/async_caller";
-import { DatabricksConfigError, DatabricksResponseError } from "./errors.js";
+import {
+  DatabricksConfigError,
+  DatabricksResponseError,
+  isDatabricksError,
+  type DatabricksError,
+} from "./errors.js";
 import {
   callExtraParams,
   settleGenerationOptions,
@@ -175,6 +180,14 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     const port = validateMode(endpoint, clusterId, fields.clusterDriverPort);
     const batchSize = checkBatchSize(fields.batchSize, 1);
     const driverAppFormat = validateDriverAppFormat(fields.driverAppFormat, endpoint);
+    for (const name of ["transformInputFn", "transformOutputFn"] as const) {
+      const fn: unknown = fields[name];
+      if (fn !== undefined && typeof fn !== "function") {
+        throw new DatabricksConfigError(
+          `Invalid ${name}: expected a function, got ${describeType(fn)}. Pass a function (sync or async), or leave it unset.`,
+        );
+      }
+    }
     const generation = settleGenerationOptions(
       fields,
       "the Databricks options",
@@ -484,10 +497,15 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     const sampling = isLlmTask(task) || this.target.kind === "driver";
     const request: DatabricksRequest = { prompt, ...this.invocationParams(options, sampling) };
     if (!this.transformInputFn) return request;
-    const transformed = await this.transformInputFn({ ...request });
+    const transformed = await runTransform(
+      "transformInputFn",
+      this.transformInputFn,
+      { ...request },
+      DatabricksConfigError,
+    );
     if (!isRecord(transformed)) {
-      throw new DatabricksResponseError(
-        `transformInputFn must return an object (the request body) but returned ${transformed === null ? "null" : typeof transformed}.`,
+      throw new DatabricksConfigError(
+        `transformInputFn must return an object (the request body) but returned ${describeType(transformed)}. Return the request, e.g. (request) => ({ ...request, extra: 1 }).`,
       );
     }
     return transformed;
@@ -495,10 +513,10 @@ export class Databricks extends LLM<DatabricksCallOptions> {
 
   private async transformedText(raw: unknown): Promise<string> {
     const fn = this.transformOutputFn as TransformOutputFn;
-    const text = await fn(raw);
+    const text = await runTransform("transformOutputFn", fn, raw, DatabricksResponseError);
     if (typeof text !== "string") {
       throw new DatabricksResponseError(
-        `transformOutputFn must return a string but returned ${typeof text}.`,
+        `transformOutputFn must return a string but returned ${describeType(text)}. Return the text of the answer, e.g. (answer) => String(answer.text).`,
       );
     }
     return text;
@@ -633,6 +651,37 @@ function validatePort(raw: string | number): string {
     );
   }
   return String(port);
+}
+
+/**
+ * Call a user transform. Our own errors pass through; anything else it throws is wrapped in
+ * `wrap` (config error before sending, response error after) with a message naming the transform
+ * and the original error as `cause`, so the failure is not mistaken for the endpoint's.
+ */
+async function runTransform<I, O>(
+  name: "transformInputFn" | "transformOutputFn",
+  fn: (input: I) => O | Promise<O>,
+  input: I,
+  wrap: new (message: string, options?: { cause?: unknown }) => DatabricksError,
+): Promise<O> {
+  try {
+    return await fn(input);
+  } catch (error) {
+    if (isDatabricksError(error)) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new wrap(
+      `${name} threw: ${reason}. Fix the function (the original error is the cause).`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** `typeof`, with `null` and arrays named as such, for messages about a wrong value. */
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  return Array.isArray(value) ? "an array" : typeof value;
 }
 
 /** The text piece of one SSE event of an OpenAI-style stream. */
