@@ -98,14 +98,22 @@ export class DatabricksEmbeddings extends Embeddings {
         `useAiGateway takes OpenAI-style embeddings requests only: remove inputFormat "${inputFormat}" (custom MLflow models are queried on /serving-endpoints).`,
       );
     }
+    const useAiGateway = fields.useAiGateway ?? false;
+    refuseReservedParams(fields, inputFormat, useAiGateway);
+    const inputColumn = fields.inputColumn ?? "input";
+    if (typeof inputColumn !== "string" || inputColumn.trim() === "") {
+      throw new DatabricksConfigError(
+        `Invalid inputColumn: ${JSON.stringify(inputColumn)}. Use the name of the model's text column (default "input").`,
+      );
+    }
     this.support = new ModelSupport(fields);
     this.support.attach(this, endpoint, {
       queryParams: { ...fields.queryParams },
       documentsParams: { ...fields.documentsParams },
       batchSize,
       inputFormat,
-      inputColumn: fields.inputColumn ?? "input",
-      useAiGateway: fields.useAiGateway ?? false,
+      inputColumn,
+      useAiGateway,
     });
   }
 
@@ -154,6 +162,28 @@ export class DatabricksEmbeddings extends Embeddings {
         : { [this.inputFormat]: batch };
     if (Object.keys(params).length > 0) body["params"] = params;
     return body;
+  }
+}
+
+/**
+ * Body fields the class writes next to `queryParams`/`documentsParams` (OpenAI-style `input`
+ * bodies only: custom models get the params under `params`). A param of that name would be
+ * silently dropped (`input`, the texts) or replace the gateway's `model`: refused instead.
+ */
+function refuseReservedParams(
+  fields: Pick<DatabricksEmbeddingsOwnOptions, "queryParams" | "documentsParams">,
+  inputFormat: DatabricksEmbeddingsInputFormat,
+  useAiGateway: boolean,
+): void {
+  if (inputFormat !== "input") return;
+  const reserved = useAiGateway ? ["input", "model"] : ["input"];
+  for (const option of ["queryParams", "documentsParams"] as const) {
+    const key = reserved.find((name) => name in (fields[option] ?? {}));
+    if (key !== undefined) {
+      throw new DatabricksConfigError(
+        `${option} must not contain \`${key}\`: ${key === "input" ? "the texts are the arguments of embedQuery()/embedDocuments()" : "the gateway request names the endpoint (`endpoint`)"}. Remove it.`,
+      );
+    }
   }
 }
 
