@@ -411,6 +411,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     const events = this.support.streamJson(this.target.path, body, {
       signal: options.signal,
       maxRetries: options.maxRetries,
+      maxRequestBytes: profile.maxRequestBytes,
       onResponseHeaders: (headers) => {
         servedModelName = headers["served-model-name"];
       },
@@ -465,7 +466,11 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     );
     // Without a profile (the notebook app's contract) the request goes as is and answers text.
     const body = profile ? wrapRequests(profile, requests) : requests[0];
-    const call = { signal: options.signal, maxRetries: options.maxRetries };
+    const call = {
+      signal: options.signal,
+      maxRetries: options.maxRetries,
+      maxRequestBytes: profile?.maxRequestBytes,
+    };
     const response = await this.support.requestJson("POST", this.target.path, body, call);
     const predictions = profile
       ? extractPredictions(profile, response.data, requests.length)

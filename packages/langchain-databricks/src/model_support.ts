@@ -21,6 +21,8 @@ export type ModelClassName = "Databricks" | "ChatDatabricks" | "DatabricksEmbedd
 export interface CallSettings {
   signal?: AbortSignal | undefined;
   maxRetries?: number | undefined;
+  /** The endpoint's request-size limit, when the class knows it (`RequestOptions.maxRequestBytes`). */
+  maxRequestBytes?: number | undefined;
 }
 
 /** What {@link ModelSupport} is built from: connection options plus LangChain's concurrency. */
@@ -115,6 +117,7 @@ export class ModelSupport {
       this.client.requestJson<T>(method, path, body, {
         signal: call.signal,
         maxRetries: call.maxRetries,
+        maxRequestBytes: call.maxRequestBytes,
       }),
     );
   }
@@ -135,6 +138,7 @@ export class ModelSupport {
     const events = this.client.streamJson(path, body, {
       signal: call.signal,
       maxRetries: call.maxRetries,
+      maxRequestBytes: call.maxRequestBytes,
       onResponseHeaders: call.onResponseHeaders,
       sseRules: call.sseRules,
     });

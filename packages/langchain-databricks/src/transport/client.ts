@@ -41,6 +41,11 @@ export interface RequestOptions {
   onResponseHeaders?: ((headers: Record<string, string>) => void) | undefined;
   /** Streams only: how this kind of stream departs from the Databricks default. */
   sseRules?: SseRules | undefined;
+  /**
+   * The endpoint's request-size limit when known to be below {@link MAX_REQUEST_BYTES} (e.g.
+   * {@link MAX_REQUEST_BYTES_FOUNDATION}); a larger body is refused before sending.
+   */
+  maxRequestBytes?: number | undefined;
 }
 
 /**
@@ -188,7 +193,7 @@ export class DatabricksClient implements CredentialsTransport {
     if (method === "POST") {
       headers["content-type"] = "application/json";
       request.body = JSON.stringify(body ?? {});
-      checkPayloadSize(request.body, method, path);
+      checkPayloadSize(request.body, method, path, options.maxRequestBytes ?? MAX_REQUEST_BYTES);
     }
     return request;
   }
@@ -230,23 +235,33 @@ export class DatabricksClient implements CredentialsTransport {
   }
 }
 
-/** Model Serving's request limit (16 MB; 4 MB for foundation-model, external and agent endpoints). */
+/** Model Serving's request limit: 16 MB per request (docs/PROTOCOL.md §2.9). */
 export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/**
+ * The lower limit of endpoints serving foundation models, external models or agents (4 MB),
+ * applied when the caller knows the endpoint is one (`RequestOptions.maxRequestBytes`).
+ */
+export const MAX_REQUEST_BYTES_FOUNDATION = 4 * 1024 * 1024;
 
 let utf8: TextEncoder | undefined;
 
 /**
- * A body over {@link MAX_REQUEST_BYTES} is refused here, before any request, rather than sent and
- * left for the server to refuse after the upload. Counting bytes costs an encoding only for bodies
- * whose string length could reach the limit (a character is at most 3 UTF-8 bytes).
+ * A body over `limit` is refused here, before any request, rather than sent and left for the
+ * server to refuse after the upload. Counting bytes costs an encoding only for bodies whose
+ * string length could reach the limit (a character is at most 3 UTF-8 bytes). Limits are MiB, so
+ * a body the server might still accept (if its "MB" means 10^6) is never refused here.
  */
-function checkPayloadSize(body: string, method: string, path: string): void {
-  if (body.length * 3 <= MAX_REQUEST_BYTES) return;
+function checkPayloadSize(body: string, method: string, path: string, limit: number): void {
+  if (body.length * 3 <= limit) return;
   utf8 ??= new TextEncoder();
   const bytes = utf8.encode(body).byteLength;
-  if (bytes <= MAX_REQUEST_BYTES) return;
+  if (bytes <= limit) return;
   const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+  const which =
+    limit < MAX_REQUEST_BYTES
+      ? `the ${mb(limit)} MB limit of endpoints serving foundation models, external models or agents, which this endpoint's metadata says it is`
+      : `Model Serving's ${mb(limit)} MB limit (4 MB for foundation-model, external and agent endpoints)`;
   throw new DatabricksConfigError(
-    `The request body of ${method} ${path} is ${mb(bytes)} MB, above Model Serving's ${mb(MAX_REQUEST_BYTES)} MB limit (4 MB for foundation-model, external and agent endpoints): send less text per request (shorter prompts or fewer messages, a smaller batchSize).`,
+    `The request body of ${method} ${path} is ${mb(bytes)} MB, above ${which}: send less text per request (shorter prompts or fewer messages, a smaller batchSize).`,
   );
 }

@@ -1,4 +1,5 @@
 import { DatabricksResponseError } from "../errors.js";
+import { MAX_REQUEST_BYTES_FOUNDATION } from "../transport/client.js";
 import { wireText } from "./reasoning.js";
 import { isRecord } from "./values.js";
 
@@ -15,6 +16,11 @@ export interface EndpointProfile {
    * `dataframe_records`: the MLflow scoring envelope `{"dataframe_records": [request]}` (custom models).
    */
   envelope: "raw" | "dataframe_records";
+  /**
+   * The request-size limit, set only when the metadata shows a foundation-model, external-model
+   * or agent endpoint (4 MB, docs/PROTOCOL.md §2.9); otherwise the transport's 16 MB applies.
+   */
+  maxRequestBytes?: number | undefined;
 }
 
 /** Tasks whose endpoints take OpenAI-style `temperature`, `n`, `max_tokens` and `stop`. */
@@ -64,7 +70,36 @@ export function profileFromMetadata(
   const task =
     explicitTask ??
     (typeof record["task"] === "string" && record["task"] !== "" ? record["task"] : undefined);
-  return { task, envelope: externalOrFoundation ? "raw" : "dataframe_records" };
+  const profile: EndpointProfile = {
+    task,
+    envelope: externalOrFoundation ? "raw" : "dataframe_records",
+  };
+  if (externalOrFoundation || servesModelOrAgent(record, task)) {
+    profile.maxRequestBytes = MAX_REQUEST_BYTES_FOUNDATION;
+  }
+  return profile;
+}
+
+/**
+ * Whether the metadata shows an endpoint under the 4 MB limit besides its `endpoint_type`: a
+ * served entity (or legacy served model) with `foundation_model` or `external_model`, or an agent
+ * task (`agent/v1/chat`, `agent/v2/chat`, `agent/v1/responses`…).
+ */
+function servesModelOrAgent(record: Record<string, unknown>, task: string | undefined): boolean {
+  if (task?.startsWith("agent/")) return true;
+  const config = record["config"];
+  if (!isRecord(config)) return false;
+  return ["served_entities", "served_models"].some((key) => {
+    const entities = config[key];
+    return (
+      Array.isArray(entities) &&
+      entities.some(
+        (entity) =>
+          isRecord(entity) &&
+          (isRecord(entity["foundation_model"]) || isRecord(entity["external_model"])),
+      )
+    );
+  });
 }
 
 /**
