@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatabricksAbortError, DatabricksConfigError } from "../../src/errors.js";
+import { DatabricksAbortError } from "../../src/errors.js";
 import { DatabricksEmbeddings } from "../../src/embeddings.js";
 import {
   chatCompletion,
@@ -17,22 +17,6 @@ beforeAll(async () => {
 afterAll(async () => server.close());
 
 describe("ChatDatabricks input guards", () => {
-  it("refuses extraParams that would replace the conversation or the stream flag", async () => {
-    expect(() => chatModel(server, { extraParams: { messages: [] } })).toThrow(
-      DatabricksConfigError,
-    );
-    expect(() => chatModel(server, { extraParams: { stream: true } })).toThrow(
-      /must not contain `stream`/,
-    );
-    server.requests.length = 0;
-    await expect(
-      chatModel(server).invoke("hi", {
-        extraParams: { messages: [{ role: "user", content: "OVERRIDE" }] },
-      }),
-    ).rejects.toThrow(/extraParams in the call options must not contain `messages`/);
-    expect(server.requests).toHaveLength(0);
-  });
-
   it("a fired signal or LangChain's timeout rejects with DatabricksAbortError", async () => {
     server.setHandler((_req, res) => {
       setTimeout(() => json(res, chatCompletion("late")), 2_000);

@@ -1,7 +1,7 @@
 /**
  * The model-support layer as the three classes share it: one name per option, aliases, refused
- * foreign options, numeric checks before any request, read-only settings, the served model name
- * in streams, and concurrency limits for every class.
+ * foreign options, read-only settings, the served model name in streams, and concurrency limits
+ * for every class. Invalid values (numbers, reserved keys) are rows of tests/errors/bad_input.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatDatabricks } from "../../src/chat_models.js";
@@ -134,51 +134,6 @@ describe("options a class cannot use are refused, not ignored", () => {
     ],
   ])("%s", (_name, build, message) => {
     expect(configError(build)).toMatch(message);
-  });
-});
-
-describe("numeric settings are checked before any request", () => {
-  it.each([
-    [
-      { temperature: Number.NaN },
-      /Invalid temperature in the (Databricks|ChatDatabricks) options: NaN/,
-    ],
-    [{ temperature: -1 }, /Use a finite number >= 0/],
-    [{ temperature: Infinity }, /Invalid temperature/],
-    [{ maxTokens: -5 }, /Invalid maxTokens in .*: -5\. Use an integer >= 1/],
-    [{ maxTokens: 1.5 }, /Invalid maxTokens/],
-    [{ n: 0 }, /Invalid n in/],
-  ])("constructor %j", (bad, message) => {
-    expect(configError(() => new Databricks({ ...connection(), endpoint: "e", ...bad }))).toMatch(
-      message,
-    );
-    expect(
-      configError(() => new ChatDatabricks({ ...connection(), endpoint: "e", ...bad })),
-    ).toMatch(message);
-  });
-
-  it("per call, with no request sent", async () => {
-    const before = server.requests.length;
-    const llm = new Databricks({ ...connection(), endpoint: "e", task: "llm/v1/completions" });
-    await expect(llm.invoke("x", { temperature: Number.NaN })).rejects.toThrow(
-      /Invalid temperature in the call options: NaN/,
-    );
-    const chat = new ChatDatabricks({ ...connection(), endpoint: "e" });
-    await expect(chat.invoke("x", { maxTokens: 0 })).rejects.toBeInstanceOf(DatabricksConfigError);
-    await expect(
-      (async () => {
-        for await (const _ of await chat.stream("x", { maxTokens: -1 })) void _;
-      })(),
-    ).rejects.toThrow(/Invalid maxTokens in the call options/);
-    expect(server.requests.length).toBe(before);
-  });
-
-  it("refuses a maxConcurrency that is not a positive integer", () => {
-    expect(
-      configError(
-        () => new DatabricksEmbeddings({ ...connection(), endpoint: "e", maxConcurrency: 0 }),
-      ),
-    ).toMatch(/Invalid maxConcurrency: 0/);
   });
 });
 
