@@ -1,6 +1,7 @@
 import { resolveDatabricksConfig, type DatabricksAuthOptions } from "./auth/resolve.js";
 import { DatabricksConfigError } from "./errors.js";
 import { DatabricksClient } from "./transport/client.js";
+import { MAX_TIMEOUT_MS } from "./transport/deadline.js";
 import { createHttpSender } from "./transport/http.js";
 
 /**
@@ -65,12 +66,9 @@ export function createDatabricksClient(
 }
 
 /**
- * Node's timers hold at most 2^31-1 ms (about 24.8 days): a longer delay fires after 1 ms, so a
- * "very long" timeout would fail every request at once.
+ * `timeout` checked: a positive number of milliseconds a timer can hold ({@link MAX_TIMEOUT_MS}:
+ * a longer one would fire after 1 ms and fail every request), or `Infinity` for none.
  */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
-
-/** `timeout` checked: a positive number of milliseconds a timer can hold, or `Infinity` for none. */
 function checkTimeout(timeout: number | undefined): number {
   if (timeout === undefined) return DEFAULT_TIMEOUT_MS;
   if (typeof timeout !== "number" || !(timeout > 0)) {

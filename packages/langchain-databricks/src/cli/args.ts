@@ -1,5 +1,6 @@
 /** Command-line parsing helpers on top of `node:util` `parseArgs`, turning its errors into usage errors. */
 import { parseArgs } from "node:util";
+import { MAX_TIMEOUT_MS } from "../transport/deadline.js";
 import { CliUsageError } from "./errors.js";
 import type { CliOutput } from "./io.js";
 
@@ -141,6 +142,13 @@ export function durationOption(command: string, name: string, raw: string): numb
   if (!Number.isFinite(ms) || ms <= 0) {
     throw new CliUsageError(
       `--${name} must be a positive duration in seconds (or with a unit: 500ms, 30s, 2m), got '${raw}'`,
+      command,
+    );
+  }
+  // A longer timer fires after 1 ms (Node's timers hold 2^31-1 ms): say so here, as a usage error.
+  if (ms > MAX_TIMEOUT_MS) {
+    throw new CliUsageError(
+      `--${name} must be at most ${Math.floor(MAX_TIMEOUT_MS / 60_000)}m (about 24.8 days), got '${raw}'`,
       command,
     );
   }

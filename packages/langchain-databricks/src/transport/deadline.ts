@@ -1,5 +1,11 @@
 import { DatabricksTimeoutError } from "../errors.js";
 
+/**
+ * The longest timeout a timer can hold: Node's timers take at most 2^31-1 ms (about 24.8 days) and
+ * fire after 1 ms when given more, so longer timeouts are refused where they are configured.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
 /** The caller's signal combined with a restartable timer; remembers whether the timer fired. */
 export class InactivityDeadline {
   readonly signal: AbortSignal;

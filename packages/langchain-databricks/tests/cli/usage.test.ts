@@ -100,6 +100,30 @@ describe("usage errors exit 2 with one line on stderr", () => {
     ],
     [["invoke", "--endpoint", "e", "--temperature", "-1", "hi"], /argument is ambiguous/],
     [
+      ["invoke", "--endpoint", "e", "--temperature", "nan", "hi"],
+      /--temperature must be a number >= 0, got 'nan'/,
+    ],
+    [
+      ["invoke", "--endpoint", "e", "--temperature", "Infinity", "hi"],
+      /--temperature must be a number >= 0, got 'Infinity'/,
+    ],
+    [
+      ["invoke", "--endpoint", "e", "--max-tokens=-5", "hi"],
+      /--max-tokens must be an integer from 1 to \d+, got '-5'/,
+    ],
+    [
+      ["invoke", "--endpoint", "e", "--timeout", "100000m", "hi"],
+      /--timeout must be at most 35791m \(about 24\.8 days\), got '100000m'/,
+    ],
+    [
+      ["batch", "--endpoint", "e", "--cluster-id", "c"],
+      /either --endpoint or --cluster-id\/--port, not both/,
+    ],
+    [
+      ["embed", "--endpoint", "e", "--timeout", "0ms", "hello"],
+      /--timeout must be a positive duration/,
+    ],
+    [
       ["invoke", "--endpoint", "e", "--max-tokens", "0", "hi"],
       /--max-tokens must be an integer from 1/,
     ],
