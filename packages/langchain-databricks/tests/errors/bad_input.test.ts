@@ -10,6 +10,11 @@
  * here check the part of those messages that says what to do instead. docs/RELIABILITY.md, "Bad
  * input", summarises this table.
  */
+import {
+  defaultEmulatorOptions,
+  startEmulator,
+  type EmulatorHandle,
+} from "databricks-serving-emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ChatDatabricks, type ChatDatabricksInput } from "../../src/chat_models.js";
 import { DatabricksEmbeddings, type DatabricksEmbeddingsInput } from "../../src/embeddings.js";
@@ -383,6 +388,33 @@ const GENERATION_ROWS: BadInputRow[] = [
   },
 ];
 
+const CHAT_ROWS: BadInputRow[] = [
+  {
+    name: "ChatDatabricks: unknown modelFamily",
+    run: () => chat({ modelFamily: "mistral-ish" }),
+    error: DatabricksConfigError,
+    message: /Unknown modelFamily "mistral-ish": use one of .*unknown/,
+  },
+  {
+    name: "ChatDatabricks: useResponsesApi with stop",
+    run: () => chat({ useResponsesApi: true, stop: ["\n"] }),
+    error: DatabricksConfigError,
+    message: /useResponsesApi: the Responses API has no stop sequences: remove `stop`/,
+  },
+  {
+    name: "ChatDatabricks: useResponsesApi with n 2",
+    run: () => chat({ useResponsesApi: true, n: 2 }),
+    error: DatabricksConfigError,
+    message: /useResponsesApi: the Responses API returns one answer: remove `n`/,
+  },
+  {
+    name: "ChatDatabricks.invoke: stop on the Responses API",
+    run: () => chat({ useResponsesApi: true }).invoke("x", { stop: ["\n"] }),
+    error: DatabricksConfigError,
+    message: /useResponsesApi: the Responses API has no stop sequences: remove `stop`/,
+  },
+];
+
 const EMBEDDINGS_ROWS: BadInputRow[] = [
   {
     name: "DatabricksEmbeddings: batchSize 0",
@@ -633,6 +665,7 @@ const ROWS: BadInputRow[] = [
   ...CONNECTION_ROWS,
   ...MODE_ROWS,
   ...GENERATION_ROWS,
+  ...CHAT_ROWS,
   ...EMBEDDINGS_ROWS,
   ...CALL_ROWS,
   ...TRANSFORM_ROWS,
@@ -660,6 +693,21 @@ describe("bad input: every row fails with a DatabricksError that says what to ch
   });
 });
 
+describe("LangChain's own call `timeout` check comes first", () => {
+  // `timeout` is a LangChain call option: @langchain/core's `ensureConfig` checks it before the
+  // model runs (in `batch` before any model code at all), so its error is core's, not a
+  // DatabricksError. What this package guarantees is that nothing is sent.
+  it.each([
+    ["NaN", Number.NaN, /"delay"|Timeout/],
+    ["0", 0, /Timeout must be a positive number/],
+    ["-1", -1, /Timeout must be a positive number/],
+  ])("timeout %s: refused before any request", async (_name, timeout, message) => {
+    await expect(llm().invoke("x", { timeout })).rejects.toThrow(message);
+    await expect(chat().invoke("x", { timeout })).rejects.toThrow(message);
+    expect(server.requests).toEqual([]);
+  });
+});
+
 describe("the limits refuse only what the endpoint would refuse", () => {
   it("sends a 5 MB prompt to a custom model, whose limit is 16 MB", async () => {
     await expect(llm().invoke(above4)).rejects.toThrow(/answer a string but received an object/);
@@ -672,5 +720,40 @@ describe("the limits refuse only what the endpoint would refuse", () => {
     // the server refuses a body above its 4 MB limit itself.
     await expect(chat().invoke(above4)).resolves.toBeDefined();
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe("the 4 MB limit against the emulator's endpoint metadata", () => {
+  // The emulator describes endpoints as the workspace does and enforces the same limits (413):
+  // the client must recognise its foundation, external and agent endpoints from that metadata.
+  let emulator: EmulatorHandle;
+  const EMULATOR_TOKEN = "dapi-bad-input-emulator-0123";
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      ...defaultEmulatorOptions(),
+      tokens: [EMULATOR_TOKEN],
+      endpoints: [
+        { name: "fm", task: "llm/v1/completions", endpointType: "FOUNDATION_MODEL_API" },
+        { name: "ext", task: "llm/v1/chat", endpointType: "EXTERNAL_MODEL" },
+        { name: "agent", task: "agent/v2/chat" },
+        { name: "custom", backend: { type: "echo" } },
+      ],
+    });
+  });
+  afterAll(() => emulator.close());
+  const served = (endpoint: string) =>
+    new Databricks({ host: emulator.url, token: EMULATOR_TOKEN, endpoint, maxRetries: 0 });
+
+  it.each(["fm", "ext", "agent"])(
+    "%s: a 5 MB prompt is refused before its request",
+    async (endpoint) => {
+      await expect(served(endpoint).invoke(above4)).rejects.toThrow(LIMIT_4);
+      expect(emulator.stats().endpoints[endpoint]).toBeUndefined();
+    },
+  );
+
+  it("custom: a 5 MB prompt is sent (its limit is 16 MB)", async () => {
+    await served("custom").invoke(above4);
+    expect(emulator.stats().endpoints["custom"]?.requests).toBe(1);
   });
 });
