@@ -119,11 +119,20 @@ export class DatabricksEmbeddings extends Embeddings {
 
   /** Embed texts with `documentsParams`, `batchSize` per request; vectors in input order. */
   async embedDocuments(documents: string[]): Promise<number[][]> {
+    // A lone string would be cut into batches of characters and answered with a vector count
+    // that matches nothing: refuse it, and any non-string text, before sending.
+    if (!Array.isArray(documents)) {
+      throw new DatabricksConfigError(
+        `embedDocuments takes a list of texts, got ${typeof documents}: pass [text], or use embedQuery(text).`,
+      );
+    }
+    documents.forEach((text, index) => requireText(text, `embedDocuments: text ${index}`));
     return this.embed(documents, this.documentsParams);
   }
 
   /** Embed one text with `queryParams`. */
   async embedQuery(document: string): Promise<number[]> {
+    requireText(document, "embedQuery");
     const [vector] = await this.embed([document], this.queryParams);
     return vector as number[];
   }
@@ -162,6 +171,15 @@ export class DatabricksEmbeddings extends Embeddings {
         : { [this.inputFormat]: batch };
     if (Object.keys(params).length > 0) body["params"] = params;
     return body;
+  }
+}
+
+/** A text to embed must be a string; `where` says which argument was not. */
+function requireText(text: unknown, where: string): void {
+  if (typeof text !== "string") {
+    throw new DatabricksConfigError(
+      `${where} is ${text === null ? "null" : typeof text}, not a string: embed text only (convert it with String() or JSON.stringify() first).`,
+    );
   }
 }
 

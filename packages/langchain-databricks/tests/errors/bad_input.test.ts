@@ -112,41 +112,35 @@ interface BadInputRow {
 const METADATA_OF = (name: string) => `GET /api/2.0/serving-endpoints/${name}`;
 const INVOCATIONS_OF = (name: string) => `POST /serving-endpoints/${name}/invocations`;
 
-/** One row per class for a connection option every class shares. */
-function everyClass(name: string, fields: Record<string, unknown>, message: RegExp): BadInputRow[] {
-  return [
-    { name: `Databricks: ${name}`, run: () => llm(fields), error: DatabricksConfigError, message },
-    {
-      name: `ChatDatabricks: ${name}`,
-      run: () => chat(fields),
-      error: DatabricksConfigError,
-      message,
-    },
-    {
-      name: `DatabricksEmbeddings: ${name}`,
-      run: () => embeddings(fields),
-      error: DatabricksConfigError,
-      message,
-    },
-  ];
-}
+/** The constructor of each class, with the options a row adds. */
+const BUILDERS = {
+  Databricks: llm,
+  ChatDatabricks: chat,
+  DatabricksEmbeddings: embeddings,
+} as const;
+type ClassName = keyof typeof BUILDERS;
 
-/** One constructor row per language model for a generation option both share. */
-function bothLanguageModels(
+/** One constructor row per class in `classes` for an option they share. */
+function constructorRows(
+  classes: readonly ClassName[],
   name: string,
   fields: Record<string, unknown>,
   message: RegExp,
 ): BadInputRow[] {
-  return [
-    { name: `Databricks: ${name}`, run: () => llm(fields), error: DatabricksConfigError, message },
-    {
-      name: `ChatDatabricks: ${name}`,
-      run: () => chat(fields),
-      error: DatabricksConfigError,
-      message,
-    },
-  ];
+  return classes.map((className) => ({
+    name: `${className}: ${name}`,
+    run: () => BUILDERS[className](fields),
+    error: DatabricksConfigError,
+    message,
+  }));
 }
+
+/** A connection option every class shares. */
+const everyClass = (name: string, fields: Record<string, unknown>, message: RegExp) =>
+  constructorRows(["Databricks", "ChatDatabricks", "DatabricksEmbeddings"], name, fields, message);
+/** A generation option both language models share. */
+const bothLanguageModels = (name: string, fields: Record<string, unknown>, message: RegExp) =>
+  constructorRows(["Databricks", "ChatDatabricks"], name, fields, message);
 
 const CONNECTION_ROWS: BadInputRow[] = [
   ...everyClass(
@@ -464,6 +458,29 @@ const EMBEDDINGS_ROWS: BadInputRow[] = [
   },
 ];
 
+/** Call arguments of the embeddings: refused before any request. */
+const EMBEDDINGS_CALL_ROWS: BadInputRow[] = [
+  {
+    name: "DatabricksEmbeddings.embedDocuments: one string instead of a list",
+    run: () => embeddings().embedDocuments("one text" as unknown as string[]),
+    error: DatabricksConfigError,
+    message:
+      /embedDocuments takes a list of texts, got string: pass \[text\], or use embedQuery\(text\)/,
+  },
+  {
+    name: "DatabricksEmbeddings.embedDocuments: a text that is not a string",
+    run: () => embeddings().embedDocuments(["a", 42 as unknown as string]),
+    error: DatabricksConfigError,
+    message: /embedDocuments: text 1 is number, not a string: embed text only/,
+  },
+  {
+    name: "DatabricksEmbeddings.embedQuery: null",
+    run: () => embeddings().embedQuery(null as unknown as string),
+    error: DatabricksConfigError,
+    message: /embedQuery is null, not a string/,
+  },
+];
+
 /** Per-call overrides: refused before any request, including the endpoint metadata request. */
 const CALL_ROWS: BadInputRow[] = [
   {
@@ -667,6 +684,7 @@ const ROWS: BadInputRow[] = [
   ...GENERATION_ROWS,
   ...CHAT_ROWS,
   ...EMBEDDINGS_ROWS,
+  ...EMBEDDINGS_CALL_ROWS,
   ...CALL_ROWS,
   ...TRANSFORM_ROWS,
   ...PAYLOAD_ROWS,
