@@ -726,6 +726,16 @@ describe("LangChain's own call `timeout` check comes first", () => {
   });
 });
 
+describe("LangChain's own input conversion comes first", () => {
+  // invoke() turns its input into a prompt in @langchain/core before the model runs: a value it
+  // cannot convert is core's TypeError. Nothing reaches the wire.
+  it("a null prompt or a number for a chat model: refused before any request", async () => {
+    await expect(llm().invoke(null as never)).rejects.toBeInstanceOf(TypeError);
+    await expect(chat().invoke(42 as never)).rejects.toBeInstanceOf(TypeError);
+    expect(server.requests).toEqual([]);
+  });
+});
+
 describe("the limits refuse only what the endpoint would refuse", () => {
   it("sends a 5 MB prompt to a custom model, whose limit is 16 MB", async () => {
     await expect(llm().invoke(above4)).rejects.toThrow(/answer a string but received an object/);
