@@ -89,8 +89,8 @@ export function settleGenerationOptions(
 }
 
 /**
- * A call's generation overrides and `maxRetries`, checked (so a bad value fails before its request), and the
- * call's extra fields merged as {@link mergeExtraParams} does.
+ * A call's generation overrides and `maxRetries`, checked (so a bad value fails before its
+ * request), and the call's extra fields merged as {@link mergeExtraParams} does.
  */
 export function callExtraParams(
   options: DatabricksGenerationOptions & { maxRetries?: number | undefined },

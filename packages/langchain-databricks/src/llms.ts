@@ -674,12 +674,8 @@ async function runTransform<I, O>(
   } catch (error) {
     if (isDatabricksError(error)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
-    throw new wrap(
-      `${name} threw: ${reason}. Fix the function (the original error is the cause).`,
-      {
-        cause: error,
-      },
-    );
+    const message = `${name} threw: ${reason}. Fix the function (the original error is the cause).`;
+    throw new wrap(message, { cause: error });
   }
 }
 

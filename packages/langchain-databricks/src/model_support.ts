@@ -190,8 +190,14 @@ export function resolveEndpoint(
 export function stringOption(value: unknown, name: string, what: string): string | undefined {
   if (value === undefined || value === null || typeof value === "string") return value ?? undefined;
   throw new DatabricksConfigError(
-    `Invalid ${name}: expected a string (${what}), got ${typeof value} ${String(value)}.`,
+    `Invalid ${name}: expected a string (${what}), got ${describeValue(value)}.`,
   );
+}
+
+/** A wrong value for a message: its type, and the value itself when it is a short primitive. */
+function describeValue(value: unknown): string {
+  const primitive = typeof value === "number" || typeof value === "boolean";
+  return primitive ? `${typeof value} ${String(value)}` : typeof value;
 }
 
 /** The Python classes' keyword names, which a config ported from Python may still use. */
