@@ -9,6 +9,7 @@ interface FaultEntry {
   failRemaining: number;
   dropRemaining: number;
   malformedRemaining: number;
+  cutBodyRemaining: number;
   arrivals: number[];
   /** Draws for `failRate`; seeded so the same run of requests fails the same way every time. */
   random: () => number;
@@ -85,6 +86,12 @@ export class FaultTable {
       failRemaining: spec.failNext?.count ?? 0,
       dropRemaining: remaining(spec.dropConnection),
       malformedRemaining: remaining(spec.malformedJson),
+      cutBodyRemaining:
+        spec.cutBodyAfterBytes === undefined
+          ? 0
+          : typeof spec.cutBodyAfterBytes === "number"
+            ? Number.POSITIVE_INFINITY
+            : Math.max(0, spec.cutBodyAfterBytes.count),
       arrivals: [],
       random: createRandom(spec.failRate?.seed ?? 1),
     });
@@ -130,7 +137,11 @@ export class FaultTable {
       malformedJson = true;
     }
     const out: ResponseFaults = { malformedJson };
-    if (spec.cutBodyAfterBytes !== undefined) out.cutBodyAfterBytes = spec.cutBodyAfterBytes;
+    if (spec.cutBodyAfterBytes !== undefined && entry.cutBodyRemaining > 0) {
+      entry.cutBodyRemaining--;
+      const cut = spec.cutBodyAfterBytes;
+      out.cutBodyAfterBytes = typeof cut === "number" ? cut : cut.bytes;
+    }
     if (spec.cutStreamAfterChunks !== undefined)
       out.cutStreamAfterChunks = spec.cutStreamAfterChunks;
     if (spec.errorMidStream !== undefined) out.errorMidStream = spec.errorMidStream;

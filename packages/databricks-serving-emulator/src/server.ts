@@ -165,7 +165,7 @@ export async function startEmulator(
     state.driverApps.set(driverAppKey(app.clusterId, app.port), app);
 
   const server = createServer((req, res) => {
-    state.stats.countRequest();
+    state.stats.countRequest((req.method ?? "GET").toUpperCase(), pathOnly(req.url));
     const started = Date.now();
     if (log !== undefined) {
       res.on("close", () => {

@@ -222,10 +222,10 @@ export interface FaultSpec {
   /**
    * Non-stream answers (JSON answers and driver-app answers): send the status, the headers (with
    * the full `Content-Length`) and the first N bytes of the body, then destroy the socket: a
-   * connection reset in the middle of the body, after the client has seen a 200. Every request
-   * while set; `clearFaults` ends it.
+   * connection reset in the middle of the body, after the client has seen a 200. A number cuts
+   * every answer; `{bytes, count}` only the next `count`.
    */
-  cutBodyAfterBytes?: number;
+  cutBodyAfterBytes?: number | { bytes: number; count: number };
   /** Streams: destroy the socket after N `data:` frames, without `[DONE]`. */
   cutStreamAfterChunks?: number;
   /**
@@ -283,6 +283,12 @@ export interface EmulatorStats {
   total: number;
   /** Keyed by endpoint name (invocations and OpenAI routes) or `clusterId:port` (driver proxy). */
   endpoints: Record<string, EmulatorEndpointStats>;
+  /**
+   * Requests per `METHOD /path` (query left out), counted on arrival whatever the answer: unlike
+   * `endpoints`, this includes requests refused before they reach an endpoint (a revoked token's
+   * 401/403, a 404), so retry tests can count attempts that never got past authentication.
+   */
+  paths: Record<string, number>;
 }
 
 /** A running emulator. */

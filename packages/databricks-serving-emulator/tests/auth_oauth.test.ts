@@ -277,6 +277,8 @@ describe("credentials revoked or expired at run time", () => {
     expect(((await unauthenticated.json()) as { message: string }).message).toMatch(
       /^Credential was not sent or was of an unsupported type for this API\. \[ReqId: [0-9a-f-]{36}\]$/,
     );
+    // Refused before any endpoint: only the per-path counters see these attempts.
+    expect(h.stats().paths[`GET ${ME}`]).toBe(2);
   });
 
   it("revokeOAuthTokens refuses the tokens issued so far; the client gets a new one that works", async () => {

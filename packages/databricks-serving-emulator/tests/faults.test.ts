@@ -145,12 +145,15 @@ describe("fault injection", () => {
   });
 
   it("cutBodyAfterBytes sends 200, the full Content-Length and part of the body, then resets", async () => {
-    const h = await emulator({ faults: { "databricks-llama": { cutBodyAfterBytes: 10 } } });
+    const h = await emulator({
+      faults: { "databricks-llama": { cutBodyAfterBytes: { bytes: 10, count: 1 } } },
+    });
     const { status, length, received, failure } = await rawPost(h, CHAT, HELLO);
     expect(status).toBe(200);
     expect(length).toBeGreaterThan(10);
     expect(received).toBe('{"id":"cha'.length);
     expect(failure).toBe("ECONNRESET");
+    expect(await rawPost(h, CHAT, HELLO)).toMatchObject({ status: 200, failure: undefined });
   });
 
   it("driver apps: cutBodyAfterBytes and malformedJson act on the app's answer", async () => {
