@@ -56,6 +56,8 @@ export type ErrorClassName =
   | "DatabricksConnectionError"
   | "DatabricksTimeoutError"
   | "DatabricksResponseError"
+  | "DatabricksBadRequestError"
+  | "DatabricksNotFoundError"
   | "DatabricksAuthenticationError"
   | "DatabricksPermissionDeniedError"
   | "DatabricksCredentialsError"
@@ -132,6 +134,13 @@ const PROXY_502_PAGE =
 /** The legacy workspace page for a bad token (Jetty), docs/PROTOCOL.md §6.1. */
 const LEGACY_403_PAGE =
   "<html><head><title>Error 403 Invalid access token.</title></head><body><h2>HTTP ERROR 403</h2><p>Problem accessing /serving-endpoints. Reason:<pre>    Invalid access token.</pre></p></body></html>";
+/** An endpoint deleted while in use (the serving API's own wording). */
+const ENDPOINT_GONE_BODY = JSON.stringify({
+  error_code: "RESOURCE_DOES_NOT_EXIST",
+  message: "Endpoint with name 'x' does not exist.",
+});
+/** Valid JSON that is no answer of any API: not retried, repeating it would not change it. */
+const WRONG_SHAPE_BODY = JSON.stringify({ unexpected: true });
 /** What the token endpoint answers a client it does not know (RFC 6749 §5.2). */
 const INVALID_CLIENT_BODY = JSON.stringify({
   error: "invalid_client",
@@ -230,6 +239,28 @@ export const FAULTS: readonly FaultCase[] = [
     fault: { malformedJson: { count: 1 } },
     // A whole answer that is cut is retried; a stream whose first frame is broken has started.
     outcome: (api) => (api.stream ? fails("DatabricksResponseError", 1) : succeeds(2)),
+  },
+  {
+    id: "400",
+    title: "400 `BAD_REQUEST`",
+    auth: "pat",
+    fault: { failNext: { count: 1, status: 400 } },
+    outcome: () => fails("DatabricksBadRequestError", 1, { status: 400, errorCode: "BAD_REQUEST" }),
+  },
+  {
+    id: "404",
+    title: "404 `RESOURCE_DOES_NOT_EXIST`",
+    auth: "pat",
+    fault: { failNext: { count: 1, status: 404, body: ENDPOINT_GONE_BODY } },
+    outcome: () =>
+      fails("DatabricksNotFoundError", 1, { status: 404, errorCode: "RESOURCE_DOES_NOT_EXIST" }),
+  },
+  {
+    id: "wrong-shape",
+    title: "200 with JSON of the wrong shape",
+    auth: "pat",
+    fault: { failNext: { count: 1, status: 200, body: WRONG_SHAPE_BODY } },
+    outcome: () => fails("DatabricksResponseError", 1),
   },
   {
     id: "403-html",
