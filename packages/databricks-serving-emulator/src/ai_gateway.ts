@@ -62,7 +62,7 @@ const GATEWAY_RULES: GatewayRules = { resolve: resolveGatewayModel, check: check
  */
 function authenticateGateway(state: EmulatorState, req: IncomingMessage): void {
   try {
-    authenticate(req, state.pats, state.tokens);
+    authenticate(req, state.pats, state.tokens, state.revoked);
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     throw new HttpError(400, "Invalid Token", {}, "text/plain; charset=utf-8");

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
-import { apiError, baseHeaders } from "./http_util.js";
+import type { ResponseFaults } from "./faults.js";
+import { apiError, baseHeaders, sendCutShort } from "./http_util.js";
 import type { DriverAppConfig } from "./types.js";
 
 /** A parsed `/driver-proxy-api/o/{org}/{clusterId}/{port}[/sub/path]` request path. */
@@ -63,7 +64,9 @@ function badGateway(clusterId: string, port: string, reason: string) {
 /**
  * Forward a driver-proxy request to the registered app: method, sub-path, query, body and
  * end-to-end headers (including Content-Type) go through; the answer streams back with its status
- * and headers. An unknown cluster/port or a refused connection answers 502.
+ * and headers. An unknown cluster/port or a refused connection answers 502. The body faults of the
+ * app's key apply to the app's answer: `cutBodyAfterBytes` (part of it, then a reset) and
+ * `malformedJson` (its first half); the answer is then buffered instead of streamed.
  */
 export function forwardToDriverApp(
   req: IncomingMessage,
@@ -71,6 +74,7 @@ export function forwardToDriverApp(
   parsed: DriverProxyPath,
   app: DriverAppConfig | undefined,
   query: string,
+  faults: ResponseFaults = { malformedJson: false },
 ): Promise<void> {
   if (app === undefined) {
     return Promise.reject(
@@ -99,9 +103,26 @@ export function forwardToDriverApp(
         for (const [name, value] of Object.entries(answer.headers)) {
           if (value !== undefined && !DROPPED.has(name)) out[name] = value;
         }
-        res.writeHead(answer.statusCode ?? 502, out);
-        answer.pipe(res);
-        answer.on("end", () => resolve());
+        const status = answer.statusCode ?? 502;
+        if (faults.cutBodyAfterBytes !== undefined || faults.malformedJson) {
+          const chunks: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+          answer.on("end", () => {
+            const body = Buffer.concat(chunks);
+            if (faults.cutBodyAfterBytes !== undefined) {
+              sendCutShort(res, status, body, out, faults.cutBodyAfterBytes);
+            } else {
+              const half = body.subarray(0, Math.max(1, Math.floor(body.length / 2)));
+              res.writeHead(status, { ...out, "content-length": String(half.length) });
+              res.end(half);
+            }
+            resolve();
+          });
+        } else {
+          res.writeHead(status, out);
+          answer.pipe(res);
+          answer.on("end", () => resolve());
+        }
         answer.on("error", () => {
           res.destroy();
           resolve();

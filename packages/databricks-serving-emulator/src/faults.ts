@@ -9,6 +9,7 @@ interface FaultEntry {
   failRemaining: number;
   dropRemaining: number;
   malformedRemaining: number;
+  cutBodyRemaining: number;
   arrivals: number[];
   /** Draws for `failRate`; seeded so the same run of requests fails the same way every time. */
   random: () => number;
@@ -17,7 +18,15 @@ interface FaultEntry {
 /** What a request must still suffer after {@link FaultTable.apply} let it through. */
 export interface ResponseFaults extends StreamFaults {
   malformedJson: boolean;
+  /** Non-stream answers: send this many bytes of the body, then reset the connection. */
+  cutBodyAfterBytes?: number;
 }
+
+/**
+ * The fault (and stats) key of the OAuth token endpoint `POST /oidc/v1/token`. It contains a `/`,
+ * which no endpoint name can, so it never collides with an endpoint's key.
+ */
+export const TOKEN_ENDPOINT_FAULT_KEY = "oidc/v1/token";
 
 function remaining(value: boolean | { count: number } | undefined): number {
   if (value === undefined || value === false) return 0;
@@ -59,9 +68,10 @@ function faultError(
 }
 
 /**
- * Per-key fault injection (keys are endpoint names, or `clusterId:port` for driver apps).
+ * Per-key fault injection (keys are endpoint names, `clusterId:port` for driver apps, or
+ * {@link TOKEN_ENDPOINT_FAULT_KEY} for the OAuth token endpoint).
  * Order of application: latency, dropped connection, `failNext`, rate limit, `failRate`; the rest (malformed
- * JSON and stream faults) is returned for the response writer to apply.
+ * JSON, a body cut short, and stream faults) is returned for the response writer to apply.
  */
 export class FaultTable {
   private readonly entries = new Map<string, FaultEntry>();
@@ -76,6 +86,12 @@ export class FaultTable {
       failRemaining: spec.failNext?.count ?? 0,
       dropRemaining: remaining(spec.dropConnection),
       malformedRemaining: remaining(spec.malformedJson),
+      cutBodyRemaining:
+        spec.cutBodyAfterBytes === undefined
+          ? 0
+          : typeof spec.cutBodyAfterBytes === "number"
+            ? Number.POSITIVE_INFINITY
+            : Math.max(0, spec.cutBodyAfterBytes.count),
       arrivals: [],
       random: createRandom(spec.failRate?.seed ?? 1),
     });
@@ -121,6 +137,11 @@ export class FaultTable {
       malformedJson = true;
     }
     const out: ResponseFaults = { malformedJson };
+    if (spec.cutBodyAfterBytes !== undefined && entry.cutBodyRemaining > 0) {
+      entry.cutBodyRemaining--;
+      const cut = spec.cutBodyAfterBytes;
+      out.cutBodyAfterBytes = typeof cut === "number" ? cut : cut.bytes;
+    }
     if (spec.cutStreamAfterChunks !== undefined)
       out.cutStreamAfterChunks = spec.cutStreamAfterChunks;
     if (spec.errorMidStream !== undefined) out.errorMidStream = spec.errorMidStream;

@@ -86,6 +86,29 @@ export function sendRaw(
   res.end(body);
 }
 
+/**
+ * The `cutBodyAfterBytes` fault: send the status and headers, with the `Content-Length` of the
+ * whole body, then at most `bytes` bytes of it (always fewer than all), then reset the connection
+ * (a TCP RST where the runtime can send one), as a proxy or load balancer dying mid-answer does.
+ */
+export function sendCutShort(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  headers: Record<string, string | string[] | number>,
+  bytes: number,
+): void {
+  const whole = typeof body === "string" ? Buffer.from(body) : body;
+  res.writeHead(status, { ...headers, "Content-Length": whole.length });
+  res.flushHeaders();
+  const sent = whole.subarray(0, Math.max(0, Math.min(bytes, whole.length - 1)));
+  res.write(sent, () => {
+    const socket = res.socket;
+    if (socket === null) res.destroy();
+    else socket.resetAndDestroy();
+  });
+}
+
 /** Send an {@link HttpError}, adding `X-Databricks-Reason-Phrase` for error statuses. */
 export function sendError(res: ServerResponse, error: HttpError): void {
   if (res.headersSent) {

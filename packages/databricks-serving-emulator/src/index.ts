@@ -7,6 +7,7 @@
  */
 export { startEmulator } from "./server.js";
 export { EmulatorConfigError } from "./errors.js";
+export { TOKEN_ENDPOINT_FAULT_KEY } from "./faults.js";
 export {
   DEFAULT_EMULATOR_TOKEN,
   DEFAULT_OAUTH_CLIENT,

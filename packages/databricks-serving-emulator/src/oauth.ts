@@ -50,6 +50,21 @@ export class TokenStore {
     return { token, expiresIn: this.lifetimeSeconds };
   }
 
+  /** Every token issued so far that has not expired (for revoking them all at once). */
+  liveTokens(): string[] {
+    const now = Date.now();
+    return [...this.issued].filter(([, entry]) => now < entry.expiresAt).map(([token]) => token);
+  }
+
+  /**
+   * End the life of every token issued so far, as if the clock had passed their `exp`: the next
+   * request with one is refused as expired. Tokens issued afterwards live normally.
+   */
+  expireAll(): void {
+    const now = Date.now();
+    for (const entry of this.issued.values()) entry.expiresAt = Math.min(entry.expiresAt, now);
+  }
+
   /** The client id of a valid (issued, unexpired) token, else undefined. */
   check(token: string): string | undefined {
     const entry = this.issued.get(token);

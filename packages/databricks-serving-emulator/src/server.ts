@@ -2,11 +2,11 @@ import { EmulatorConfigError } from "./errors.js";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AI_GATEWAY_PREFIX, handleGateway } from "./ai_gateway.js";
-import { authenticate } from "./auth.js";
+import { authenticate, RevokedCredentials } from "./auth.js";
 import { DEFAULT_EMULATOR_TOKEN, DEFAULT_WORKSPACE_ID, defaultEmulatorOptions } from "./config.js";
 import { driverAppKey, forwardToDriverApp, parseDriverProxyPath } from "./driver_proxy.js";
 import { createEndpointEntry } from "./endpoints.js";
-import { FaultTable } from "./faults.js";
+import { FaultTable, TOKEN_ENDPOINT_FAULT_KEY } from "./faults.js";
 import { apiError, HttpError, pathOnly, sendError, sendJson } from "./http_util.js";
 import { handleInvocation } from "./invocations.js";
 import { authorizationServerMetadata, handleTokenRequest, TokenStore } from "./oauth.js";
@@ -58,13 +58,21 @@ async function route(
     return sendJson(res, 200, authorizationServerMetadata(state.base));
   }
   if (path === "/oidc/v1/token" && method === "POST") {
-    return handleTokenRequest(req, res, state.oauthClients, state.tokens);
+    // Counted and faulted like an endpoint, so tests can fail the token endpoint and count attempts.
+    const done = state.stats.begin(TOKEN_ENDPOINT_FAULT_KEY);
+    try {
+      const faults = await state.faults.apply(TOKEN_ENDPOINT_FAULT_KEY, req);
+      if (faults === null) return;
+      return await handleTokenRequest(req, res, state.oauthClients, state.tokens);
+    } finally {
+      done();
+    }
   }
 
   // The gateway answers a bad credential its own way, so it authenticates for itself.
   if (path.startsWith(AI_GATEWAY_PREFIX)) return handleGateway(state, req, res, method, path);
 
-  const principal = authenticate(req, state.pats, state.tokens);
+  const principal = authenticate(req, state.pats, state.tokens, state.revoked);
 
   if (path === "/api/2.0/preview/scim/v2/Me" && method === "GET")
     return sendMe(state, res, principal);
@@ -107,7 +115,7 @@ async function route(
     try {
       const faults = await state.faults.apply(key, req);
       if (faults === null) return;
-      return await forwardToDriverApp(req, res, proxy, state.driverApps.get(key), query);
+      return await forwardToDriverApp(req, res, proxy, state.driverApps.get(key), query, faults);
     } finally {
       done();
     }
@@ -143,6 +151,7 @@ export async function startEmulator(
     pats,
     oauthClients: options.oauthClients ?? [],
     tokens: new TokenStore(options.tokenLifetimeSeconds ?? 3600, () => `${state.base}/oidc`),
+    revoked: new RevokedCredentials(),
     endpoints: new Map(),
     driverApps: new Map(),
     faults: new FaultTable(options.faults ?? {}),
@@ -156,7 +165,7 @@ export async function startEmulator(
     state.driverApps.set(driverAppKey(app.clusterId, app.port), app);
 
   const server = createServer((req, res) => {
-    state.stats.countRequest();
+    state.stats.countRequest((req.method ?? "GET").toUpperCase(), pathOnly(req.url));
     const started = Date.now();
     if (log !== undefined) {
       res.on("close", () => {
@@ -222,5 +231,11 @@ export async function startEmulator(
     addDriverApp: (app) => {
       state.driverApps.set(driverAppKey(app.clusterId, app.port), app);
     },
+    revokeToken: (token, revocation) => state.revoked.revoke(token, revocation?.status ?? 403),
+    revokeOAuthTokens: (revocation) => {
+      for (const token of state.tokens.liveTokens())
+        state.revoked.revoke(token, revocation?.status ?? 403);
+    },
+    expireOAuthTokens: () => state.tokens.expireAll(),
   };
 }

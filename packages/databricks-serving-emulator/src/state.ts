@@ -1,3 +1,4 @@
+import type { RevokedCredentials } from "./auth.js";
 import type { EndpointEntry } from "./endpoints.js";
 import type { FaultTable } from "./faults.js";
 import type { TokenStore } from "./oauth.js";
@@ -12,6 +13,8 @@ export interface EmulatorState {
   pats: readonly string[];
   oauthClients: readonly OAuthClientConfig[];
   tokens: TokenStore;
+  /** Credentials revoked at run time (`EmulatorHandle.revokeToken`). */
+  revoked: RevokedCredentials;
   endpoints: Map<string, EndpointEntry>;
   /** Keyed by `clusterId:port`. */
   driverApps: Map<string, DriverAppConfig>;

@@ -1,13 +1,16 @@
 import type { EmulatorEndpointStats, EmulatorStats } from "./types.js";
 
-/** Request counters: a total and per-key request / in-flight figures. */
+/** Request counters: a total, per method and path, and per-key request / in-flight figures. */
 export class StatsTable {
   private total = 0;
   private readonly keys = new Map<string, EmulatorEndpointStats>();
+  private readonly paths = new Map<string, number>();
 
-  /** Count one HTTP request (any route). */
-  countRequest(): void {
+  /** Count one HTTP request (any route, any answer), under `METHOD /path` (no query). */
+  countRequest(method: string, path: string): void {
     this.total++;
+    const key = `${method} ${path}`;
+    this.paths.set(key, (this.paths.get(key) ?? 0) + 1);
   }
 
   get requests(): number {
@@ -36,11 +39,12 @@ export class StatsTable {
   snapshot(): EmulatorStats {
     const endpoints: Record<string, EmulatorEndpointStats> = {};
     for (const [key, value] of this.keys) endpoints[key] = { ...value };
-    return { total: this.total, endpoints };
+    return { total: this.total, endpoints, paths: Object.fromEntries(this.paths) };
   }
 
   reset(): void {
     this.total = 0;
+    this.paths.clear();
     for (const entry of this.keys.values()) {
       entry.requests = 0;
       entry.maxInFlight = entry.inFlight;

@@ -185,8 +185,9 @@ export interface OAuthClientConfig {
 }
 
 /**
- * Failure injection for one endpoint (or driver app, keyed `clusterId:port`). Count-based faults
- * are consumed as requests arrive, so `failNext: {count: 2, ...}` fails exactly two requests.
+ * Failure injection for one endpoint (or driver app, keyed `clusterId:port`, or the OAuth token
+ * endpoint, keyed `"oidc/v1/token"`). Count-based faults are consumed as requests arrive, so
+ * `failNext: {count: 2, ...}` fails exactly two requests.
  */
 export interface FaultSpec {
   /** Added before answering (after the body has been read). */
@@ -218,6 +219,13 @@ export interface FaultSpec {
   dropConnection?: boolean | { count: number };
   /** Answer 200 with a truncated JSON body (`true` = every request). */
   malformedJson?: boolean | { count: number };
+  /**
+   * Non-stream answers (JSON answers and driver-app answers): send the status, the headers (with
+   * the full `Content-Length`) and the first N bytes of the body, then destroy the socket: a
+   * connection reset in the middle of the body, after the client has seen a 200. A number cuts
+   * every answer; `{bytes, count}` only the next `count`.
+   */
+  cutBodyAfterBytes?: number | { bytes: number; count: number };
   /** Streams: destroy the socket after N `data:` frames, without `[DONE]`. */
   cutStreamAfterChunks?: number;
   /**
@@ -275,6 +283,12 @@ export interface EmulatorStats {
   total: number;
   /** Keyed by endpoint name (invocations and OpenAI routes) or `clusterId:port` (driver proxy). */
   endpoints: Record<string, EmulatorEndpointStats>;
+  /**
+   * Requests per `METHOD /path` (query left out), counted on arrival whatever the answer: unlike
+   * `endpoints`, this includes requests refused before they reach an endpoint (a revoked token's
+   * 401/403, a 404), so retry tests can count attempts that never got past authentication.
+   */
+  paths: Record<string, number>;
 }
 
 /** A running emulator. */
@@ -305,6 +319,20 @@ export interface EmulatorHandle {
   setEndpointState(name: string, state: EndpointReadyState): void;
   /** Add or replace a driver-proxy app. */
   addDriverApp(app: DriverAppConfig): void;
+  /**
+   * Revoke one credential, a PAT or an issued OAuth token: from now on a request carrying it is
+   * refused with `status`, in the workspace's shape for it (403 `{"error_code":403,"message":
+   * "Invalid access token."}`, the default, or 401 `{"error_code":401,"message":"Credential was
+   * not sent … [ReqId: …]"}`). An OAuth client can still get a new token.
+   */
+  revokeToken(token: string, options?: { status?: 401 | 403 }): void;
+  /** {@link EmulatorHandle.revokeToken} for every OAuth token issued so far (tests do not see them). */
+  revokeOAuthTokens(options?: { status?: 401 | 403 }): void;
+  /**
+   * Make every OAuth token issued so far expire now, as if an hour had passed: the next request
+   * with one gets `403 Invalid access token.` while the client may still believe it valid.
+   */
+  expireOAuthTokens(): void;
 }
 
 /** A chat message as the backends see it (content flattened to text). */

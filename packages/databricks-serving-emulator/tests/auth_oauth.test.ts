@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_OAUTH_CLIENT } from "../src/index.js";
+import { DEFAULT_OAUTH_CLIENT, TOKEN_ENDPOINT_FAULT_KEY } from "../src/index.js";
 import { emulator, get, postJson } from "./helpers.js";
 
 function basic(user: string, pass: string): string {
@@ -252,5 +252,63 @@ describe("workspace API", () => {
     expect(await res.json()).toMatchObject({ choices: [{ message: { content: "hey" } }] });
     expect(h.removeEndpoint("late")).toBe(true);
     expect((await postJson(h, "/serving-endpoints/late/invocations", {})).status).toBe(404);
+  });
+});
+
+describe("credentials revoked or expired at run time", () => {
+  const ME = "/api/2.0/preview/scim/v2/Me";
+  const issue = async (h: Awaited<ReturnType<typeof emulator>>): Promise<string> => {
+    const res = await tokenRequest(h.url, "grant_type=client_credentials&scope=all-apis", {
+      Authorization: CLIENT_AUTH,
+    });
+    return String(((await res.json()) as Record<string, unknown>)["access_token"]);
+  };
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+  it("revokeToken refuses a PAT with 403 Invalid access token., or with the captured 401", async () => {
+    const h = await emulator({ tokens: ["pat-one", "pat-two"] });
+    h.revokeToken("pat-one");
+    const refused = await get(h, ME, bearer("pat-one"));
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({ error_code: 403, message: "Invalid access token." });
+    h.revokeToken("pat-two", { status: 401 });
+    const unauthenticated = await get(h, ME, bearer("pat-two"));
+    expect(unauthenticated.status).toBe(401);
+    expect(((await unauthenticated.json()) as { message: string }).message).toMatch(
+      /^Credential was not sent or was of an unsupported type for this API\. \[ReqId: [0-9a-f-]{36}\]$/,
+    );
+    // Refused before any endpoint: only the per-path counters see these attempts.
+    expect(h.stats().paths[`GET ${ME}`]).toBe(2);
+  });
+
+  it("revokeOAuthTokens refuses the tokens issued so far; the client gets a new one that works", async () => {
+    const h = await emulator();
+    const old = await issue(h);
+    h.revokeOAuthTokens({ status: 401 });
+    expect((await get(h, ME, bearer(old))).status).toBe(401);
+    expect((await get(h, ME, bearer(await issue(h)))).status).toBe(200);
+  });
+
+  it("expireOAuthTokens ends the tokens issued so far: 403 Invalid access token.", async () => {
+    const h = await emulator();
+    const old = await issue(h);
+    expect((await get(h, ME, bearer(old))).status).toBe(200);
+    h.expireOAuthTokens();
+    const expired = await get(h, ME, bearer(old));
+    expect(expired.status).toBe(403);
+    expect(await expired.json()).toEqual({ error_code: 403, message: "Invalid access token." });
+    expect((await get(h, ME, bearer(await issue(h)))).status).toBe(200);
+  });
+
+  it("the token endpoint takes faults and is counted under TOKEN_ENDPOINT_FAULT_KEY", async () => {
+    const h = await emulator({
+      faults: { [TOKEN_ENDPOINT_FAULT_KEY]: { failNext: { count: 1, status: 503 } } },
+    });
+    const body = "grant_type=client_credentials&scope=all-apis";
+    const failed = await tokenRequest(h.url, body, { Authorization: CLIENT_AUTH });
+    expect(failed.status).toBe(503);
+    expect(await failed.json()).toMatchObject({ error_code: "TEMPORARILY_UNAVAILABLE" });
+    expect((await tokenRequest(h.url, body, { Authorization: CLIENT_AUTH })).status).toBe(200);
+    expect(h.stats().endpoints[TOKEN_ENDPOINT_FAULT_KEY]?.requests).toBe(2);
   });
 });

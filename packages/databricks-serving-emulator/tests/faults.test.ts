@@ -1,9 +1,46 @@
-import { request } from "node:http";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { EmulatorHandle } from "../src/index.js";
 import { describe, expect, it } from "vitest";
 import { emulator, postJson, sseData } from "./helpers.js";
 
 const CHAT = "/serving-endpoints/databricks-llama/invocations";
 const HELLO = { messages: [{ role: "user", content: "How are you?" }], temperature: 0 };
+
+/**
+ * POST with raw node:http, so what arrived before a reset is observable: the status, the
+ * announced Content-Length, the bytes received and the network error code that ended the body.
+ */
+function rawPost(
+  h: EmulatorHandle,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; length: number; received: number; failure: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(`${h.url}${path}`),
+      {
+        method: "POST",
+        headers: { Authorization: `Bearer ${h.token}`, "Content-Type": "application/json" },
+      },
+      (res) => {
+        let received = 0;
+        const done = (failure: string | undefined) =>
+          resolve({
+            status: res.statusCode ?? 0,
+            length: Number(res.headers["content-length"]),
+            received,
+            failure,
+          });
+        res.on("data", (chunk: Buffer) => (received += chunk.length));
+        res.on("error", (error: NodeJS.ErrnoException) => done(error.code));
+        res.on("end", () => done(undefined));
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
 
 describe("fault injection", () => {
   it("failNext 429 with and without Retry-After, then recovers; counts every attempt", async () => {
@@ -105,6 +142,45 @@ describe("fault injection", () => {
     expect(res.status).toBe(200);
     await expect(res.json()).rejects.toThrow(SyntaxError);
     expect((await (await postJson(h, CHAT, HELLO)).json()) as object).toHaveProperty("choices");
+  });
+
+  it("cutBodyAfterBytes sends 200, the full Content-Length and part of the body, then resets", async () => {
+    const h = await emulator({
+      faults: { "databricks-llama": { cutBodyAfterBytes: { bytes: 10, count: 1 } } },
+    });
+    const { status, length, received, failure } = await rawPost(h, CHAT, HELLO);
+    expect(status).toBe(200);
+    expect(length).toBeGreaterThan(10);
+    expect(received).toBe('{"id":"cha'.length);
+    expect(failure).toBe("ECONNRESET");
+    expect(await rawPost(h, CHAT, HELLO)).toMatchObject({ status: 200, failure: undefined });
+  });
+
+  it("driver apps: cutBodyAfterBytes and malformedJson act on the app's answer", async () => {
+    const app = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify("an answer long enough to be cut"));
+    });
+    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+    const port = (app.address() as AddressInfo).port;
+    try {
+      const h = await emulator({
+        driverApps: [{ clusterId: "c1", port: 7777, target: port }],
+        faults: { "c1:7777": { cutBodyAfterBytes: 5 } },
+      });
+      const path = "/driver-proxy-api/o/0/c1/7777";
+      const cut = await rawPost(h, path, { prompt: "x" });
+      expect(cut).toMatchObject({ status: 200, received: 5, failure: "ECONNRESET" });
+      h.setFault("c1:7777", { malformedJson: { count: 1 } });
+      const malformed = await postJson(h, path, { prompt: "x" });
+      expect(malformed.status).toBe(200);
+      expect(await malformed.text()).toBe('"an answer long ');
+      expect(await (await postJson(h, path, { prompt: "x" })).json()).toBe(
+        "an answer long enough to be cut",
+      );
+    } finally {
+      app.close();
+    }
   });
 
   it("cutStreamAfterChunks ends the stream abruptly without [DONE]", async () => {

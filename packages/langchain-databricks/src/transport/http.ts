@@ -2,6 +2,7 @@ import {
   DatabricksAbortError,
   DatabricksAPIError,
   DatabricksConnectionError,
+  DatabricksError,
   DatabricksResponseError,
   DatabricksTimeoutError,
 } from "../errors.js";
@@ -27,7 +28,8 @@ const UNDICI_TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_T
 
 /**
  * Turn whatever a failed attempt threw into the package's typed error: the caller's abort is
- * final, a timeout or a connection failure is retried, API and response errors pass through.
+ * final, a timeout or a connection failure is retried, the package's own errors (API, response,
+ * credentials) pass through.
  */
 export function classifyTransportError(
   error: unknown,
@@ -48,7 +50,9 @@ export function classifyTransportError(
       { cause: error },
     );
   }
-  if (error instanceof DatabricksConnectionError) return error;
+  // Already typed (a connection failure, or a credentials error raised while authenticating the
+  // attempt): wrapping it as a lost connection would make a refused OAuth client retryable.
+  if (error instanceof DatabricksError) return error;
   const networkCode = networkCodeOf(error);
   const host = hostOf(request.url);
   const failure = new DatabricksConnectionError(

@@ -52,7 +52,8 @@ export interface SseEventsOptions extends SseRules {
  * - {@link DatabricksAPIError} for an error object sent mid-stream, in the Databricks shape
  *   (`{"error_code", "message"}`) or the OpenAI shape (`{"error": {...}}`), or an `event: error`
  *   frame; its status is the one the payload names, else 500;
- * - {@link DatabricksResponseError} for a `data:` payload that is not JSON;
+ * - {@link DatabricksResponseError} for a `data:` payload that is not JSON, or a body that is not
+ *   an event stream at all (a JSON object or a page answered instead);
  * - {@link DatabricksConnectionError} when the body ends (or fails) before `[DONE]`.
  *
  * Aborts raised by the body (`AbortError`) propagate unchanged so the caller can map them.
@@ -72,6 +73,8 @@ export async function* sseEvents(
   let eventName = "";
   let received = 0;
   let last: unknown;
+  // The first line that no event stream has (a JSON or HTML body sent instead of SSE).
+  let notEventStream: string | undefined;
 
   // The parsed payload, or DONE_MARKER at `[DONE]`; throws for in-stream errors.
   const dispatch = (): unknown => {
@@ -116,6 +119,8 @@ export async function* sseEvents(
       hasData = true;
     } else if (field === "event") {
       eventName = value;
+    } else if (notEventStream === undefined && !isSseField(field, colon !== -1)) {
+      notEventStream = line;
     }
     // `id:` and `retry:` are meaningless for a one-shot POST stream; unknown fields are ignored.
     return undefined;
@@ -164,12 +169,30 @@ export async function* sseEvents(
   if (tail !== "") onLine(tail);
   if (hasData && data === DONE) return;
   if (!hasData && received > 0 && options.completeAtEof?.(last) === true) return;
+  // A whole answer that was never an event stream (a JSON object, a text or HTML page with a 2xx
+  // status) is a wrong answer, not a lost connection: the body arrived, in the wrong shape.
+  if (received === 0 && notEventStream !== undefined) {
+    throw new DatabricksResponseError(
+      `Expected server-sent events${where}, got a body that is not an event stream: ${preview(notEventStream)}`,
+    );
+  }
   throw new DatabricksConnectionError(
     `Stream ended${where} before [DONE] after ${received} event(s)${hasData ? " (last event incomplete)" : ""}`,
   );
 }
 
 const DONE_MARKER: unique symbol = Symbol("sse-done");
+
+const SSE_FIELDS = ["data", "event", "id", "retry"];
+
+/**
+ * Whether a line's field can be part of an event stream: a known field, or, for a line without a
+ * colon, the start of one (the last line of a stream cut mid-word, `dat`). Unknown fields are
+ * legal SSE but no Databricks stream sends them, so a line with one is taken as foreign.
+ */
+function isSseField(field: string, hasColon: boolean): boolean {
+  return hasColon ? SSE_FIELDS.includes(field) : SSE_FIELDS.some((name) => name.startsWith(field));
+}
 
 /** An error object in either shape Databricks streams can carry. */
 function isErrorPayload(value: unknown): boolean {

@@ -232,6 +232,16 @@ describe("sseEvents: examples", () => {
     );
   });
 
+  it("a 2xx body that is not an event stream (JSON, a page) is a DatabricksResponseError, not a lost connection", async () => {
+    for (const body of ['{"unexpected": true}', "<html><body>Hello</body></html>\n", "OK"]) {
+      const error = await failure(body);
+      expect(error).toBeInstanceOf(DatabricksResponseError);
+      expect((error as Error).message).toContain("not an event stream");
+    }
+    // A stream cut inside its first field name is still a cut stream.
+    expect(await failure("dat")).toBeInstanceOf(DatabricksConnectionError);
+  });
+
   it("non-JSON data is a DatabricksResponseError", async () => {
     const error = await failure("data: hello world\n\ndata: [DONE]\n\n");
     expect(error).toBeInstanceOf(DatabricksResponseError);

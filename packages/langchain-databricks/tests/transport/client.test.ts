@@ -5,6 +5,7 @@ import {
   DatabricksAuthenticationError,
   DatabricksAbortError,
   DatabricksConnectionError,
+  DatabricksCredentialsError,
   DatabricksPermissionDeniedError,
   DatabricksResponseError,
   DatabricksTimeoutError,
@@ -257,5 +258,32 @@ describe("DatabricksClient.streamJson", () => {
     }).rejects.toBeInstanceOf(DatabricksConnectionError);
     expect(events).toEqual([{ n: 1 }]);
     expect(server.requests).toHaveLength(1);
+  });
+
+  it("a credentials failure is final, as for requestJson: not retried as a lost connection", async () => {
+    server = await startLoopback((_req, res) => sendJson(res, 200, {}));
+    let tokenFetches = 0;
+    const refused: CredentialsProvider = {
+      authType: "oauth-m2m",
+      headers: () => {
+        tokenFetches++;
+        return Promise.reject(
+          new DatabricksCredentialsError("the token endpoint refused the client", {
+            status: 401,
+            errorCode: "invalid_client",
+          }),
+        );
+      },
+      invalidate: () => true,
+    };
+    const stream = client(server.url, { credentials: refused }).streamJson("/s", {});
+    const error = await stream.next().then(
+      () => new Error("expected a failure"),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DatabricksCredentialsError);
+    expect(error).toMatchObject({ status: 401, errorCode: "invalid_client" });
+    expect(tokenFetches).toBe(1);
+    expect(server.requests).toHaveLength(0);
   });
 });
