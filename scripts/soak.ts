@@ -19,6 +19,8 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   describePhase,
+  IDLE_SOCKETS_CLOSE_MS,
+  LOAD_SETTINGS,
   LoadRig,
   openSockets,
   phaseViolations,
@@ -34,7 +36,7 @@ const pkg = JSON.parse(
 ) as { version: string };
 Object.assign(globalThis, { __PKG_VERSION__: pkg.version });
 
-const MAX_CONCURRENCY = 100;
+const MAX_CONCURRENCY = LOAD_SETTINGS.maxConcurrency;
 const MIXED_ROUND = { batch: 2_000, invoke: 2_000, stream: 1_000 };
 const MIXED_ROUND_CALLS = MIXED_ROUND.batch + MIXED_ROUND.invoke + MIXED_ROUND.stream;
 const STREAM_ROUND = 1_000;
@@ -44,8 +46,6 @@ const STREAM_ROUND = 1_000;
  * would add 10 MB; the short test's round-to-round noise is below 1 MB.
  */
 const HEAP_GROWTH_LIMIT = 8 * 1024 * 1024;
-/** See `SOCKETS_SETTLE_MS` in the short test: idle connections close after the 5 s keep-alive. */
-const SOCKETS_SETTLE_MS = 10_000;
 const SOCKET_SAMPLE_MS = 250;
 
 const { values: args } = parseArgs({
@@ -66,14 +66,7 @@ const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
 
 async function main(): Promise<number> {
   const socketsBeforeStart = openSockets();
-  const rig = new LoadRig({
-    maxConcurrency: MAX_CONCURRENCY,
-    failRatio: 0.1,
-    seed: 2026,
-    maxRetries: 10,
-    retryBaseDelayMs: 5,
-    serverLatencyMs: 5,
-  });
+  const rig = new LoadRig(LOAD_SETTINGS);
   await rig.start();
 
   const reports: PhaseReport[] = [];
@@ -116,7 +109,7 @@ async function main(): Promise<number> {
     clearInterval(socketSampler);
   }
   const durationMs = performance.now() - started;
-  const socketsIdle = await waitForSockets(socketsBeforeStart, SOCKETS_SETTLE_MS);
+  const socketsIdle = await waitForSockets(socketsBeforeStart, IDLE_SOCKETS_CLOSE_MS);
   await rig.close();
 
   return summarize({ reports, samples, peakSockets, socketsIdle, socketsBeforeStart, durationMs });
@@ -146,7 +139,7 @@ function summarize(run: {
   }
   if (run.socketsIdle !== run.socketsBeforeStart) {
     violations.push(
-      `${run.socketsIdle} sockets still open ${SOCKETS_SETTLE_MS / 1000} s after the last call (${run.socketsBeforeStart} before start)`,
+      `${run.socketsIdle} sockets still open ${IDLE_SOCKETS_CLOSE_MS / 1000} s after the last call (${run.socketsBeforeStart} before start)`,
     );
   }
   const byKind = new Map<string, PhaseReport[]>();

@@ -9,6 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   describePhase,
+  IDLE_SOCKETS_CLOSE_MS,
+  LOAD_SETTINGS,
   LoadRig,
   openSockets,
   phaseViolations,
@@ -17,7 +19,7 @@ import {
   type PhaseReport,
 } from "./load_driver.js";
 
-const MAX_CONCURRENCY = 100;
+const MAX_CONCURRENCY = LOAD_SETTINGS.maxConcurrency;
 /** Calls per model kind in the measured round: 1,200 + 1,200 + 600 = 3,000. */
 const MEASURED = { batch: 1_200, invoke: 1_200, stream: 600 };
 /**
@@ -32,20 +34,7 @@ const WARM_UP = { batch: 400, invoke: 400, stream: 200 };
  * call, less than one retained request with its answer, would add 4 MB.
  */
 const HEAP_GROWTH_LIMIT = 4 * 1024 * 1024;
-/**
- * Idle keep-alive connections close after the emulator's 5 s keep-alive timeout (undici closes
- * its end a little before, from the `Keep-Alive: timeout=5` hint); give them twice that.
- */
-const SOCKETS_SETTLE_MS = 10_000;
-
-const rig = new LoadRig({
-  maxConcurrency: MAX_CONCURRENCY,
-  failRatio: 0.1,
-  seed: 2026,
-  maxRetries: 10,
-  retryBaseDelayMs: 5,
-  serverLatencyMs: 5,
-});
+const rig = new LoadRig(LOAD_SETTINGS);
 
 async function round(sizes: typeof MEASURED): Promise<PhaseReport[]> {
   return [
@@ -72,7 +61,7 @@ describe("load: 3,000 calls at maxConcurrency 100 with 10% of requests answered 
     const reports = await round(MEASURED);
     const durationMs = performance.now() - started;
     const after = sampleResources();
-    const socketsIdle = await waitForSockets(socketsBeforeStart, SOCKETS_SETTLE_MS);
+    const socketsIdle = await waitForSockets(socketsBeforeStart, IDLE_SOCKETS_CLOSE_MS);
 
     const calls = reports.reduce((sum, report) => sum + report.calls, 0);
     const faults = reports.reduce(

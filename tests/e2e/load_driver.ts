@@ -40,6 +40,25 @@ export interface LoadSettings {
   serverLatencyMs: number;
 }
 
+/**
+ * The settings of both runs. 20 ms of server latency lets 100 requests pile up even when a busy
+ * machine slows the client, and still allows 5,000 answers/s, more than the client reaches.
+ */
+export const LOAD_SETTINGS: Readonly<LoadSettings> = {
+  maxConcurrency: 100,
+  failRatio: 0.1,
+  seed: 2026,
+  maxRetries: 10,
+  retryBaseDelayMs: 5,
+  serverLatencyMs: 20,
+};
+
+/**
+ * How long idle sockets may take to close: the emulator closes keep-alive connections after 5 s
+ * idle (undici closes its end a little before, from the `Keep-Alive: timeout=5` hint); twice that.
+ */
+export const IDLE_SOCKETS_CLOSE_MS = 10_000;
+
 /** What the server saw on one endpoint during one phase. */
 export interface ServerCounts {
   /** Requests received, whatever their answer. */
@@ -121,7 +140,7 @@ export class LoadRig {
   private llm: Databricks | undefined;
   private chat: ChatDatabricks | undefined;
 
-  constructor(readonly settings: LoadSettings) {}
+  constructor(readonly settings: Readonly<LoadSettings> = LOAD_SETTINGS) {}
 
   get emulator(): EmulatorHandle {
     if (this.emulatorHandle === undefined) throw new Error("LoadRig.start() was not called.");
