@@ -29,11 +29,11 @@ const MEASURED = { batch: 1_200, invoke: 1_200, stream: 600 };
  */
 const WARM_UP = { batch: 400, invoke: 400, stream: 200 };
 /**
- * Heap growth allowed over the measured round, after full collections. After warm-up the heap
- * moved by -0.3 to +0.7 MB per round of this size (GC timing, V8 feedback); a leak of 1.4 KB per
- * call, less than one retained request with its answer, would add 4 MB.
+ * Heap growth allowed over the measured round, after full collections and with no connection
+ * open. Over runs after warm-up it moved by 0.2–0.7 MB (GC timing, V8 feedback); a leak of 700
+ * bytes per call, less than one retained request body with its headers, would add 2 MB.
  */
-const HEAP_GROWTH_LIMIT = 4 * 1024 * 1024;
+const HEAP_GROWTH_LIMIT = 2 * 1024 * 1024;
 const rig = new LoadRig(LOAD_SETTINGS);
 
 async function round(sizes: typeof MEASURED): Promise<PhaseReport[]> {
@@ -55,13 +55,17 @@ describe("load: 3,000 calls at maxConcurrency 100 with 10% of requests answered 
   it("answers every call once with its own prompt, within the limit, and leaks nothing", async () => {
     const warmUp = await round(WARM_UP);
     expect(warmUp.flatMap((report) => phaseViolations(report, MAX_CONCURRENCY))).toEqual([]);
+    // The heap is compared with no connection open, before and after: each pooled connection
+    // holds buffers on both ends, and how many the pool keeps varies from run to run.
+    await waitForSockets(socketsBeforeStart, IDLE_SOCKETS_CLOSE_MS);
     const before = sampleResources();
 
     const started = performance.now();
     const reports = await round(MEASURED);
     const durationMs = performance.now() - started;
-    const after = sampleResources();
+    const busy = sampleResources();
     const socketsIdle = await waitForSockets(socketsBeforeStart, IDLE_SOCKETS_CLOSE_MS);
+    const after = sampleResources();
 
     const calls = reports.reduce((sum, report) => sum + report.calls, 0);
     const faults = reports.reduce(
@@ -74,8 +78,8 @@ describe("load: 3,000 calls at maxConcurrency 100 with 10% of requests answered 
       `${[
         ...reports.map(describePhase),
         `${calls} calls, ${faults} injected faults retried, in ${(durationMs / 1000).toFixed(1)} s; ` +
-          `heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)} MB; sockets ${before.sockets} → ` +
-          `${after.sockets} right after, ${socketsIdle} once idle (${socketsBeforeStart} before start)`,
+          `heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)} MB (${mb(busy.heapUsed)} MB with the ` +
+          `pool open); sockets ${busy.sockets} right after, ${socketsIdle} once idle (${socketsBeforeStart} before)`,
       ].join("\n")}\n`,
     );
 
@@ -86,12 +90,14 @@ describe("load: 3,000 calls at maxConcurrency 100 with 10% of requests answered 
     expect(reports.every(({ server }) => server.throttled > 0 && server.unavailable > 0)).toBe(
       true,
     );
-    // Concurrency was really used: the server saw close to the limit at once in every phase.
+    // Concurrency was really used (100 in flight, as a rule). The bound is lower because a phase
+    // that starts on a cold pool on a busy machine opens its connections more slowly than the
+    // server answers; a client that serialised its calls would show 1.
     for (const { server } of reports)
-      expect(server.maxInFlight).toBeGreaterThan(MAX_CONCURRENCY / 2);
+      expect(server.maxInFlight).toBeGreaterThan(MAX_CONCURRENCY / 4);
     expect(after.heapUsed - before.heapUsed).toBeLessThan(HEAP_GROWTH_LIMIT);
     expect(socketsIdle).toBe(socketsBeforeStart);
-    // About 10 s alone on 2 cores, of which ~3 s wait for idle sockets; the full suite's parallel
-    // files can slow it several times, which is not a failure of this test.
+    // 9–20 s alone on 2 shared cores, of which ~6 s wait for idle sockets (twice); the full
+    // suite's parallel files can slow it several times, which is not a failure of this test.
   }, 120_000);
 });
