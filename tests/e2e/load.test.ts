@@ -23,9 +23,9 @@ const MAX_CONCURRENCY = LOAD_SETTINGS.maxConcurrency;
 /** Calls per model kind in the measured round: 1,200 + 1,200 + 600 = 3,000. */
 const MEASURED = { batch: 1_200, invoke: 1_200, stream: 600 };
 /**
- * The warm-up round fills the connection pool (up to 100 connections) and lets V8 compile the hot
- * paths, both of which grow the heap once; measured from a cold start, that first growth (about
- * 2 MB here) would hide a leak or fake one.
+ * The warm-up round lets V8 compile the hot paths and the libraries create their one-time state
+ * (LangChain's callback machinery, undici's pool), which grows the heap once; measured from a
+ * cold start, that first growth (about 2 MB here) would hide a leak or fake one.
  */
 const WARM_UP = { batch: 400, invoke: 400, stream: 200 };
 /**
