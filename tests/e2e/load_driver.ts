@@ -129,13 +129,14 @@ function promptOf(phase: string, index: number): string {
 }
 
 /**
- * The emulator and one model of each class, reused across phases (as an application reuses its
- * models), so state that grows per call in a model instance shows up as heap growth.
+ * The emulator, a `Databricks` and a `ChatDatabricks` model, reused across phases (as an
+ * application reuses its models), so state that grows per call in a model instance shows up as
+ * heap growth.
  */
 export class LoadRig {
   private readonly statusCounts = new Map<string, Map<number, number>>();
   private phaseCount = 0;
-  /** Set once the emulator is up; the log callback below only runs after that. */
+  /** Set by `start()`. */
   private emulatorHandle: EmulatorHandle | undefined;
   private llm: Databricks | undefined;
   private chat: ChatDatabricks | undefined;
