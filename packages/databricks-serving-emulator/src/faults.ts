@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { createRandom } from "./backends/prng.js";
+import { EmulatorConfigError } from "./errors.js";
 import { errorCodeFor, HttpError } from "./http_util.js";
 import type { StreamFaults } from "./sse.js";
 import type { FaultSpec } from "./types.js";
@@ -35,6 +36,16 @@ function remaining(value: boolean | { count: number } | undefined): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The status of one `failRate` failure. A single status takes no draw, so a run with one status
+ * fails the same requests as before lists were accepted.
+ */
+function pickStatus(status: number | readonly number[], random: () => number): number {
+  if (typeof status === "number") return status;
+  // Never undefined: `set` refuses an empty list.
+  return status[Math.floor(random() * status.length)] ?? 500;
 }
 
 /** Standard fault bodies. The exact messages are the emulator's; only the codes are documented. */
@@ -81,6 +92,12 @@ export class FaultTable {
   }
 
   set(key: string, spec: FaultSpec): void {
+    const statuses = spec.failRate?.status;
+    if (typeof statuses === "object" && statuses.length === 0) {
+      throw new EmulatorConfigError(
+        `Fault of '${key}': failRate.status is an empty list; give one status or several.`,
+      );
+    }
     this.entries.set(key, {
       spec,
       failRemaining: spec.failNext?.count ?? 0,
@@ -130,7 +147,10 @@ export class FaultTable {
     // The rate limiter answers with Retry-After: 1 because its window is one second.
     if (limited) throw faultError(429, 1);
     if (spec.failRate !== undefined && entry.random() < spec.failRate.ratio)
-      throw faultError(spec.failRate.status, spec.failRate.retryAfterSeconds);
+      throw faultError(
+        pickStatus(spec.failRate.status, entry.random),
+        spec.failRate.retryAfterSeconds,
+      );
     let malformedJson = false;
     if (entry.malformedRemaining > 0) {
       entry.malformedRemaining--;

@@ -207,9 +207,11 @@ export interface FaultSpec {
    * Answer a random share of requests with `status`: each request fails with probability `ratio`
    * (0–1), drawn from a PRNG seeded with `seed` (default 1), so a run is reproducible. Models a
    * steady rate-limit storm (`{status: 429, ratio: 0.1}`) rather than `failNext`'s fixed burst.
+   * A list of statuses (`[429, 503]`) gives each failure one of them, drawn from the same PRNG:
+   * one endpoint that both throttles and is briefly unavailable, as under real load.
    */
   failRate?: {
-    status: number;
+    status: number | readonly number[];
     ratio: number;
     /** Sent as an integer `Retry-After` header; omitted → no header. */
     retryAfterSeconds?: number;

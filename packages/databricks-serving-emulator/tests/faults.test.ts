@@ -118,6 +118,28 @@ describe("fault injection", () => {
     expect(await statuses()).toEqual(first);
   });
 
+  it("failRate with a list of statuses gives each failure one of them, reproducibly", async () => {
+    const spec = { failRate: { status: [429, 503], ratio: 0.5, seed: 3 } };
+    const statuses = async (): Promise<number[]> => {
+      const h = await emulator({ faults: { "databricks-llama": spec } });
+      const out: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const res = await postJson(h, CHAT, HELLO);
+        out.push(res.status);
+        await res.arrayBuffer();
+      }
+      return out;
+    };
+    const first = await statuses();
+    expect(first.filter((s) => s === 429).length).toBeGreaterThan(2);
+    expect(first.filter((s) => s === 503).length).toBeGreaterThan(2);
+    expect(first.every((s) => s === 200 || s === 429 || s === 503)).toBe(true);
+    expect(await statuses()).toEqual(first);
+    await expect(
+      emulator({ faults: { "databricks-llama": { failRate: { status: [], ratio: 0.5 } } } }),
+    ).rejects.toThrow(/failRate\.status is an empty list/);
+  });
+
   it("latencyMs delays the answer and is visible as in-flight", async () => {
     const h = await emulator({ faults: { dolly: { latencyMs: 150 } } });
     const started = Date.now();

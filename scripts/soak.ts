@@ -1,0 +1,195 @@
+/**
+ * `npm run test:soak [-- --calls 100000] [-- --streams 10000]`: the load test's driver
+ * (`tests/e2e/load_driver.ts`) run long. Not part of `npm test`: it takes minutes.
+ *
+ * 1. `--calls` calls in rounds of 5,000 (2,000 `Databricks.batch()` prompts, 2,000
+ *    `ChatDatabricks.invoke()` calls, 1,000 `ChatDatabricks.stream()` calls), `maxConcurrency` 100,
+ *    against echo endpoints that answer a seeded 10% of requests with 429 or 503;
+ * 2. then a stream loop: `--streams` streamed `ChatDatabricks` answers in rounds of 1,000.
+ *
+ * Every answer is checked against its prompt and every phase against the server's counts, as in the
+ * short test. After each round the heap (after full collections) and open sockets are sampled;
+ * sockets are also sampled every 250 ms while calls run. The run fails (exit code 1) on any lost,
+ * wrong or duplicated answer, a server that saw more than 100 requests at once, a heap that grew
+ * more than {@link HEAP_GROWTH_LIMIT} between the first and the last round, or sockets that do not
+ * close once idle. A summary is printed either way.
+ */
+import { cpus, totalmem } from "node:os";
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import {
+  describePhase,
+  IDLE_SOCKETS_CLOSE_MS,
+  LOAD_SETTINGS,
+  LoadRig,
+  openSockets,
+  phaseViolations,
+  sampleResources,
+  waitForSockets,
+  type PhaseReport,
+  type ResourceSample,
+} from "../tests/e2e/load_driver.js";
+
+// Builds inject the version; running the sources with tsx does not (see scripts/demo.ts).
+const pkg = JSON.parse(
+  readFileSync(new URL("../packages/langchain-databricks/package.json", import.meta.url), "utf8"),
+) as { version: string };
+Object.assign(globalThis, { __PKG_VERSION__: pkg.version });
+
+const MAX_CONCURRENCY = LOAD_SETTINGS.maxConcurrency;
+const MIXED_ROUND = { batch: 2_000, invoke: 2_000, stream: 1_000 };
+const MIXED_ROUND_CALLS = MIXED_ROUND.batch + MIXED_ROUND.invoke + MIXED_ROUND.stream;
+const STREAM_ROUND = 1_000;
+/**
+ * Heap growth allowed from the first round's sample (taken after the pool and V8 have warmed up)
+ * to the last. 100,000 calls that each kept 100 bytes, a fraction of any request's objects,
+ * would add 10 MB; the short test's round-to-round noise is below 1 MB.
+ */
+const HEAP_GROWTH_LIMIT = 8 * 1024 * 1024;
+const SOCKET_SAMPLE_MS = 250;
+
+const { values: args } = parseArgs({
+  options: {
+    calls: { type: "string", default: "100000" },
+    streams: { type: "string", default: "10000" },
+  },
+});
+const totalCalls = Number(args.calls);
+const totalStreams = Number(args.streams);
+if (!(totalCalls >= MIXED_ROUND_CALLS) || !(totalStreams >= STREAM_ROUND)) {
+  throw new Error(
+    `--calls must be at least ${MIXED_ROUND_CALLS} and --streams at least ${STREAM_ROUND}.`,
+  );
+}
+
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+
+async function main(): Promise<number> {
+  const socketsBeforeStart = openSockets();
+  const rig = new LoadRig(LOAD_SETTINGS);
+  await rig.start();
+
+  const reports: PhaseReport[] = [];
+  const samples: { label: string; sample: ResourceSample }[] = [];
+  let peakSockets = 0;
+  const socketSampler = setInterval(() => {
+    peakSockets = Math.max(peakSockets, openSockets());
+  }, SOCKET_SAMPLE_MS);
+  const started = performance.now();
+
+  const record = (label: string, phases: PhaseReport[]): void => {
+    reports.push(...phases);
+    const sample = sampleResources();
+    samples.push({ label, sample });
+    const calls = phases.reduce((sum, phase) => sum + phase.calls, 0);
+    const elapsed = ((performance.now() - started) / 1000).toFixed(0);
+    const violations = phases
+      .flatMap((phase) => phaseViolations(phase, MAX_CONCURRENCY))
+      .map((violation) => `\n  VIOLATION ${violation}`)
+      .join("");
+    console.log(
+      `[${elapsed} s] ${label}: ${calls} calls, heap ${mb(sample.heapUsed)} MB, sockets ${sample.sockets}${violations}`,
+    );
+  };
+
+  try {
+    const mixedRounds = Math.floor(totalCalls / MIXED_ROUND_CALLS);
+    for (let index = 1; index <= mixedRounds; index++) {
+      record(`mixed round ${index}/${mixedRounds}`, [
+        await rig.batchCompletions(MIXED_ROUND.batch),
+        await rig.invokeChats(MIXED_ROUND.invoke),
+        await rig.streamChats(MIXED_ROUND.stream),
+      ]);
+    }
+    const streamRounds = Math.floor(totalStreams / STREAM_ROUND);
+    for (let index = 1; index <= streamRounds; index++) {
+      record(`stream round ${index}/${streamRounds}`, [await rig.streamChats(STREAM_ROUND)]);
+    }
+  } finally {
+    clearInterval(socketSampler);
+  }
+  const durationMs = performance.now() - started;
+  const socketsIdle = await waitForSockets(socketsBeforeStart, IDLE_SOCKETS_CLOSE_MS);
+  await rig.close();
+
+  return summarize({ reports, samples, peakSockets, socketsIdle, socketsBeforeStart, durationMs });
+}
+
+/** Print the summary (the figures docs/RELIABILITY.md records) and return the exit code. */
+function summarize(run: {
+  reports: PhaseReport[];
+  samples: { label: string; sample: ResourceSample }[];
+  peakSockets: number;
+  socketsIdle: number;
+  socketsBeforeStart: number;
+  durationMs: number;
+}): number {
+  const { reports, samples } = run;
+  const sum = (pick: (report: PhaseReport) => number): number =>
+    reports.reduce((total, report) => total + pick(report), 0);
+  const heaps = samples.map(({ sample }) => sample.heapUsed);
+  const firstHeap = heaps[0] ?? 0;
+  const lastHeap = heaps.at(-1) ?? 0;
+  const roundSockets = samples.map(({ sample }) => sample.sockets);
+  const violations = reports.flatMap((report) => phaseViolations(report, MAX_CONCURRENCY));
+  if (lastHeap - firstHeap > HEAP_GROWTH_LIMIT) {
+    violations.push(
+      `heap grew ${mb(lastHeap - firstHeap)} MB from the first round to the last (limit ${mb(HEAP_GROWTH_LIMIT)} MB)`,
+    );
+  }
+  if (run.socketsIdle !== run.socketsBeforeStart) {
+    violations.push(
+      `${run.socketsIdle} sockets still open ${IDLE_SOCKETS_CLOSE_MS / 1000} s after the last call (${run.socketsBeforeStart} before start)`,
+    );
+  }
+  const byKind = new Map<string, PhaseReport[]>();
+  for (const report of reports)
+    byKind.set(report.kind, [...(byKind.get(report.kind) ?? []), report]);
+
+  console.log("\n## Soak summary\n");
+  for (const [kind, phases] of byKind) {
+    const merged = mergePhases(kind as PhaseReport["kind"], phases);
+    console.log(`- ${describePhase(merged)}`);
+  }
+  const calls = sum((report) => report.calls);
+  const succeeded = sum((report) => report.server.succeeded);
+  console.log(
+    [
+      `- calls ${calls}, server successes ${succeeded}, requests ${sum((r) => r.server.requests)}, ` +
+        `injected faults ${sum((r) => r.server.throttled + r.server.unavailable)}, ` +
+        `lost ${sum((r) => r.failedCalls)}, wrong ${sum((r) => r.wrongAnswers)}, ` +
+        `duplicated ${Math.max(0, succeeded - calls)}`,
+      `- max in flight ${Math.max(...reports.map((r) => r.server.maxInFlight))} (limit ${MAX_CONCURRENCY})`,
+      `- heap after GC: first round ${mb(firstHeap)} MB, last ${mb(lastHeap)} MB, max ${mb(Math.max(...heaps))} MB, min ${mb(Math.min(...heaps))} MB (${samples.length} samples)`,
+      `- sockets: before start ${run.socketsBeforeStart}, after rounds first ${roundSockets[0] ?? 0} / last ${roundSockets.at(-1) ?? 0} / max ${Math.max(...roundSockets)}, ` +
+        `peak while running ${run.peakSockets}, once idle ${run.socketsIdle} (client and server ends both count)`,
+      `- duration ${(run.durationMs / 1000).toFixed(0)} s; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${mb(totalmem())} MB RAM`,
+      violations.length === 0 ? "\nPASS" : `\nFAIL\n${violations.map((v) => `- ${v}`).join("\n")}`,
+    ].join("\n"),
+  );
+  return violations.length === 0 ? 0 : 1;
+}
+
+/** One report for every phase of a kind: counts added, the peak in flight kept. */
+function mergePhases(kind: PhaseReport["kind"], phases: PhaseReport[]): PhaseReport {
+  const total = (pick: (phase: PhaseReport) => number): number =>
+    phases.reduce((sum, phase) => sum + pick(phase), 0);
+  return {
+    kind,
+    calls: total((phase) => phase.calls),
+    wrongAnswers: total((phase) => phase.wrongAnswers),
+    failedCalls: total((phase) => phase.failedCalls),
+    problems: phases.flatMap((phase) => phase.problems).slice(0, 5),
+    durationMs: total((phase) => phase.durationMs),
+    server: {
+      requests: total((phase) => phase.server.requests),
+      succeeded: total((phase) => phase.server.succeeded),
+      throttled: total((phase) => phase.server.throttled),
+      unavailable: total((phase) => phase.server.unavailable),
+      otherStatuses: total((phase) => phase.server.otherStatuses),
+      maxInFlight: Math.max(...phases.map((phase) => phase.server.maxInFlight)),
+    },
+  };
+}
+
+process.exitCode = await main();
