@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
-import { apiError, baseHeaders } from "./http_util.js";
+import { apiError, baseHeaders, decodePathSegment } from "./http_util.js";
 import type { DriverAppConfig } from "./types.js";
 
 /** A parsed `/driver-proxy-api/o/{org}/{clusterId}/{port}[/sub/path]` request path. */
@@ -11,14 +11,18 @@ export interface DriverProxyPath {
   subPath: string;
 }
 
-/** Parse a driver-proxy path (without query); undefined when it is not one. */
+/**
+ * Parse a driver-proxy path (without query); undefined when it is not one. The org, cluster and
+ * port segments are percent-decoded (kept as sent when the escape is invalid, so `%zz` is an
+ * unknown cluster rather than a crash); the sub-path keeps its encoding.
+ */
 export function parseDriverProxyPath(path: string): DriverProxyPath | undefined {
   const match = /^\/driver-proxy-api\/o\/([^/]+)\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
   if (match === null) return undefined;
   return {
-    org: decodeURIComponent(match[1] ?? ""),
-    clusterId: decodeURIComponent(match[2] ?? ""),
-    port: decodeURIComponent(match[3] ?? ""),
+    org: decodePathSegment(match[1] ?? ""),
+    clusterId: decodePathSegment(match[2] ?? ""),
+    port: decodePathSegment(match[3] ?? ""),
     subPath: match[4] === undefined || match[4] === "" ? "/" : match[4],
   };
 }

@@ -169,3 +169,15 @@ export function pathOnly(url: string | undefined): string {
   const q = value.indexOf("?");
   return q === -1 ? value : value.slice(0, q);
 }
+
+/**
+ * A percent-decoded path segment, or the segment as sent when its escapes are invalid (`%zz`):
+ * such a name then matches nothing and gets the route's "not found" answer instead of a crash.
+ */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

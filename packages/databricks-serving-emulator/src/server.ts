@@ -7,7 +7,14 @@ import { DEFAULT_EMULATOR_TOKEN, DEFAULT_WORKSPACE_ID, defaultEmulatorOptions } 
 import { driverAppKey, forwardToDriverApp, parseDriverProxyPath } from "./driver_proxy.js";
 import { createEndpointEntry } from "./endpoints.js";
 import { FaultTable } from "./faults.js";
-import { apiError, HttpError, pathOnly, sendError, sendJson } from "./http_util.js";
+import {
+  apiError,
+  decodePathSegment,
+  HttpError,
+  pathOnly,
+  sendError,
+  sendJson,
+} from "./http_util.js";
 import { handleInvocation } from "./invocations.js";
 import { authorizationServerMetadata, handleTokenRequest, TokenStore } from "./oauth.js";
 import { handleOpenAIRoute } from "./openai_routes.js";
@@ -31,14 +38,6 @@ function invalidServingPath(): HttpError {
     {},
     "text/plain; charset=utf-8",
   );
-}
-
-function segment(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }
 
 async function route(
@@ -71,7 +70,8 @@ async function route(
   if (path === "/api/2.0/serving-endpoints" && method === "GET")
     return sendEndpointList(state, res);
   let match = /^\/api\/2\.0\/serving-endpoints\/([^/]+)$/.exec(path);
-  if (match !== null && method === "GET") return sendEndpoint(state, res, segment(match[1] ?? ""));
+  if (match !== null && method === "GET")
+    return sendEndpoint(state, res, decodePathSegment(match[1] ?? ""));
 
   if (method === "POST") {
     if (path === "/serving-endpoints/chat/completions")
@@ -84,13 +84,13 @@ async function route(
       return handleOpenAIRoute(state, req, res, "responses");
     // The `/api/serving-endpoints/...` alias sdk-js calls (inferred; docs/PROTOCOL.md §9.10).
     match = /^\/(?:api\/)?serving-endpoints\/([^/]+)\/invocations$/.exec(path);
-    if (match !== null) return handleInvocation(state, req, res, segment(match[1] ?? ""));
+    if (match !== null) return handleInvocation(state, req, res, decodePathSegment(match[1] ?? ""));
     match = /^\/serving-endpoints\/([^/]+)\/served-models\/([^/]+)\/invocations$/.exec(path);
     if (match !== null) {
-      const name = segment(match[1] ?? "");
+      const name = decodePathSegment(match[1] ?? "");
       const served = state.endpoints.get(name)?.servedModelName;
       // One served model per emulated endpoint: another name falls through to the path error.
-      if (served === undefined || served === segment(match[2] ?? ""))
+      if (served === undefined || served === decodePathSegment(match[2] ?? ""))
         return handleInvocation(state, req, res, name);
     }
   }
