@@ -128,6 +128,29 @@ describe("driver proxy", () => {
     });
     expect(org.status).toBe(403);
   });
+
+  // Found by tests/fuzz.test.ts: `/..` after the port reached the app raw, outside its base path.
+  it("resolves dot segments of the sub-path, never above the app's base path", async () => {
+    const appPort = await echoApp();
+    const h = await emulator({
+      driverApps: [
+        { clusterId: "c1", port: 7777, target: appPort },
+        { clusterId: "c1", port: 7778, target: `http://127.0.0.1:${appPort}/base` },
+      ],
+    });
+    const auth = { Authorization: `Bearer ${h.token}` };
+    const cases: [string, string][] = [
+      ["/driver-proxy-api/o/0/c1/7777/..", "/"],
+      ["/driver-proxy-api/o/0/c1/7777/a/%2e%2e/../b?q=1", "/b?q=1"],
+      ["/driver-proxy-api/o/0/c1/7778/../../x", "/base/x"],
+      ["/driver-proxy-api/o/0/c1/7778/./y/.", "/base/y/"],
+    ];
+    for (const [path, forwarded] of cases) {
+      const answer = await rawGet(h.url, path, auth);
+      expect(answer.status, path).toBe(200);
+      expect((JSON.parse(answer.body) as { url: string }).url, path).toBe(forwarded);
+    }
+  });
 });
 
 /** GET `path` exactly as written (fetch would resolve dot segments and re-encode escapes). */
