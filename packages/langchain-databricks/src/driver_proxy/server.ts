@@ -288,7 +288,7 @@ async function route(
   res: ServerResponse,
 ): Promise<number> {
   const method = req.method ?? "GET";
-  const path = new URL(req.url ?? "/", "http://driver-proxy.invalid").pathname;
+  const path = requestPath(req.url ?? "/");
   if (path !== "/") {
     throw new DriverProxyRequestError(404, `not found: ${method} ${path} (the app serves POST /)`);
   }
@@ -324,6 +324,19 @@ async function route(
     sendJson(req, res, 200, { predictions: await Promise.all(parsed.rows.map(answer)) });
   }
   return 200;
+}
+
+/**
+ * The path of a request target, as sent: origin-form `/path?query`, or the absolute-form
+ * `http://host/path` (RFC 9112 §3.2.2). It is compared as written: the WHATWG URL parser used
+ * before resolved dot segments and read `//host` as an authority, so `/x/..` and `//evil/` were
+ * served as `/` and `//` answered 500.
+ */
+function requestPath(target: string): string {
+  const absolute = /^https?:\/\/[^/?#]*([^?]*)/i.exec(target);
+  if (absolute !== null) return absolute[1] || "/";
+  const query = target.indexOf("?");
+  return query === -1 ? target : target.slice(0, query);
 }
 
 function isJsonMediaType(contentType: string): boolean {

@@ -10,6 +10,7 @@ import {
   type ServeDriverProxyAppOptions,
 } from "../../src/driver_proxy/index.js";
 import { DatabricksConfigError } from "../../src/errors.js";
+import { rawExchange, requestPieces } from "../../../../tests/helpers/raw_http.js";
 
 interface Answer {
   status: number;
@@ -288,6 +289,39 @@ describe("bad requests", () => {
         error: `method ${method} not allowed (the app serves POST /)`,
       });
     }
+  });
+
+  // Found by tests/driver_proxy/fuzz.test.ts: paths were read with the WHATWG URL parser, which
+  // resolves dot segments and takes `//host` for an authority.
+  it("serves only `/` as sent: 404 for `/x/..`, `/%2e%2e`, `//evil.example/` and `//`", async () => {
+    const app = await serve((p) => p);
+    for (const target of ["/x/..", "/%2e%2e", "//evil.example/", "//"]) {
+      const exchange = await rawExchange(app.port, {
+        pieces: requestPieces({
+          method: "POST",
+          target,
+          headers: [["Content-Type", "application/json"]],
+          body: Buffer.from('{"prompt":"a"}'),
+          framing: { kind: "length" },
+        }),
+      });
+      const answer = exchange.responses[0];
+      expect(answer?.status, target).toBe(404);
+      expect(JSON.parse(answer?.body.toString("utf8") ?? ""), target).toEqual({
+        error: `not found: POST ${target} (the app serves POST /)`,
+      });
+    }
+    // The absolute form of `/` (RFC 9112 §3.2.2) is still `/`.
+    const absolute = await rawExchange(app.port, {
+      pieces: requestPieces({
+        method: "GET",
+        target: `http://127.0.0.1:${app.port}/?probe=1`,
+        headers: [],
+        body: Buffer.alloc(0),
+        framing: { kind: "none" },
+      }),
+    });
+    expect(absolute.responses[0]?.status).toBe(200);
   });
 
   it("answers GET / and HEAD / as a health check", async () => {
