@@ -532,3 +532,36 @@ export function watchProcessFailures(): { failures: unknown[]; stop(): void } {
     },
   };
 }
+
+/**
+ * A client that sends only the first `keep` share of a request (cutting the request line, the
+ * headers or the body), trickled in pieces of `pieceBytes`, then stalls, half-closes its side, or
+ * vanishes.
+ */
+export interface StalledClient {
+  keep: number;
+  pieceBytes: number;
+  then: "stall" | "half-close" | "destroy";
+}
+
+export const fuzzStalledClient: fc.Arbitrary<StalledClient> = fc.record({
+  keep: fc.double({ min: 0, max: 0.999, noNaN: true }),
+  pieceBytes: fc.integer({ min: 1, max: 64 }),
+  then: fc.constantFrom("stall" as const, "half-close" as const, "destroy" as const),
+});
+
+/** The {@link RawPlan} of `client` sending `request` (see {@link StalledClient}). */
+export function stalledPlan(request: FuzzRequest, client: StalledClient, boundMs: number): RawPlan {
+  const whole = Buffer.concat(requestPieces(request));
+  const sent = whole.subarray(0, Math.max(1, Math.floor(whole.length * client.keep)));
+  const pieces: Buffer[] = [];
+  for (let offset = 0; offset < sent.length; offset += client.pieceBytes) {
+    pieces.push(sent.subarray(offset, offset + client.pieceBytes));
+  }
+  return {
+    pieces,
+    trickleMs: 1,
+    finish: client.then === "stall" ? "wait" : client.then,
+    boundMs,
+  };
+}

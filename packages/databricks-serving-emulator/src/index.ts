@@ -9,6 +9,7 @@ export { startEmulator } from "./server.js";
 export { EmulatorConfigError } from "./errors.js";
 export {
   DEFAULT_EMULATOR_TOKEN,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_OAUTH_CLIENT,
   DEFAULT_WORKSPACE_ID,
   defaultEmulatorOptions,

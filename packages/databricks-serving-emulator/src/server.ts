@@ -3,7 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { AI_GATEWAY_PREFIX, handleGateway } from "./ai_gateway.js";
 import { authenticate } from "./auth.js";
-import { DEFAULT_EMULATOR_TOKEN, DEFAULT_WORKSPACE_ID, defaultEmulatorOptions } from "./config.js";
+import {
+  DEFAULT_EMULATOR_TOKEN,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_WORKSPACE_ID,
+  defaultEmulatorOptions,
+} from "./config.js";
 import { driverAppKey, forwardToDriverApp, parseDriverProxyPath } from "./driver_proxy.js";
 import { createEndpointEntry } from "./endpoints.js";
 import { FaultTable } from "./faults.js";
@@ -155,7 +160,21 @@ export async function startEmulator(
   for (const app of options.driverApps ?? [])
     state.driverApps.set(driverAppKey(app.clusterId, app.port), app);
 
-  const server = createServer((req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!Number.isSafeInteger(requestTimeout) || requestTimeout <= 0) {
+    throw new EmulatorConfigError(
+      `requestTimeoutMs must be a positive integer (milliseconds), got ${String(requestTimeout)}`,
+    );
+  }
+  // A slow or stalled client (headers or body trickled, never finished) is cut off with Node's
+  // 408 instead of holding a connection forever. Node checks the deadlines periodically: every
+  // second at most, so short test timeouts take effect promptly.
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: requestTimeout,
+    connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+  };
+  const server = createServer(timeouts, (req, res) => {
     state.stats.countRequest();
     const started = Date.now();
     if (log !== undefined) {

@@ -29,6 +29,9 @@ import {
   rawExchange,
   watchProcessFailures,
   requestPieces,
+  fuzzStalledClient,
+  stalledPlan,
+  type FuzzRequest,
   type RawExchange,
   type RawResponse,
 } from "../../../tests/helpers/raw_http.js";
@@ -36,6 +39,11 @@ import { startEmulator, type EmulatorHandle } from "../src/index.js";
 
 const TOKEN = "dapi-fuzz-0123456789abcdef";
 const WORKSPACE_ID = "900800700600";
+/**
+ * The bound for a stalled client: the 250 ms request timeout, Node's check of it every 250 ms, the
+ * trickled bytes before the stall, and slack for a busy machine.
+ */
+const STALLED_BOUND_MS = 2_500;
 /** A small limit on one endpoint, so oversized bodies are cheap to send. */
 const SMALL_LIMIT = 1024;
 
@@ -167,20 +175,21 @@ const body = fc.oneof(
     }),
 );
 
+/** A request the emulator answers 200. */
+const VALID_REQUEST: FuzzRequest = {
+  method: "POST",
+  target: "/serving-endpoints/chat/invocations",
+  headers: [
+    ["Authorization", `Bearer ${TOKEN}`],
+    ["Content-Type", "application/json"],
+  ],
+  body: Buffer.from('{"messages":[{"role":"user","content":"still there?"}]}'),
+  framing: { kind: "length" },
+};
+
 /** Send a valid request on a fresh connection: the emulator must still serve after a fuzz case. */
-async function expectStillServing(): Promise<void> {
-  const exchange = await rawExchange(handle.port, {
-    pieces: requestPieces({
-      method: "POST",
-      target: "/serving-endpoints/chat/invocations",
-      headers: [
-        ["Authorization", `Bearer ${TOKEN}`],
-        ["Content-Type", "application/json"],
-      ],
-      body: Buffer.from('{"messages":[{"role":"user","content":"still there?"}]}'),
-      framing: { kind: "length" },
-    }),
-  });
+async function expectStillServing(port = handle.port): Promise<void> {
+  const exchange = await rawExchange(port, { pieces: requestPieces(VALID_REQUEST) });
   expect(exchange.responses[0]?.status, JSON.stringify(exchange)).toBe(200);
 }
 
@@ -422,8 +431,42 @@ describe("emulator fuzzing", () => {
       { seed: FUZZ_SEED, numRuns: 60 },
     );
   });
-});
 
+  it("cuts off slow, stalled and half-closed clients within the request timeout, and keeps serving", async () => {
+    // A short request timeout, so a stalled client is cut off quickly (30 s by default).
+    const requestTimeoutMs = 250;
+    const slow = await startEmulator({
+      tokens: [TOKEN],
+      endpoints: [{ name: "chat", task: "llm/v1/chat", backend: { type: "echo" } }],
+      requestTimeoutMs,
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(fuzzStalledClient, async (client) => {
+          const exchange = await rawExchange(
+            slow.port,
+            stalledPlan(VALID_REQUEST, client, STALLED_BOUND_MS),
+          );
+          const context = JSON.stringify({ client, exchange });
+          expect(exchange.timedOut, context).toBe(false);
+          expect(exchange.malformed, context).toBeUndefined();
+          // An unfinished request is never served: Node's bare 400 (cut by the client) or 408 (too
+          // slow), or the connection closes.
+          for (const response of exchange.responses) {
+            expect(isNodeParserAnswer(response), context).toBe(true);
+          }
+          if (client.then !== "destroy") {
+            expect(exchange.responses.length > 0 || exchange.closedByServer, context).toBe(true);
+          }
+          await expectStillServing(slow.port);
+        }),
+        { seed: FUZZ_SEED, numRuns: 25 },
+      );
+    } finally {
+      await slow.close();
+    }
+  });
+});
 /** A path segment as the emulator reads it: percent-decoded when that is valid. */
 function decoded(segment: string): string {
   try {
