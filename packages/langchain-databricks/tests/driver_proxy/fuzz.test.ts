@@ -25,6 +25,9 @@ import {
   rawExchange,
   requestPieces,
   watchProcessFailures,
+  fuzzStalledClient,
+  stalledPlan,
+  type FuzzRequest,
   type RawExchange,
   type RawResponse,
 } from "../../../../tests/helpers/raw_http.js";
@@ -79,17 +82,18 @@ function pathOf(requestTarget: string): string {
   return query === -1 ? requestTarget : requestTarget.slice(0, query);
 }
 
+/** A request the app answers 200. */
+const VALID_REQUEST: FuzzRequest = {
+  method: "POST",
+  target: "/",
+  headers: [["Content-Type", "application/json"]],
+  body: Buffer.from('{"prompt":"still there?"}'),
+  framing: { kind: "length" },
+};
+
 /** A valid request on a fresh connection: the app must still serve after each fuzz case. */
-async function expectStillServing(): Promise<void> {
-  const exchange = await rawExchange(app.port, {
-    pieces: requestPieces({
-      method: "POST",
-      target: "/",
-      headers: [["Content-Type", "application/json"]],
-      body: Buffer.from('{"prompt":"still there?"}'),
-      framing: { kind: "length" },
-    }),
-  });
+async function expectStillServing(port = app.port): Promise<void> {
+  const exchange = await rawExchange(port, { pieces: requestPieces(VALID_REQUEST) });
   expect(exchange.responses[0]?.status, JSON.stringify(exchange)).toBe(200);
 }
 
@@ -213,5 +217,39 @@ describe("serveDriverProxyApp fuzzing", () => {
       }),
       { seed: FUZZ_SEED, numRuns: 60 },
     );
+  });
+
+  it("cuts off slow, stalled and half-closed clients within the request timeout, and keeps serving", async () => {
+    // A short request timeout, so a stalled client is cut off quickly (60 s by default).
+    const slow = await serveDriverProxyApp({
+      model: (prompt) => prompt,
+      port: 0,
+      host: "127.0.0.1",
+      requestTimeoutMs: 250,
+      warn: () => undefined,
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(fuzzStalledClient, async (client) => {
+          // Bound: the 250 ms timeout, Node's check every 250 ms, the trickle, and slack.
+          const exchange = await rawExchange(slow.port, stalledPlan(VALID_REQUEST, client, 2_500));
+          const context = JSON.stringify({ client, exchange });
+          expect(exchange.timedOut, context).toBe(false);
+          expect(exchange.malformed, context).toBeUndefined();
+          // An unfinished request is never served: Node's bare 400 (cut by the client) or 408 (too
+          // slow), or the connection closes.
+          for (const response of exchange.responses) {
+            expect(isNodeParserAnswer(response), context).toBe(true);
+          }
+          if (client.then !== "destroy") {
+            expect(exchange.responses.length > 0 || exchange.closedByServer, context).toBe(true);
+          }
+          await expectStillServing(slow.port);
+        }),
+        { seed: FUZZ_SEED, numRuns: 25 },
+      );
+    } finally {
+      await slow.close();
+    }
   });
 });

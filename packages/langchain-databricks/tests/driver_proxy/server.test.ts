@@ -4,6 +4,7 @@ import { LLM } from "@langchain/core/language_models/llms";
 import { FakeListChatModel, FakeLLM, FakeStreamingLLM } from "@langchain/core/utils/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
   serveDriverProxyApp,
   type DriverProxyApp,
   type DriverProxyModelOptions,
@@ -454,6 +455,12 @@ describe("configuration", () => {
     await expect(
       serveDriverProxyApp({ model, port: 0, host: "127.0.0.1", maxBodyBytes: 0 }),
     ).rejects.toThrow(/maxBodyBytes/);
+    for (const requestTimeoutMs of [0, -1, 2.5, Number.NaN]) {
+      await expect(
+        serveDriverProxyApp({ model, port: 0, host: "127.0.0.1", requestTimeoutMs }),
+      ).rejects.toThrow(/requestTimeoutMs/);
+    }
+    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(60_000);
   });
 
   it("reports a port in use as a DatabricksConfigError", async () => {
