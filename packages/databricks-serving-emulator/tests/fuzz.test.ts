@@ -195,14 +195,14 @@ async function expectStillServing(port = handle.port): Promise<void> {
 
 /**
  * The documented plain-text errors: the serving path error, the gateway's bad token, and MLflow's
- * 415 for a custom model's content type (src/mlflow_scoring.ts).
+ * 415s for a custom model's content type and charset (src/mlflow_scoring.ts).
  */
 function isDocumentedTextError(response: RawResponse): boolean {
   const text = response.body.toString("utf8");
   return (
     (response.status === 404 && text.startsWith("Path must be of form /serving-endpoints/")) ||
     (response.status === 400 && text === "Invalid Token") ||
-    (response.status === 415 && text.startsWith("This predictor only supports"))
+    (response.status === 415 && header(response, "content-type")?.startsWith("text/plain") === true)
   );
 }
 
