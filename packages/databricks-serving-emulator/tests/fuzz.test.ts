@@ -258,7 +258,9 @@ describe("emulator fuzzing", () => {
       fc.asyncProperty(
         fuzzMethod,
         target,
-        fuzzAuthorization(TOKEN).filter((values) => !values.includes(`Bearer ${TOKEN}`)),
+        // Node keeps the first of duplicated `Authorization` headers: a valid token behind a bad one
+        // must not authenticate either.
+        fuzzAuthorization(TOKEN).filter((values) => values[0] !== `Bearer ${TOKEN}`),
         fuzzContentType,
         fuzzExtraHeaders,
         body,
