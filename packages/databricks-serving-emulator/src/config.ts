@@ -27,6 +27,9 @@ export const DEFAULT_OAUTH_CLIENT = {
 /** Workspace id reported by default (the value Databricks' own CLI test server uses). */
 export const DEFAULT_WORKSPACE_ID = "900800700600";
 
+/** How long a client may take to send a whole request by default (`requestTimeoutMs`): 30 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /**
  * The demo workspace: the endpoints the docs notebook uses, plus one per LLM task.
  *
@@ -289,6 +292,13 @@ export function loadEmulatorConfig(path: string): EmulatorOptions {
       fail(path, "tokenLifetimeSeconds", "must be a positive number");
     }
     options.tokenLifetimeSeconds = c["tokenLifetimeSeconds"];
+  }
+  if (c["requestTimeoutMs"] !== undefined) {
+    const timeout = c["requestTimeoutMs"];
+    if (typeof timeout !== "number" || !Number.isSafeInteger(timeout) || timeout <= 0) {
+      fail(path, "requestTimeoutMs", "must be a positive integer (milliseconds)");
+    }
+    options.requestTimeoutMs = timeout;
   }
   if (c["workspaceId"] !== undefined) options.workspaceId = String(c["workspaceId"]);
   if (c["endpoints"] !== undefined) {

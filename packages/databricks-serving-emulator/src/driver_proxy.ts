@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { ResponseFaults } from "./faults.js";
-import { apiError, baseHeaders, sendCutShort } from "./http_util.js";
+import { apiError, baseHeaders, decodePathSegment, sendCutShort } from "./http_util.js";
 import type { DriverAppConfig } from "./types.js";
 
 /** A parsed `/driver-proxy-api/o/{org}/{clusterId}/{port}[/sub/path]` request path. */
@@ -12,16 +12,44 @@ export interface DriverProxyPath {
   subPath: string;
 }
 
-/** Parse a driver-proxy path (without query); undefined when it is not one. */
+/**
+ * Parse a driver-proxy path (without query); undefined when it is not one. The org, cluster and
+ * port segments are percent-decoded (kept as sent when the escape is invalid, so `%zz` is an
+ * unknown cluster rather than a crash); the sub-path keeps its encoding but loses its dot
+ * segments.
+ */
 export function parseDriverProxyPath(path: string): DriverProxyPath | undefined {
   const match = /^\/driver-proxy-api\/o\/([^/]+)\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
   if (match === null) return undefined;
   return {
-    org: decodeURIComponent(match[1] ?? ""),
-    clusterId: decodeURIComponent(match[2] ?? ""),
-    port: decodeURIComponent(match[3] ?? ""),
-    subPath: match[4] === undefined || match[4] === "" ? "/" : match[4],
+    org: decodePathSegment(match[1] ?? ""),
+    clusterId: decodePathSegment(match[2] ?? ""),
+    port: decodePathSegment(match[3] ?? ""),
+    subPath: match[4] === undefined || match[4] === "" ? "/" : removeDotSegments(match[4]),
   };
+}
+
+/**
+ * Resolve the `.` and `..` segments of a sub-path (also percent-encoded ones, `%2e`, which URL
+ * parsers read as dots), never climbing above its root, as RFC 3986 §5.2.4 and HTTP proxies do.
+ * Forwarded raw, `/..` would name a path outside the app's base path (`target: ".../app"`), which
+ * the app may resolve itself: the forwarded request must stay under the registered app.
+ */
+export function removeDotSegments(path: string): string {
+  const kept: string[] = [];
+  const segments = path.split("/").slice(1);
+  for (const [index, segment] of segments.entries()) {
+    const dots = segment.replace(/%2e/gi, ".");
+    const isLast = index === segments.length - 1;
+    if (dots === "." || dots === "..") {
+      if (dots === "..") kept.pop();
+      // `/a/..` names the directory `/`, with its trailing slash.
+      if (isLast) kept.push("");
+      continue;
+    }
+    kept.push(segment);
+  }
+  return `/${kept.join("/")}`;
 }
 
 /** The key of a driver app in the fault and stats tables. */

@@ -132,27 +132,31 @@ export function sendError(res: ServerResponse, error: HttpError): void {
 }
 
 /**
- * Read a request body, keeping at most `limit` bytes in memory. Past the limit the rest is read
- * and discarded (so the client still receives our 413 instead of a reset), up to `limit * 4 + 1MiB`
- * after which the socket is destroyed: the emulator never buffers unbounded data.
+ * Read a request body of at most `limit` bytes. A larger body is refused (413) as soon as that is
+ * known: at once when `Content-Length` declares it, else when the bytes received cross the limit.
+ * The rest is never read, and the 413 closes the connection (see {@link tooLarge}), so a client
+ * can make the emulator neither buffer nor wait for more than `limit` bytes.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
-    const hardCap = limit * 4 + 1024 * 1024;
-    if (Number.isFinite(declared) && declared > hardCap) {
-      req.socket.destroy();
+    if (Number.isFinite(declared) && declared > limit) {
       reject(tooLarge(limit));
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else if (size > hardCap) req.socket.destroy();
-    });
-    req.on("end", () => (size > limit ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks))));
+      if (size > limit) {
+        req.off("data", onData);
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
     req.on("close", () => {
       if (!req.complete) reject(new Error("request aborted"));
@@ -160,12 +164,17 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** 413 for a body over an endpoint's limit (status and code are the emulator's choice). */
+/**
+ * 413 for a body over an endpoint's limit (status and code are the emulator's choice). It closes
+ * the connection: the rest of the body is never read, so the connection cannot carry another
+ * request.
+ */
 export function tooLarge(limit: number): HttpError {
   return apiError(
     413,
     `Request payload size exceeds the limit of ${limit} bytes for this endpoint.`,
     "REQUEST_ENTITY_TOO_LARGE",
+    { Connection: "close" },
   );
 }
 
@@ -191,4 +200,16 @@ export function pathOnly(url: string | undefined): string {
   const value = url ?? "/";
   const q = value.indexOf("?");
   return q === -1 ? value : value.slice(0, q);
+}
+
+/**
+ * A percent-decoded path segment, or the segment as sent when its escapes are invalid (`%zz`):
+ * such a name then matches nothing and gets the route's "not found" answer instead of a crash.
+ */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

@@ -10,6 +10,7 @@ export { EmulatorConfigError } from "./errors.js";
 export { TOKEN_ENDPOINT_FAULT_KEY } from "./faults.js";
 export {
   DEFAULT_EMULATOR_TOKEN,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_OAUTH_CLIENT,
   DEFAULT_WORKSPACE_ID,
   defaultEmulatorOptions,

@@ -3,11 +3,23 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { AI_GATEWAY_PREFIX, handleGateway } from "./ai_gateway.js";
 import { authenticate, RevokedCredentials } from "./auth.js";
-import { DEFAULT_EMULATOR_TOKEN, DEFAULT_WORKSPACE_ID, defaultEmulatorOptions } from "./config.js";
+import {
+  DEFAULT_EMULATOR_TOKEN,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_WORKSPACE_ID,
+  defaultEmulatorOptions,
+} from "./config.js";
 import { driverAppKey, forwardToDriverApp, parseDriverProxyPath } from "./driver_proxy.js";
 import { createEndpointEntry } from "./endpoints.js";
 import { FaultTable, TOKEN_ENDPOINT_FAULT_KEY } from "./faults.js";
-import { apiError, HttpError, pathOnly, sendError, sendJson } from "./http_util.js";
+import {
+  apiError,
+  decodePathSegment,
+  HttpError,
+  pathOnly,
+  sendError,
+  sendJson,
+} from "./http_util.js";
 import { handleInvocation } from "./invocations.js";
 import { authorizationServerMetadata, handleTokenRequest, TokenStore } from "./oauth.js";
 import { handleOpenAIRoute } from "./openai_routes.js";
@@ -31,14 +43,6 @@ function invalidServingPath(): HttpError {
     {},
     "text/plain; charset=utf-8",
   );
-}
-
-function segment(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }
 
 async function route(
@@ -79,7 +83,8 @@ async function route(
   if (path === "/api/2.0/serving-endpoints" && method === "GET")
     return sendEndpointList(state, res);
   let match = /^\/api\/2\.0\/serving-endpoints\/([^/]+)$/.exec(path);
-  if (match !== null && method === "GET") return sendEndpoint(state, res, segment(match[1] ?? ""));
+  if (match !== null && method === "GET")
+    return sendEndpoint(state, res, decodePathSegment(match[1] ?? ""));
 
   if (method === "POST") {
     if (path === "/serving-endpoints/chat/completions")
@@ -92,13 +97,13 @@ async function route(
       return handleOpenAIRoute(state, req, res, "responses");
     // The `/api/serving-endpoints/...` alias sdk-js calls (inferred; docs/PROTOCOL.md §9.10).
     match = /^\/(?:api\/)?serving-endpoints\/([^/]+)\/invocations$/.exec(path);
-    if (match !== null) return handleInvocation(state, req, res, segment(match[1] ?? ""));
+    if (match !== null) return handleInvocation(state, req, res, decodePathSegment(match[1] ?? ""));
     match = /^\/serving-endpoints\/([^/]+)\/served-models\/([^/]+)\/invocations$/.exec(path);
     if (match !== null) {
-      const name = segment(match[1] ?? "");
+      const name = decodePathSegment(match[1] ?? "");
       const served = state.endpoints.get(name)?.servedModelName;
       // One served model per emulated endpoint: another name falls through to the path error.
-      if (served === undefined || served === segment(match[2] ?? ""))
+      if (served === undefined || served === decodePathSegment(match[2] ?? ""))
         return handleInvocation(state, req, res, name);
     }
   }
@@ -164,7 +169,21 @@ export async function startEmulator(
   for (const app of options.driverApps ?? [])
     state.driverApps.set(driverAppKey(app.clusterId, app.port), app);
 
-  const server = createServer((req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!Number.isSafeInteger(requestTimeout) || requestTimeout <= 0) {
+    throw new EmulatorConfigError(
+      `requestTimeoutMs must be a positive integer (milliseconds), got ${String(requestTimeout)}`,
+    );
+  }
+  // A slow or stalled client (headers or body trickled, never finished) is cut off with Node's
+  // 408 instead of holding a connection forever. Node checks the deadlines periodically: every
+  // second at most, so short test timeouts take effect promptly.
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: requestTimeout,
+    connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+  };
+  const server = createServer(timeouts, (req, res) => {
     state.stats.countRequest((req.method ?? "GET").toUpperCase(), pathOnly(req.url));
     const started = Date.now();
     if (log !== undefined) {

@@ -257,6 +257,13 @@ export interface EmulatorOptions {
   oauthClients?: OAuthClientConfig[];
   /** Lifetime of issued OAuth tokens in seconds; default 3600. */
   tokenLifetimeSeconds?: number;
+  /**
+   * How long a client may take to send a whole request, headers and body, in milliseconds; default
+   * `DEFAULT_REQUEST_TIMEOUT_MS` (30 s). A slower client gets Node's bare `408` and the
+   * connection is closed (checked every second, so the cut comes up to 1 s late). Model time
+   * after the request is received does not count.
+   */
+  requestTimeoutMs?: number;
   /** Workspace id reported by host metadata and SCIM; default `900800700600`. */
   workspaceId?: string;
   /** Serving endpoints; default none. */

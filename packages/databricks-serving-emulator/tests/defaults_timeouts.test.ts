@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import {
   createOpenAIUpstreamBackend,
   DEFAULT_EMULATOR_TOKEN,
   DEFAULT_OAUTH_CLIENT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   loadEmulatorConfig,
   startEmulator,
@@ -225,6 +226,29 @@ describe("openai-upstream timeout", () => {
         /timeoutMs must be a positive number/,
       );
     }
+  });
+
+  it("cuts off clients slower than requestTimeoutMs (default 30 s), refusing invalid values", async () => {
+    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(30_000);
+    for (const requestTimeoutMs of [0, -1, 1.5, Number.NaN]) {
+      await expect(startEmulator({ requestTimeoutMs })).rejects.toThrow(/requestTimeoutMs/);
+    }
+    const dir = mkdtempSync(join(tmpdir(), "emu-request-timeout-"));
+    const file = join(dir, "config.json");
+    writeFileSync(file, JSON.stringify({ requestTimeoutMs: 5000 }));
+    expect(loadEmulatorConfig(file).requestTimeoutMs).toBe(5000);
+    writeFileSync(file, JSON.stringify({ requestTimeoutMs: "5s" }));
+    expect(() => loadEmulatorConfig(file)).toThrow(/requestTimeoutMs/);
+    // A client that sends half its headers and stalls gets Node's 408 once the timeout passes.
+    const h = await started(startEmulator({ requestTimeoutMs: 200 }));
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(h.port, "127.0.0.1", () => socket.write("GET / HTTP/1.1\r\nHost: x"));
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   it("loadEmulatorConfig accepts and validates timeoutMs", () => {

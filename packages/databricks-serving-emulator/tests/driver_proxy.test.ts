@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { emulator } from "./helpers.js";
@@ -114,4 +114,62 @@ describe("driver proxy", () => {
       200,
     );
   });
+
+  // Found by tests/fuzz.test.ts: a path that fetch would normalise or refuse, sent as is.
+  it("answers 502, not 500, for a cluster, port or org that is not valid percent-encoding", async () => {
+    const h = await emulator();
+    for (const path of ["/driver-proxy-api/o/0/%/7777", "/driver-proxy-api/o/0/c1/%E0%A4%A"]) {
+      const answer = await rawGet(h.url, path, { Authorization: `Bearer ${h.token}` });
+      expect(answer.status, path).toBe(502);
+      expect(JSON.parse(answer.body), path).toMatchObject({ error_code: "BAD_GATEWAY" });
+    }
+    const org = await rawGet(h.url, "/driver-proxy-api/o/%zz/c1/7777", {
+      Authorization: `Bearer ${h.token}`,
+    });
+    expect(org.status).toBe(403);
+  });
+
+  // Found by tests/fuzz.test.ts: `/..` after the port reached the app raw, outside its base path.
+  it("resolves dot segments of the sub-path, never above the app's base path", async () => {
+    const appPort = await echoApp();
+    const h = await emulator({
+      driverApps: [
+        { clusterId: "c1", port: 7777, target: appPort },
+        { clusterId: "c1", port: 7778, target: `http://127.0.0.1:${appPort}/base` },
+      ],
+    });
+    const auth = { Authorization: `Bearer ${h.token}` };
+    const cases: [string, string][] = [
+      ["/driver-proxy-api/o/0/c1/7777/..", "/"],
+      ["/driver-proxy-api/o/0/c1/7777/a/%2e%2e/../b?q=1", "/b?q=1"],
+      ["/driver-proxy-api/o/0/c1/7778/../../x", "/base/x"],
+      ["/driver-proxy-api/o/0/c1/7778/./y/.", "/base/y/"],
+    ];
+    for (const [path, forwarded] of cases) {
+      const answer = await rawGet(h.url, path, auth);
+      expect(answer.status, path).toBe(200);
+      expect((JSON.parse(answer.body) as { url: string }).url, path).toBe(forwarded);
+    }
+  });
 });
+
+/** GET `path` exactly as written (fetch would resolve dot segments and re-encode escapes). */
+function rawGet(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(base);
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, path, headers, agent: false },
+      (res) => {
+        let body = "";
+        res.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}

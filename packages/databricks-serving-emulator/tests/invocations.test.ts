@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { describe, expect, it } from "vitest";
 import { emulator, postJson, sseData } from "./helpers.js";
 
@@ -410,6 +411,39 @@ describe("foundation-model invocations", () => {
       dataframe_records: [{ prompt: "hi" }],
     });
     expect(ok.status).toBe(200);
+  });
+
+  // Found by tests/fuzz.test.ts: the emulator read (and waited for) up to 4x the limit before
+  // answering, so a body that never ended never got its 413.
+  it("answers 413 as soon as a body crosses the limit, declared or streamed, and closes", async () => {
+    const h = await emulator({ endpoints: [{ name: "small", maxRequestBytes: 1024 }] });
+    for (const declared of [true, false]) {
+      const answer = await new Promise<{ status: number; connection: string | undefined }>(
+        (resolve, reject) => {
+          const req = httpRequest(
+            `${h.url}/serving-endpoints/small/invocations`,
+            {
+              method: "POST",
+              agent: false,
+              headers: {
+                Authorization: `Bearer ${h.token}`,
+                "Content-Type": "application/json",
+                ...(declared ? { "Content-Length": "2000" } : { "Transfer-Encoding": "chunked" }),
+              },
+            },
+            (res) => {
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+              req.destroy();
+            },
+          );
+          req.on("error", reject);
+          // The body is never finished: only an answer that does not wait for it arrives.
+          if (!declared) req.write("a".repeat(1025));
+          else req.flushHeaders();
+        },
+      );
+      expect(answer).toEqual({ status: 413, connection: "close" });
+    }
   });
 
   it("NOT_READY endpoints answer 503 until made ready", async () => {

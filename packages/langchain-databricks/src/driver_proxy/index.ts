@@ -2,6 +2,7 @@
 export {
   DEFAULT_DRIVER_PROXY_PORT,
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   RECOMMENDED_DRIVER_PROXY_PORTS,
   defaultDriverProxyHost,
   driverProxyHostWarning,

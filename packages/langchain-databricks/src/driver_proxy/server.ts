@@ -25,6 +25,11 @@ export const DEFAULT_DRIVER_PROXY_PORT = 7777;
 export const RECOMMENDED_DRIVER_PROXY_PORTS: readonly [number, number] = [3000, 8000];
 /** Default request body limit: 16 MiB, the Model Serving payload limit (docs/PROTOCOL.md §2.9). */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/**
+ * Default `requestTimeoutMs`: 60 s for a client to send a whole request (16 MiB at 280 KB/s). The
+ * cluster's driver proxy forwards requests at network speed; only a stalled client takes longer.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 /** How long `close()` lets in-flight requests finish before cutting their connections. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -48,6 +53,13 @@ export interface ServeDriverProxyAppOptions {
   warn?: (message: string) => void;
   /** Largest accepted request body in bytes; larger bodies get 413. Default 16 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How long a client may take to send a whole request, headers and body, in milliseconds.
+   * Default {@link DEFAULT_REQUEST_TIMEOUT_MS} (60 s). A slower client gets a bare `408` and its
+   * connection is closed (Node checks every second, so the cut may come up to 1 s late), so a
+   * stalled client cannot hold a connection forever. The model's time does not count.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** A running driver-proxy app. */
@@ -89,7 +101,7 @@ export interface DriverProxyApp {
  *
  * Warnings (via `warn`): a port outside [3000, 8000], and a loopback host on a Databricks driver.
  *
- * @throws {DatabricksConfigError} for an invalid port, host, model or body limit, or when the
+ * @throws {DatabricksConfigError} for an invalid port, host, model, body limit or request timeout, or when the
  *   address cannot be bound (port in use, unknown host).
  */
 export async function serveDriverProxyApp(
@@ -115,6 +127,12 @@ export async function serveDriverProxyApp(
       `serveDriverProxyApp: \`maxBodyBytes\` must be a positive integer, got ${String(maxBodyBytes)}`,
     );
   }
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs <= 0) {
+    throw new DatabricksConfigError(
+      `serveDriverProxyApp: \`requestTimeoutMs\` must be a positive integer, got ${String(requestTimeoutMs)}`,
+    );
+  }
   const warn = options.warn ?? ((message: string) => console.warn(message));
   for (const warning of [driverProxyPortWarning(port), driverProxyHostWarning(host)]) {
     if (warning) warn(warning);
@@ -128,7 +146,13 @@ export async function serveDriverProxyApp(
     );
   }
   const context: HandlerContext = { model, maxBodyBytes, log: options.log };
-  const server = createServer((req, res) => {
+  const timeouts = {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: requestTimeoutMs,
+    // Node checks the deadlines periodically; every second at most, so short timeouts hold.
+    connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+  };
+  const server = createServer(timeouts, (req, res) => {
     void handleRequest(context, req, res);
   });
   try {
@@ -288,7 +312,7 @@ async function route(
   res: ServerResponse,
 ): Promise<number> {
   const method = req.method ?? "GET";
-  const path = new URL(req.url ?? "/", "http://driver-proxy.invalid").pathname;
+  const path = requestPath(req.url ?? "/");
   if (path !== "/") {
     throw new DriverProxyRequestError(404, `not found: ${method} ${path} (the app serves POST /)`);
   }
@@ -324,6 +348,19 @@ async function route(
     sendJson(req, res, 200, { predictions: await Promise.all(parsed.rows.map(answer)) });
   }
   return 200;
+}
+
+/**
+ * The path of a request target, as sent: origin-form `/path?query`, or the absolute-form
+ * `http://host/path` (RFC 9112 §3.2.2). It is compared as written: the WHATWG URL parser used
+ * before resolved dot segments and read `//host` as an authority, so `/x/..` and `//evil/` were
+ * served as `/` and `//` answered 500.
+ */
+function requestPath(target: string): string {
+  const absolute = /^https?:\/\/[^/?#]*([^?]*)/i.exec(target);
+  if (absolute !== null) return absolute[1] || "/";
+  const query = target.indexOf("?");
+  return query === -1 ? target : target.slice(0, query);
 }
 
 function isJsonMediaType(contentType: string): boolean {

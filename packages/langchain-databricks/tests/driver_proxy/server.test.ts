@@ -4,12 +4,14 @@ import { LLM } from "@langchain/core/language_models/llms";
 import { FakeListChatModel, FakeLLM, FakeStreamingLLM } from "@langchain/core/utils/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
   serveDriverProxyApp,
   type DriverProxyApp,
   type DriverProxyModelOptions,
   type ServeDriverProxyAppOptions,
 } from "../../src/driver_proxy/index.js";
 import { DatabricksConfigError } from "../../src/errors.js";
+import { rawExchange, requestPieces } from "../../../../tests/helpers/raw_http.js";
 
 interface Answer {
   status: number;
@@ -290,6 +292,39 @@ describe("bad requests", () => {
     }
   });
 
+  // Found by tests/driver_proxy/fuzz.test.ts: paths were read with the WHATWG URL parser, which
+  // resolves dot segments and takes `//host` for an authority.
+  it("serves only `/` as sent: 404 for `/x/..`, `/%2e%2e`, `//evil.example/` and `//`", async () => {
+    const app = await serve((p) => p);
+    for (const target of ["/x/..", "/%2e%2e", "//evil.example/", "//"]) {
+      const exchange = await rawExchange(app.port, {
+        pieces: requestPieces({
+          method: "POST",
+          target,
+          headers: [["Content-Type", "application/json"]],
+          body: Buffer.from('{"prompt":"a"}'),
+          framing: { kind: "length" },
+        }),
+      });
+      const answer = exchange.responses[0];
+      expect(answer?.status, target).toBe(404);
+      expect(JSON.parse(answer?.body.toString("utf8") ?? ""), target).toEqual({
+        error: `not found: POST ${target} (the app serves POST /)`,
+      });
+    }
+    // The absolute form of `/` (RFC 9112 §3.2.2) is still `/`.
+    const absolute = await rawExchange(app.port, {
+      pieces: requestPieces({
+        method: "GET",
+        target: `http://127.0.0.1:${app.port}/?probe=1`,
+        headers: [],
+        body: Buffer.alloc(0),
+        framing: { kind: "none" },
+      }),
+    });
+    expect(absolute.responses[0]?.status).toBe(200);
+  });
+
   it("answers GET / and HEAD / as a health check", async () => {
     const app = await serve((p) => p);
     const get = await send(app.url, { method: "GET" });
@@ -420,6 +455,12 @@ describe("configuration", () => {
     await expect(
       serveDriverProxyApp({ model, port: 0, host: "127.0.0.1", maxBodyBytes: 0 }),
     ).rejects.toThrow(/maxBodyBytes/);
+    for (const requestTimeoutMs of [0, -1, 2.5, Number.NaN]) {
+      await expect(
+        serveDriverProxyApp({ model, port: 0, host: "127.0.0.1", requestTimeoutMs }),
+      ).rejects.toThrow(/requestTimeoutMs/);
+    }
+    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(60_000);
   });
 
   it("reports a port in use as a DatabricksConfigError", async () => {
