@@ -12,7 +12,8 @@ export interface DatabricksConnectionOptions extends Omit<DatabricksAuthOptions,
   /**
    * Per-attempt timeout in milliseconds: the longest wait for the response headers, then for each
    * next piece of the body (a stream may run long while tokens keep coming). Retries get a fresh
-   * budget; for a deadline on the whole call, use LangChain's `timeout` call option.
+   * budget; for a deadline on the whole call, use LangChain's `timeout` call option. A finite
+   * number up to 2147483647 (about 24.8 days, the longest timer): `Infinity` is refused.
    * @default 120000
    */
   timeout?: number;
@@ -66,8 +67,10 @@ export function createDatabricksClient(
 }
 
 /**
- * `timeout` checked: a positive number of milliseconds a timer can hold ({@link MAX_TIMEOUT_MS}:
- * a longer one would fire after 1 ms and fail every request), or `Infinity` for none.
+ * `timeout` checked: a positive, finite number of milliseconds a timer can hold
+ * ({@link MAX_TIMEOUT_MS}: a longer one would fire after 1 ms and fail every request). `Infinity`
+ * is refused: no sender can wait forever (undici's own 300 s header and body timeouts would still
+ * cut the call), and a deadline on the whole call is LangChain's `timeout` call option.
  */
 function checkTimeout(timeout: number | undefined): number {
   if (timeout === undefined) return DEFAULT_TIMEOUT_MS;
@@ -76,9 +79,9 @@ function checkTimeout(timeout: number | undefined): number {
       `Invalid timeout: ${String(timeout)}. Use a positive number of milliseconds.`,
     );
   }
-  if (Number.isFinite(timeout) && timeout > MAX_TIMEOUT_MS) {
+  if (!(timeout <= MAX_TIMEOUT_MS)) {
     throw new DatabricksConfigError(
-      `Invalid timeout: ${timeout}. Use at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), or Infinity for no per-request timeout.`,
+      `Invalid timeout: ${timeout}. Use a finite number of milliseconds, at most ${MAX_TIMEOUT_MS} (about 24.8 days); for a deadline on the whole call, use LangChain's \`timeout\` call option.`,
     );
   }
   return timeout;

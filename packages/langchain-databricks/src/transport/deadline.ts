@@ -6,7 +6,10 @@ import { DatabricksTimeoutError } from "../errors.js";
  */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 
-/** The caller's signal combined with a restartable timer; remembers whether the timer fired. */
+/**
+ * The caller's signal combined with a restartable timer; remembers whether the timer fired. The
+ * timeout is always armed: it is finite and at most {@link MAX_TIMEOUT_MS}, checked where configured.
+ */
 export class InactivityDeadline {
   readonly signal: AbortSignal;
   timedOut = false;
@@ -25,7 +28,6 @@ export class InactivityDeadline {
 
   restart(): void {
     this.clear();
-    if (!(this.timeoutMs > 0 && Number.isFinite(this.timeoutMs))) return;
     this.timer = setTimeout(() => {
       this.timedOut = true;
       this.controller.abort(timeoutError(this.timeoutMs));

@@ -8,7 +8,9 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /**
    * How long to wait for the response headers, and then for each piece of the body, in ms. The
-   * sender enforces it and fails with a {@link DatabricksTimeoutError}-classifiable error.
+   * sender enforces it and fails with a {@link DatabricksTimeoutError}-classifiable error. Always
+   * finite, from 1 to `MAX_TIMEOUT_MS`: the `timeout` option is checked where it is configured, so
+   * senders need no "no timeout" case (undici could not honour one: its own 300 s defaults apply).
    */
   timeoutMs: number;
 }

@@ -36,7 +36,7 @@ async function sendWithUndici(
   pool: Undici.Agent,
   req: HttpRequest,
 ): Promise<HttpResponse> {
-  const coarse = req.timeoutMs >= COARSE_TIMEOUT_MIN_MS || !Number.isFinite(req.timeoutMs);
+  const coarse = req.timeoutMs >= COARSE_TIMEOUT_MIN_MS;
   const deadline = coarse ? undefined : new InactivityDeadline(req.signal, req.timeoutMs);
   const signal = deadline?.signal ?? req.signal;
   let res: Awaited<ReturnType<typeof undiciRequest>>;
@@ -46,9 +46,8 @@ async function sendWithUndici(
       headers: req.headers,
       body: req.body ?? null,
       ...(signal ? { signal } : {}),
-      ...(coarse && Number.isFinite(req.timeoutMs)
-        ? { headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }
-        : {}),
+      // Always set when coarse: left out, undici's 300 s defaults would cut a longer timeout.
+      ...(coarse ? { headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs } : {}),
       dispatcher: pool,
     });
   } catch (error) {

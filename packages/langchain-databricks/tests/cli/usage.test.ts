@@ -254,6 +254,17 @@ describe("option helpers", () => {
     expect(() => durationOption("c", "timeout", "1h")).toThrow(CliUsageError);
   });
 
+  it("refuses every infinite --timeout: the client's `timeout` takes finite numbers only", () => {
+    // Spelled out, as an exponent, or as digits past Number.MAX_VALUE (Number() gives Infinity).
+    for (const raw of ["Infinity", "inf", "1e999", "9".repeat(400), `${"9".repeat(400)}ms`]) {
+      expect(() => durationOption("c", "timeout", raw), raw).toThrow(
+        /--timeout must be a positive duration/,
+      );
+    }
+    // Finite but past the longest timer: the usage error names the limit.
+    expect(() => durationOption("c", "timeout", "999999999")).toThrow(/at most 35791m/);
+  });
+
   it("parses integers and numbers within bounds", () => {
     expect(integerOption("c", "n", " 42 ", 1, 100)).toBe(42);
     expect(() => integerOption("c", "n", "101", 1, 100)).toThrow(/from 1 to 100/);

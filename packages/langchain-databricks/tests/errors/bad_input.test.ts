@@ -18,7 +18,11 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ChatDatabricks, type ChatDatabricksInput } from "../../src/chat_models.js";
 import { DatabricksEmbeddings, type DatabricksEmbeddingsInput } from "../../src/embeddings.js";
-import { DatabricksConfigError, DatabricksResponseError } from "../../src/errors.js";
+import {
+  DatabricksAPIError,
+  DatabricksConfigError,
+  DatabricksResponseError,
+} from "../../src/errors.js";
 import { Databricks, type DatabricksInput } from "../../src/llms.js";
 import { sendJson, startLoopback, type LoopbackServer } from "../helpers/loopback.js";
 
@@ -188,7 +192,12 @@ const CONNECTION_ROWS: BadInputRow[] = [
   ...everyClass(
     "timeout beyond a timer's range (would fire after 1 ms)",
     { timeout: 3e9 },
-    /Invalid timeout: 3000000000\. Use at most 2147483647 ms .*or Infinity/,
+    /Invalid timeout: 3000000000\. Use a finite number of milliseconds, at most 2147483647 .*LangChain's `timeout` call option/,
+  ),
+  ...everyClass(
+    "timeout Infinity (undici's own 300 s timeouts would still cut the call)",
+    { timeout: Infinity },
+    /Invalid timeout: Infinity\. Use a finite number of milliseconds, at most 2147483647 .*for a deadline on the whole call, use LangChain's `timeout` call option/,
   ),
   ...everyClass(
     "maxRetries -1",
@@ -762,6 +771,7 @@ describe("the 4 MB limit against the emulator's endpoint metadata", () => {
       tokens: [EMULATOR_TOKEN],
       endpoints: [
         { name: "fm", task: "llm/v1/completions", endpointType: "FOUNDATION_MODEL_API" },
+        { name: "fm-chat", task: "llm/v1/chat", endpointType: "FOUNDATION_MODEL_API" },
         { name: "ext", task: "llm/v1/chat", endpointType: "EXTERNAL_MODEL" },
         { name: "agent", task: "agent/v2/chat" },
         { name: "custom", backend: { type: "echo" } },
@@ -779,6 +789,22 @@ describe("the 4 MB limit against the emulator's endpoint metadata", () => {
       expect(emulator.stats().endpoints[endpoint]).toBeUndefined();
     },
   );
+
+  it("ChatDatabricks: a 5 MB chat request to a foundation model is the server's 413, sent once", async () => {
+    // ChatDatabricks does not read the endpoint's kind, so the server's own limit refuses it. A
+    // 413 is final (the same body would be refused again): the default retries must not resend it,
+    // and the answer must be the typed 413, not a connection reset from the server closing early.
+    emulator.resetStats();
+    const model = new ChatDatabricks({
+      host: emulator.url,
+      token: EMULATOR_TOKEN,
+      endpoint: "fm-chat",
+    });
+    const caught: unknown = await model.invoke(above4).catch((error: unknown) => error);
+    expect(caught).toBeInstanceOf(DatabricksAPIError);
+    expect(caught).toMatchObject({ status: 413, errorCode: "REQUEST_ENTITY_TOO_LARGE" });
+    expect(emulator.stats().paths).toEqual({ "POST /serving-endpoints/fm-chat/invocations": 1 });
+  });
 
   it("custom: a 5 MB prompt is sent (its limit is 16 MB)", async () => {
     await served("custom").invoke(above4);
