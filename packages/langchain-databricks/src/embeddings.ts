@@ -13,7 +13,7 @@ import type {
   Settled,
 } from "./types.js";
 import { servingRoute } from "./utils/paths.js";
-import { chunks, isRecord } from "./utils/values.js";
+import { chunks, describeValue, isRecord } from "./utils/values.js";
 
 /**
  * How texts are sent to the endpoint:
@@ -123,7 +123,7 @@ export class DatabricksEmbeddings extends Embeddings {
     // that matches nothing: refuse it, and any non-string text, before sending.
     if (!Array.isArray(documents)) {
       throw new DatabricksConfigError(
-        `embedDocuments takes a list of texts, got ${typeof documents}: pass [text], or use embedQuery(text).`,
+        `embedDocuments takes a list of texts, got ${describeValue(documents)}: pass [text], or use embedQuery(text).`,
       );
     }
     documents.forEach((text, index) => requireText(text, `embedDocuments: text ${index}`));
@@ -178,7 +178,7 @@ export class DatabricksEmbeddings extends Embeddings {
 function requireText(text: unknown, where: string): void {
   if (typeof text !== "string") {
     throw new DatabricksConfigError(
-      `${where} is ${text === null ? "null" : typeof text}, not a string: embed text only (convert it with String() or JSON.stringify() first).`,
+      `${where} is ${describeValue(text)}, not a string: embed text only (convert it with String() or JSON.stringify() first).`,
     );
   }
 }

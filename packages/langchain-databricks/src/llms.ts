@@ -53,7 +53,14 @@ import { wireText } from "./utils/reasoning.js";
 import { readEnv } from "./utils/env.js";
 import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/paths.js";
 import { cutAtStop, llmStop, StreamingStopCutter } from "./utils/stop.js";
-import { assignDefined, chunks, isRecord, nonEmpty, setIfDefined } from "./utils/values.js";
+import {
+  assignDefined,
+  chunks,
+  describeValue,
+  isRecord,
+  nonEmpty,
+  setIfDefined,
+} from "./utils/values.js";
 
 /** A request body as `Databricks` builds it: `{prompt, ...}` before the endpoint envelope. */
 export type DatabricksRequest = Record<string, unknown>;
@@ -184,7 +191,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
       const fn: unknown = fields[name];
       if (fn !== undefined && typeof fn !== "function") {
         throw new DatabricksConfigError(
-          `Invalid ${name}: expected a function, got ${describeType(fn)}. Pass a function (sync or async), or leave it unset.`,
+          `Invalid ${name}: expected a function, got ${describeValue(fn)}. Pass a function (sync or async), or leave it unset.`,
         );
       }
     }
@@ -510,7 +517,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     );
     if (!isRecord(transformed)) {
       throw new DatabricksConfigError(
-        `transformInputFn must return an object (the request body) but returned ${describeType(transformed)}. Return the request, e.g. (request) => ({ ...request, extra: 1 }).`,
+        `transformInputFn must return an object (the request body) but returned ${describeValue(transformed)}. Return the request, e.g. (request) => ({ ...request, extra: 1 }).`,
       );
     }
     return transformed;
@@ -521,7 +528,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     const text = await runTransform("transformOutputFn", fn, raw, DatabricksResponseError);
     if (typeof text !== "string") {
       throw new DatabricksResponseError(
-        `transformOutputFn must return a string but returned ${describeType(text)}. Return the text of the answer, e.g. (answer) => String(answer.text).`,
+        `transformOutputFn must return a string but returned ${describeValue(text)}. Return the text of the answer, e.g. (answer) => String(answer.text).`,
       );
     }
     return text;
@@ -677,12 +684,6 @@ async function runTransform<I, O>(
     const message = `${name} threw: ${reason}. Fix the function (the original error is the cause).`;
     throw new wrap(message, { cause: error });
   }
-}
-
-/** `typeof`, with `null` and arrays named as such, for messages about a wrong value. */
-function describeType(value: unknown): string {
-  if (value === null) return "null";
-  return Array.isArray(value) ? "an array" : typeof value;
 }
 
 /** The text piece of one SSE event of an OpenAI-style stream. */

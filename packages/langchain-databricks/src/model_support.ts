@@ -11,7 +11,7 @@ import type { SseRules } from "./transport/sse.js";
 import type { DatabricksEndpointOptions } from "./types.js";
 import { asDatabricksError, withAbortAsDatabricksError } from "./utils/abort.js";
 import { redactSecretKwargs } from "./serialization.js";
-import { nonEmpty } from "./utils/values.js";
+import { describeValue, nonEmpty } from "./utils/values.js";
 import { packageVersion } from "./version.js";
 
 /** The names of the three model classes, for messages. */
@@ -192,12 +192,6 @@ export function stringOption(value: unknown, name: string, what: string): string
   throw new DatabricksConfigError(
     `Invalid ${name}: expected a string (${what}), got ${describeValue(value)}.`,
   );
-}
-
-/** A wrong value for a message: its type, and the value itself when it is a short primitive. */
-function describeValue(value: unknown): string {
-  const primitive = typeof value === "number" || typeof value === "boolean";
-  return primitive ? `${typeof value} ${String(value)}` : typeof value;
 }
 
 /** The Python classes' keyword names, which a config ported from Python may still use. */

@@ -11,6 +11,7 @@ import {
   DatabricksServerError,
 } from "../errors.js";
 import { isLoopbackHost } from "../utils/host.js";
+import { describeValue } from "../utils/values.js";
 import { TokenCache } from "./token_cache.js";
 
 /**
@@ -383,14 +384,14 @@ function toHeaderRecord(value: unknown): Record<string, string> {
   }
   if (!value || typeof value !== "object") {
     throw new DatabricksCredentialsError(
-      `Custom credentials must return a headers object, e.g. { authorization: "Bearer …" }, not ${value === null ? "null" : typeof value}.`,
+      `Custom credentials must return a headers object, e.g. { authorization: "Bearer …" }, not ${describeValue(value)}.`,
     );
   }
   for (const [name, headerValue] of Object.entries(value as Record<string, unknown>)) {
     if (headerValue === undefined) continue;
     if (typeof headerValue !== "string") {
       throw new DatabricksCredentialsError(
-        `Custom credentials returned a ${typeof headerValue} for header "${name}"; header values must be strings.`,
+        `Custom credentials returned ${describeValue(headerValue)} for header "${name}"; header values must be strings.`,
       );
     }
     out[name.toLowerCase()] = headerValue;

@@ -19,7 +19,7 @@ import { toUsageMetadata } from "./usage.js";
 export { maxUsage, toUsageMetadata } from "./usage.js";
 import { agentMetadata } from "./agent_outputs.js";
 import { AGENT_MESSAGE_SEPARATOR, assistantMessages, pendingToolCalls } from "./chat_agent.js";
-import { isRecord, type JsonRecord } from "./values.js";
+import { describeValue, isRecord, type JsonRecord } from "./values.js";
 
 /**
  * `new AIMessageChunk(fields)` with optional usage. `usage_metadata` is set through a cast because
@@ -162,7 +162,7 @@ export function parseChatResponse(
 ): { generations: ChatGeneration[]; usage: UsageMetadata | undefined } {
   if (!isRecord(data)) {
     throw new DatabricksResponseError(
-      `Expected a JSON object from the chat endpoint, got ${describe(data)}.`,
+      `Expected a JSON object from the chat endpoint, got ${describeValue(data)}.`,
     );
   }
   const usage = toUsageMetadata(data["usage"]);
@@ -318,10 +318,4 @@ export function responseMetadata(data: JsonRecord, headers: Record<string, strin
   const served = headers["served-model-name"];
   if (served) out["served_model_name"] = served;
   return out;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
 }

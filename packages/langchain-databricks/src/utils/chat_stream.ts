@@ -20,7 +20,7 @@ import {
   ChatAgentMessages,
   pendingToolCalls,
 } from "./chat_agent.js";
-import { isRecord, type JsonRecord } from "./values.js";
+import { describeValue, isRecord, type JsonRecord } from "./values.js";
 import { StreamingStopCutter } from "./stop.js";
 import { ThinkTagSplitter, type ThinkPiece } from "./think_tags.js";
 
@@ -80,7 +80,7 @@ export class ChatStreamAssembler {
     this.events += 1;
     if (!isRecord(event)) {
       throw new DatabricksResponseError(
-        `Stream event ${this.events} is not a JSON object (${event === null ? "null" : typeof event}).`,
+        `Stream event ${this.events} is not a JSON object (${describeValue(event)}).`,
       );
     }
     if (this.model === undefined && typeof event["model"] === "string") this.model = event["model"];

@@ -34,7 +34,7 @@ import {
   textBlock,
 } from "./responses_output.js";
 import { sumRawUsage, sumUsage, toUsageMetadata } from "./usage.js";
-import { isRecord, type JsonRecord } from "./values.js";
+import { describeValue, isRecord, type JsonRecord } from "./values.js";
 
 /** Options of {@link ResponsesStreamAssembler}. */
 export interface ResponsesStreamOptions {
@@ -129,7 +129,7 @@ export class ResponsesStreamAssembler {
     this.events += 1;
     if (!isRecord(event)) {
       throw new DatabricksResponseError(
-        `Stream event ${this.events} is not a JSON object (${event === null ? "null" : typeof event}).`,
+        `Stream event ${this.events} is not a JSON object (${describeValue(event)}).`,
       );
     }
     if (hasAgentFields(event)) Object.assign(this.agent, agentMetadata(event));

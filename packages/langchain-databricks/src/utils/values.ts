@@ -8,6 +8,18 @@ export function isRecord(value: unknown): value is JsonRecord {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A wrong value, named for an error message: `null`, `an array`, the type with the value itself
+ * for a number or boolean (`number 42`: short, and never a secret), else the type alone (a string
+ * or object may be long or hold a secret). The one description every "got X" message uses.
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${value}`;
+  return typeof value;
+}
+
 /** The string without surrounding blanks, or `undefined` when nothing is left. */
 export function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();

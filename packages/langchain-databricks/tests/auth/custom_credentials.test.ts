@@ -104,6 +104,19 @@ describe("CustomCredentials", () => {
     await expect(new CustomCredentials(bad).headers()).rejects.toBeInstanceOf(
       DatabricksCredentialsError,
     );
+    await expect(new CustomCredentials(bad).headers()).rejects.toThrow(
+      /returned number 42 for header "authorization"; header values must be strings/,
+    );
+  });
+
+  it("rejects a result that is not a headers object, naming what it was", async () => {
+    const returning = (value: unknown) => (() => value) as unknown as () => Record<string, string>;
+    await expect(new CustomCredentials(returning(null)).headers()).rejects.toThrow(
+      /must return a headers object, .* not null\./,
+    );
+    await expect(new CustomCredentials(returning("Bearer x")).headers()).rejects.toThrow(
+      /must return a headers object, .* not string\./,
+    );
   });
 
   it("lists the credentials it handed out (the latest two calls), so no error can echo them", async () => {

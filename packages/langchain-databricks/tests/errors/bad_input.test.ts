@@ -480,7 +480,7 @@ const EMBEDDINGS_CALL_ROWS: BadInputRow[] = [
     name: "DatabricksEmbeddings.embedDocuments: a text that is not a string",
     run: () => embeddings().embedDocuments(["a", 42 as unknown as string]),
     error: DatabricksConfigError,
-    message: /embedDocuments: text 1 is number, not a string: embed text only/,
+    message: /embedDocuments: text 1 is number 42, not a string: embed text only/,
   },
   {
     name: "DatabricksEmbeddings.embedQuery: null",
@@ -623,7 +623,7 @@ const TRANSFORM_ROWS: BadInputRow[] = [
     name: "Databricks: transformOutputFn returns a number",
     run: () => llm({ task: "custom", transformOutputFn: () => 5 as never }).invoke("x"),
     error: DatabricksResponseError,
-    message: /transformOutputFn must return a string but returned number\. Return the text/,
+    message: /transformOutputFn must return a string but returned number 5\. Return the text/,
     requests: [INVOCATIONS_OF("custom")],
   },
 ];
