@@ -48,7 +48,7 @@ import {
   wrapRequests,
   type EndpointProfile,
 } from "./utils/envelopes.js";
-import { waitFor } from "./utils/abort.js";
+import { asDatabricksError, isAbortLike, waitFor } from "./utils/abort.js";
 import { wireText } from "./utils/reasoning.js";
 import { readEnv } from "./utils/env.js";
 import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/paths.js";
@@ -487,7 +487,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     return Promise.all(
       predictions.map(async (prediction, row): Promise<Generation> => {
         let text: string;
-        if (this.transformOutputFn) text = await this.transformedText(prediction);
+        if (this.transformOutputFn) text = await this.transformedText(prediction, options.signal);
         else text = profile ? textFromPrediction(profile, prediction) : requireText(prediction);
         // A shared answer is not repeated in every generation: each keeps its own prediction.
         const generationInfo: Record<string, unknown> =
@@ -514,6 +514,7 @@ export class Databricks extends LLM<DatabricksCallOptions> {
       this.transformInputFn,
       { ...request },
       DatabricksConfigError,
+      options.signal,
     );
     if (!isRecord(transformed)) {
       throw new DatabricksConfigError(
@@ -523,9 +524,9 @@ export class Databricks extends LLM<DatabricksCallOptions> {
     return transformed;
   }
 
-  private async transformedText(raw: unknown): Promise<string> {
+  private async transformedText(raw: unknown, signal: AbortSignal | undefined): Promise<string> {
     const fn = this.transformOutputFn as TransformOutputFn;
-    const text = await runTransform("transformOutputFn", fn, raw, DatabricksResponseError);
+    const text = await runTransform("transformOutputFn", fn, raw, DatabricksResponseError, signal);
     if (typeof text !== "string") {
       throw new DatabricksResponseError(
         `transformOutputFn must return a string but returned ${describeValue(text)}. Return the text of the answer, e.g. (answer) => String(answer.text).`,
@@ -669,17 +670,24 @@ function validatePort(raw: string | number): string {
  * Call a user transform. Our own errors pass through; anything else it throws is wrapped in
  * `wrap` (config error before sending, response error after) with a message naming the transform
  * and the original error as `cause`, so the failure is not mistaken for the endpoint's.
+ *
+ * A cancellation is not a bug in the transform: one that shares the call's signal (with its own
+ * `fetch`, say) rejects with an `AbortError` when the call is cancelled. That becomes the
+ * `DatabricksAbortError` every other cancellation is; an abort while `signal` has not fired (a
+ * controller of the caller's own) passes through unchanged, for the caller who arranged it.
  */
 async function runTransform<I, O>(
   name: "transformInputFn" | "transformOutputFn",
   fn: (input: I) => O | Promise<O>,
   input: I,
   wrap: new (message: string, options?: { cause?: unknown }) => DatabricksError,
+  signal: AbortSignal | undefined,
 ): Promise<O> {
   try {
     return await fn(input);
   } catch (error) {
     if (isDatabricksError(error)) throw error;
+    if (isAbortLike(error)) throw asDatabricksError(error, signal);
     const reason = error instanceof Error ? error.message : String(error);
     const message = `${name} threw: ${reason}. Fix the function (the original error is the cause).`;
     throw new wrap(message, { cause: error });

@@ -14,6 +14,7 @@ import {
   DatabricksError,
   DatabricksResponseError,
 } from "../errors.js";
+import { isAbortLike } from "../utils/abort.js";
 import { statusForErrorCode } from "./error_body.js";
 
 const LF = 10;
@@ -242,10 +243,6 @@ function statusOf(parsed: unknown): number {
     if (typeof n === "number" && Number.isInteger(n) && n >= 400 && n <= 599) return n;
   }
   return statusForErrorCode(inner["code"]) ?? 500;
-}
-
-function isAbortLike(error: unknown): boolean {
-  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
 }
 
 function errorMessage(error: unknown): string {

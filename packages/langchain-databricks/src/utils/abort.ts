@@ -41,6 +41,15 @@ export function abortError(signal: AbortSignal, what: string): DatabricksAbortEr
 }
 
 /**
+ * Whether `error` reports a cancellation rather than a failure: an `AbortError` (an aborted
+ * signal, `fetch` or body read) or a `TimeoutError` (`AbortSignal.timeout`, LangChain's `timeout`
+ * call option), whichever realm or copy of the package made it, so it is matched by name.
+ */
+export function isAbortLike(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+}
+
+/**
  * LangChain's `AsyncCaller` rejects a cancelled call with the signal's own reason (a DOMException
  * `AbortError`, or `TimeoutError` for the `timeout` call option). Turn that into the package's
  * {@link DatabricksAbortError} so every failure a user sees is a `DatabricksError`.

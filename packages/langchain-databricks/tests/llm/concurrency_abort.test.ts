@@ -78,6 +78,65 @@ describe("Databricks: cancellation is per call and always a DatabricksError", ()
   });
 });
 
+describe("Databricks: a transform cancelled with the call is an abort, not a broken transform", () => {
+  // A transform that does its own I/O may share the call's signal; when the caller cancels, its
+  // AbortError is the cancellation, reported as every other one (not "transformInputFn threw").
+  const abortWith = (signal: AbortSignal) =>
+    new Promise<never>((_resolve, reject) => {
+      const fire = () => reject(new DOMException("This operation was aborted", "AbortError"));
+      if (signal.aborted) fire();
+      else signal.addEventListener("abort", fire, { once: true });
+    });
+
+  it.each(["transformInputFn", "transformOutputFn"] as const)(
+    "%s rejecting with the call's AbortError: DatabricksAbortError",
+    async (name) => {
+      server = await startLoopback((_req, res) => sendJson(res, 200, predictions("ok")));
+      const controller = new AbortController();
+      const cancelInside = () => {
+        controller.abort();
+        return abortWith(controller.signal);
+      };
+      const llm = new Databricks({
+        host: server.url,
+        token: TOKEN,
+        endpointName: "e",
+        task: "custom",
+        [name]: cancelInside,
+      });
+      const caught = await llm.invoke("x", { signal: controller.signal }).catch((e: unknown) => e);
+      expect(caught).toBeInstanceOf(DatabricksAbortError);
+      expect((caught as Error).message).not.toMatch(/threw/);
+      expect(server.requests).toHaveLength(name === "transformInputFn" ? 0 : 1);
+    },
+  );
+
+  it("an AbortError while the call's signal has not fired passes through unchanged", async () => {
+    server = await startLoopback((_req, res) => sendJson(res, 200, predictions("ok")));
+    const own = new DOMException("The transform's own fetch was aborted", "AbortError");
+    const llm = new Databricks({
+      host: server.url,
+      token: TOKEN,
+      endpointName: "e",
+      task: "custom",
+      transformOutputFn: () => Promise.reject(own),
+    });
+    await expect(llm.invoke("x")).rejects.toBe(own);
+  });
+
+  it("any other error of a transform is still wrapped, naming the transform", async () => {
+    server = await startLoopback((_req, res) => sendJson(res, 200, predictions("ok")));
+    const llm = new Databricks({
+      host: server.url,
+      token: TOKEN,
+      endpointName: "e",
+      task: "custom",
+      transformOutputFn: () => Promise.reject(new Error("boom")),
+    });
+    await expect(llm.invoke("x")).rejects.toThrow(/transformOutputFn threw: boom/);
+  });
+});
+
 describe("Databricks: generate() exposes the raw answer", () => {
   it("generationInfo has the endpoint's JSON and the served model name", async () => {
     server = await startFakeWorkspace({
