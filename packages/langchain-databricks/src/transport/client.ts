@@ -43,7 +43,7 @@ export interface RequestOptions {
   sseRules?: SseRules | undefined;
   /**
    * The endpoint's request-size limit when known to be below {@link MAX_REQUEST_BYTES} (e.g.
-   * {@link MAX_REQUEST_BYTES_FOUNDATION}); a larger body is refused before sending.
+   * {@link MAX_REQUEST_BYTES_MODEL_OR_AGENT}); a larger body is refused before sending.
    */
   maxRequestBytes?: number | undefined;
 }
@@ -241,7 +241,7 @@ export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
  * The lower limit of endpoints serving foundation models, external models or agents (4 MB),
  * applied when the caller knows the endpoint is one (`RequestOptions.maxRequestBytes`).
  */
-export const MAX_REQUEST_BYTES_FOUNDATION = 4 * 1024 * 1024;
+export const MAX_REQUEST_BYTES_MODEL_OR_AGENT = 4 * 1024 * 1024;
 
 let utf8: TextEncoder | undefined;
 

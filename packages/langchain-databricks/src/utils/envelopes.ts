@@ -1,5 +1,5 @@
 import { DatabricksResponseError } from "../errors.js";
-import { MAX_REQUEST_BYTES_FOUNDATION } from "../transport/client.js";
+import { MAX_REQUEST_BYTES_MODEL_OR_AGENT } from "../transport/client.js";
 import { wireText } from "./reasoning.js";
 import { isRecord } from "./values.js";
 
@@ -75,7 +75,7 @@ export function profileFromMetadata(
     envelope: externalOrFoundation ? "raw" : "dataframe_records",
   };
   if (externalOrFoundation || servesModelOrAgent(record, task)) {
-    profile.maxRequestBytes = MAX_REQUEST_BYTES_FOUNDATION;
+    profile.maxRequestBytes = MAX_REQUEST_BYTES_MODEL_OR_AGENT;
   }
   return profile;
 }
