@@ -53,8 +53,11 @@ export interface SseEventsOptions extends SseRules {
  * - {@link DatabricksAPIError} for an error object sent mid-stream, in the Databricks shape
  *   (`{"error_code", "message"}`) or the OpenAI shape (`{"error": {...}}`), or an `event: error`
  *   frame; its status is the one the payload names, else 500;
+ * - {@link DatabricksAPIError} too for a body that is not an event stream but a whole JSON error
+ *   in either shape (an error answered with a 2xx status instead of a stream), as if it had come
+ *   mid-stream;
  * - {@link DatabricksResponseError} for a `data:` payload that is not JSON, or a body that is not
- *   an event stream at all (a JSON object or a page answered instead);
+ *   an event stream at all (any other JSON, a page answered instead);
  * - {@link DatabricksConnectionError} when the body ends (or fails) before `[DONE]`.
  *
  * Aborts raised by the body (`AbortError`) propagate unchanged so the caller can map them.
@@ -76,6 +79,14 @@ export async function* sseEvents(
   let last: unknown;
   // The first line that no event stream has (a JSON or HTML body sent instead of SSE).
   let notEventStream: string | undefined;
+  // The body's text until the first event, up to MAX_FOREIGN_BODY_CHARS (then undefined): a body
+  // that turns out not to be an event stream may be a whole JSON error, which is parsed at the end.
+  let bodyBeforeFirstEvent: string | undefined = "";
+  const keepBeforeFirstEvent = (text: string): void => {
+    if (received > 0 || bodyBeforeFirstEvent === undefined) return;
+    const kept = bodyBeforeFirstEvent + text;
+    bodyBeforeFirstEvent = kept.length <= MAX_FOREIGN_BODY_CHARS ? kept : undefined;
+  };
 
   // The parsed payload, or DONE_MARKER at `[DONE]`; throws for in-stream errors.
   const dispatch = (): unknown => {
@@ -95,7 +106,8 @@ export async function* sseEvents(
       );
     }
     if ((name === "error" && options.ignoreEventNames !== true) || isErrorPayload(parsed)) {
-      throw apiErrorFrom(parsed, payload, options.headers ?? {}, options.request);
+      const label = options.request !== undefined ? `${options.request} (in stream)` : undefined;
+      throw apiErrorFrom(parsed, payload, options.headers ?? {}, label);
     }
     received += 1;
     last = parsed;
@@ -130,6 +142,7 @@ export async function* sseEvents(
   try {
     for await (const bytes of body) {
       const text = decoder.decode(bytes, { stream: true });
+      keepBeforeFirstEvent(text);
       let pos = 0;
       if (skipLeadingLF && text.length > 0) {
         if (text.charCodeAt(0) === LF) pos = 1;
@@ -166,13 +179,24 @@ export async function* sseEvents(
 
   // End of body. A server may omit the blank line after the final `data: [DONE]`; accept that, but
   // never yield an unterminated JSON event: a body cut mid-event is a broken stream.
-  const tail = partial + decoder.decode();
+  const flushed = decoder.decode();
+  keepBeforeFirstEvent(flushed);
+  const tail = partial + flushed;
   if (tail !== "") onLine(tail);
   if (hasData && data === DONE) return;
   if (!hasData && received > 0 && options.completeAtEof?.(last) === true) return;
   // A whole answer that was never an event stream (a JSON object, a text or HTML page with a 2xx
   // status) is a wrong answer, not a lost connection: the body arrived, in the wrong shape.
   if (received === 0 && notEventStream !== undefined) {
+    // An error answered whole, with a 2xx status, instead of a stream: the typed error it names,
+    // as the same payload would give mid-stream, not a quote of its first line.
+    const answered =
+      bodyBeforeFirstEvent === undefined ? undefined : errorPayloadIn(bodyBeforeFirstEvent);
+    if (answered !== undefined) {
+      const label =
+        options.request !== undefined ? `${options.request} (instead of a stream)` : undefined;
+      throw apiErrorFrom(answered.parsed, answered.raw, options.headers ?? {}, label);
+    }
     throw new DatabricksResponseError(
       `Expected server-sent events${where}, got a body that is not an event stream: ${preview(notEventStream)}`,
     );
@@ -183,6 +207,12 @@ export async function* sseEvents(
 }
 
 const DONE_MARKER: unique symbol = Symbol("sse-done");
+
+/**
+ * The most of a non-stream body kept to read it as a JSON error: error answers are short, and the
+ * message is cut to 2000 characters anyway. A longer foreign body is quoted by its first line.
+ */
+const MAX_FOREIGN_BODY_CHARS = 64 * 1024;
 
 const SSE_FIELDS = ["data", "event", "id", "retry"];
 
@@ -204,6 +234,22 @@ function isErrorPayload(value: unknown): boolean {
   return (typeof error === "string" && error !== "") || (!!error && typeof error === "object");
 }
 
+/** A whole body that is one JSON error object in either shape: it, parsed, and its raw text. */
+function errorPayloadIn(body: string): { parsed: unknown; raw: string } | undefined {
+  const raw = body.trim();
+  if (!raw.startsWith("{")) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return isErrorPayload(parsed) ? { parsed, raw } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The typed error for an error payload, read by the one error-body parser (`fromResponse`), with
+ * the status the payload names (see {@link statusOf}); `request` labels where it came from.
+ */
 function apiErrorFrom(
   parsed: unknown,
   raw: string,
@@ -214,7 +260,7 @@ function apiErrorFrom(
     status: statusOf(parsed),
     headers,
     body: raw,
-    ...(request !== undefined ? { request: `${request} (in stream)` } : {}),
+    ...(request !== undefined ? { request } : {}),
   });
 }
 

@@ -242,6 +242,49 @@ describe("sseEvents: examples", () => {
     expect(await failure("dat")).toBeInstanceOf(DatabricksConnectionError);
   });
 
+  it("a 2xx body that is a whole JSON error instead of a stream is the typed API error it names", async () => {
+    // Databricks shape, pretty-printed and cut into pieces (the first line alone is just "{").
+    const databricks = encoder.encode(
+      '{\n  "error_code": "REQUEST_LIMIT_EXCEEDED",\n  "message": "slow down"\n}\n',
+    );
+    const throttled = await failure(split(databricks, [1, 7, 30]));
+    expect(throttled).toBeInstanceOf(DatabricksRateLimitError);
+    expect(throttled).toMatchObject({
+      errorCode: "REQUEST_LIMIT_EXCEEDED",
+      serverMessage: "slow down",
+    });
+    // OpenAI shape: the status its code implies (`statusForErrorCode`), or the one it names.
+    const invalid = await failure('{"error":{"message":"no","code":"invalid_prompt"}}');
+    expect(invalid).toMatchObject({
+      status: 400,
+      errorCode: "invalid_prompt",
+      serverMessage: "no",
+    });
+    const named = await failure('{"error":{"message":"gone","status":404}}');
+    expect(named).toMatchObject({ status: 404, serverMessage: "gone" });
+    const crashed = await failure('{"error":{"message":"model crashed","type":"server_error"}}');
+    expect(crashed).toBeInstanceOf(DatabricksServerError);
+    expect(crashed).toMatchObject({ status: 500, serverMessage: "model crashed" });
+    // The request is labelled as answered instead of a stream, not as a frame inside one.
+    const labelled = sseEvents(
+      chunksOf([encoder.encode('{"error_code":"BAD_REQUEST","message":"x"}')]),
+      {
+        request: "POST /serving-endpoints/e/invocations",
+      },
+    );
+    await expect(labelled.next()).rejects.toThrow(
+      /on POST \/serving-endpoints\/e\/invocations \(instead of a stream\): x/,
+    );
+  });
+
+  it("a non-stream body that only looks like an error stays a DatabricksResponseError", async () => {
+    // Not an error shape, JSON followed by more text, or too long to be read whole.
+    const tooLong = `{"error_code":"X","message":"${"m".repeat(70 * 1024)}"}`;
+    for (const body of ['{"errors": []}', '{"error_code":"X","message":"y"}\nmore', tooLong]) {
+      expect(await failure(body)).toBeInstanceOf(DatabricksResponseError);
+    }
+  });
+
   it("non-JSON data is a DatabricksResponseError", async () => {
     const error = await failure("data: hello world\n\ndata: [DONE]\n\n");
     expect(error).toBeInstanceOf(DatabricksResponseError);
