@@ -204,6 +204,11 @@ const CONNECTION_ROWS: BadInputRow[] = [
     { maxRetries: -1 },
     /Invalid maxRetries in the options: -1\. Use an integer >= 0/,
   ),
+  ...everyClass(
+    "maxRetries NaN",
+    { maxRetries: Number.NaN },
+    /Invalid maxRetries in the options: NaN\. Use an integer >= 0/,
+  ),
   ...everyClass("maxRetries 1.5", { maxRetries: 1.5 }, /Invalid maxRetries in the options: 1\.5/),
   ...everyClass(
     "maxRetries Infinity",
@@ -324,6 +329,11 @@ const GENERATION_ROWS: BadInputRow[] = [
     /Invalid temperature in .*: Infinity\. Use a finite number >= 0/,
   ),
   ...bothLanguageModels(
+    "temperature -Infinity",
+    { temperature: -Infinity },
+    /Invalid temperature in .*: -Infinity\. Use a finite number >= 0/,
+  ),
+  ...bothLanguageModels(
     "temperature -1",
     { temperature: -1 },
     /Invalid temperature in .*: -1\. Use a finite number >= 0/,
@@ -350,6 +360,12 @@ const GENERATION_ROWS: BadInputRow[] = [
   ),
   ...bothLanguageModels("n 0", { n: 0 }, /Invalid n in .*: 0\. Use an integer >= 1/),
   ...bothLanguageModels("n NaN", { n: Number.NaN }, /Invalid n in .*: NaN/),
+  ...bothLanguageModels("n -2", { n: -2 }, /Invalid n in .*: -2\. Use an integer >= 1/),
+  ...bothLanguageModels(
+    "n Infinity",
+    { n: Infinity },
+    /Invalid n in .*: Infinity\. Use an integer >= 1/,
+  ),
   ...bothLanguageModels(
     "stop as a string",
     { stop: "\n" },
