@@ -806,21 +806,31 @@ describe("the 4 MB limit against the emulator's endpoint metadata", () => {
     },
   );
 
-  it("ChatDatabricks: a 5 MB chat request to a foundation model is the server's 413, sent once", async () => {
-    // ChatDatabricks does not read the endpoint's kind, so the server's own limit refuses it. A
-    // 413 is final (the same body would be refused again): the default retries must not resend it,
-    // and the answer must be the typed 413, not a connection reset from the server closing early.
-    emulator.resetStats();
-    const model = new ChatDatabricks({
-      host: emulator.url,
-      token: EMULATOR_TOKEN,
-      endpoint: "fm-chat",
-    });
-    const caught: unknown = await model.invoke(above4).catch((error: unknown) => error);
-    expect(caught).toBeInstanceOf(DatabricksAPIError);
-    expect(caught).toMatchObject({ status: 413, errorCode: "REQUEST_ENTITY_TOO_LARGE" });
-    expect(emulator.stats().paths).toEqual({ "POST /serving-endpoints/fm-chat/invocations": 1 });
-  });
+  // ChatDatabricks does not read the endpoint's kind, so the server's own limit refuses it. A 413
+  // is final (the same body would be refused again): the default retries must not resend it, and
+  // the answer must be the typed 413, not a connection reset from the server closing early. Both
+  // senders: the undici pool, and a WHATWG fetch (the `fetch` option).
+  it.each([
+    ["undici", {}],
+    ["fetch", { fetch: globalThis.fetch }],
+  ])(
+    "ChatDatabricks (%s): a 5 MB chat request to a foundation model is the server's 413, sent once",
+    async (_sender, senderOption) => {
+      emulator.resetStats();
+      const model = new ChatDatabricks({
+        host: emulator.url,
+        token: EMULATOR_TOKEN,
+        endpoint: "fm-chat",
+        ...senderOption,
+      });
+      const caught: unknown = await model.invoke(above4).catch((error: unknown) => error);
+      expect(caught).toBeInstanceOf(DatabricksAPIError);
+      expect(caught).toMatchObject({ status: 413, errorCode: "REQUEST_ENTITY_TOO_LARGE" });
+      expect(emulator.stats().paths).toEqual({
+        "POST /serving-endpoints/fm-chat/invocations": 1,
+      });
+    },
+  );
 
   it("custom: a 5 MB prompt is sent (its limit is 16 MB)", async () => {
     await served("custom").invoke(above4);
