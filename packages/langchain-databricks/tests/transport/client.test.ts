@@ -41,6 +41,26 @@ describe("DatabricksClient.requestJson", () => {
     expect(server.requests.map((r) => r.body)).toEqual(['{"a":1}', '{"a":1}', '{"a":1}']);
   });
 
+  // docs/RELIABILITY.md, "A 2xx answer that cannot be read is retried": the answer is unusable
+  // and a plain query has no side effects (openai-node, by contrast, never retries after a 2xx).
+  it("retries a 2xx whose body is truncated JSON, or whose connection resets mid-body", async () => {
+    server = await startLoopback((_req, res, index) => {
+      if (index === 0) {
+        res.writeHead(200, { "content-type": "application/json" });
+        return void res.end('{"choices": [');
+      }
+      if (index === 1) {
+        res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+        res.write('{"choices": [');
+        return void setTimeout(() => res.socket?.destroy(), 20);
+      }
+      sendJson(res, 200, { ok: true });
+    });
+    const result = await client(server.url).requestJson("POST", "/x", { a: 1 });
+    expect(result.data).toEqual({ ok: true });
+    expect(server.requests).toHaveLength(3);
+  });
+
   it("does not retry 400/403/404 and throws the typed error", async () => {
     server = await startLoopback((_req, res) =>
       sendJson(res, 403, { error_code: 403, message: "Invalid access token." }),
