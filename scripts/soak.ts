@@ -57,20 +57,20 @@ const SOCKET_SAMPLE_MS = 250;
  * sockets here (the client's and the emulator's ends both live in this process), so the limiter
  * allows 2 × maxConcurrency = 200 in steady use. The undici pool opens a connection when none is
  * free at the moment a request is sent, while one whose answer was just read is not back in the
- * pool yet: runs peaked at 294 (1.5 × that). Three times the steady figure leaves that churn twice
+ * pool yet: runs peaked at 294 and 302 (1.5 × that). Three times the steady figure leaves that churn twice
  * its room and still fails within one round if each call leaked a socket (5,000 a round).
  */
 const SOCKET_BOUND = 3 * MAX_CONCURRENCY * 2;
 /**
  * How far the mean socket count after the last third of a loop's rounds may exceed its mean after
- * the first third. Single rounds varied by 48 (147–195) with no trend; a mean over a third of the
- * rounds varies less. A leak of one connection per 2,000 calls would add 100 sockets over the
+ * the first third. Single rounds varied by up to 57 (137–194) with no trend; a mean over a third
+ * of the rounds varies less. A leak of one connection per 2,000 calls would add 100 sockets over the
  * mixed loop's 100,000 calls, about 67 between the two thirds' means.
  */
 const SOCKET_TREND_LIMIT = MAX_CONCURRENCY / 2;
 /**
- * Long streams of the stream loop: one call in ten streams 2,000 words (about 2,000 frames, some
- * 450 KB with Databricks' cumulative usage on each chunk), so the loop also holds connections that
+ * Long streams of the stream loop: one call in ten streams 2,000 words (about 2,010 frames, some
+ * 580 KB with Databricks' cumulative usage on each chunk), so the loop also holds connections that
  * carry thousands of reads and inactivity-timer re-arms each.
  */
 const LONG_STREAMS: LongStreams = { every: 10, words: 2_000 };
