@@ -5,14 +5,18 @@
  * 1. `--calls` calls in rounds of 5,000 (2,000 `Databricks.batch()` prompts, 2,000
  *    `ChatDatabricks.invoke()` calls, 1,000 `ChatDatabricks.stream()` calls), `maxConcurrency` 100,
  *    against echo endpoints that answer a seeded 10% of requests with 429 or 503;
- * 2. then a stream loop: `--streams` streamed `ChatDatabricks` answers in rounds of 1,000.
+ * 2. then a stream loop: `--streams` streamed `ChatDatabricks` answers in rounds of 1,000, one in
+ *    {@link LONG_STREAMS}`.every` of them a long stream ({@link LONG_STREAMS}`.words` words, about
+ *    one SSE frame each).
  *
  * Every answer is checked against its prompt and every phase against the server's counts, as in the
  * short test. After each round the heap (after full collections) and open sockets are sampled;
  * sockets are also sampled every 250 ms while calls run. The run fails (exit code 1) on any lost,
  * wrong or duplicated answer, a server that saw more than 100 requests at once, a heap that grew
- * more than {@link HEAP_GROWTH_LIMIT} between the first and the last round, or sockets that do not
- * close once idle. A summary is printed either way.
+ * more than {@link HEAP_GROWTH_LIMIT} between the first and the last round, more open sockets than
+ * {@link SOCKET_BOUND} in any sample, sockets that rise over the rounds of a loop (more than
+ * {@link SOCKET_TREND_LIMIT}), or sockets that do not close once idle. A summary is printed either
+ * way.
  */
 import { cpus, totalmem } from "node:os";
 import { readFileSync } from "node:fs";
@@ -26,6 +30,7 @@ import {
   phaseViolations,
   sampleResources,
   waitForSockets,
+  type LongStreams,
   type PhaseReport,
   type ResourceSample,
 } from "../tests/e2e/load_driver.js";
@@ -47,6 +52,28 @@ const STREAM_ROUND = 1_000;
  */
 const HEAP_GROWTH_LIMIT = 8 * 1024 * 1024;
 const SOCKET_SAMPLE_MS = 250;
+/**
+ * The most open sockets any sample may show. Each request in flight holds one connection, two
+ * sockets here (the client's and the emulator's ends both live in this process), so the limiter
+ * allows 2 × maxConcurrency = 200 in steady use. The undici pool opens a connection when none is
+ * free at the moment a request is sent, while one whose answer was just read is not back in the
+ * pool yet: runs peaked at 294 and 302 (1.5 × that). Three times the steady figure leaves that churn twice
+ * its room and still fails within one round if each call leaked a socket (5,000 a round).
+ */
+const SOCKET_BOUND = 3 * MAX_CONCURRENCY * 2;
+/**
+ * How far the mean socket count after the last third of a loop's rounds may exceed its mean after
+ * the first third. Single rounds varied by up to 57 (137–194) with no trend; a mean over a third
+ * of the rounds varies less. A leak of one connection per 2,000 calls would add 100 sockets over the
+ * mixed loop's 100,000 calls, about 67 between the two thirds' means.
+ */
+const SOCKET_TREND_LIMIT = MAX_CONCURRENCY / 2;
+/**
+ * Long streams of the stream loop: one call in ten streams 2,000 words (about 2,010 frames, some
+ * 580 KB with Databricks' cumulative usage on each chunk), so the loop also holds connections that
+ * carry thousands of reads and inactivity-timer re-arms each.
+ */
+const LONG_STREAMS: LongStreams = { every: 10, words: 2_000 };
 
 const { values: args } = parseArgs({
   options: {
@@ -70,17 +97,17 @@ async function main(): Promise<number> {
   await rig.start();
 
   const reports: PhaseReport[] = [];
-  const samples: { label: string; sample: ResourceSample }[] = [];
+  const samples: RoundSample[] = [];
   let peakSockets = 0;
   const socketSampler = setInterval(() => {
     peakSockets = Math.max(peakSockets, openSockets());
   }, SOCKET_SAMPLE_MS);
   const started = performance.now();
 
-  const record = (label: string, phases: PhaseReport[]): void => {
+  const record = (loop: RoundSample["loop"], label: string, phases: PhaseReport[]): void => {
     reports.push(...phases);
     const sample = sampleResources();
-    samples.push({ label, sample });
+    samples.push({ loop, label, sample });
     const calls = phases.reduce((sum, phase) => sum + phase.calls, 0);
     const elapsed = ((performance.now() - started) / 1000).toFixed(0);
     const violations = phases
@@ -95,7 +122,7 @@ async function main(): Promise<number> {
   try {
     const mixedRounds = Math.floor(totalCalls / MIXED_ROUND_CALLS);
     for (let index = 1; index <= mixedRounds; index++) {
-      record(`mixed round ${index}/${mixedRounds}`, [
+      record("mixed", `mixed round ${index}/${mixedRounds}`, [
         await rig.batchCompletions(MIXED_ROUND.batch),
         await rig.invokeChats(MIXED_ROUND.invoke),
         await rig.streamChats(MIXED_ROUND.stream),
@@ -103,7 +130,9 @@ async function main(): Promise<number> {
     }
     const streamRounds = Math.floor(totalStreams / STREAM_ROUND);
     for (let index = 1; index <= streamRounds; index++) {
-      record(`stream round ${index}/${streamRounds}`, [await rig.streamChats(STREAM_ROUND)]);
+      record("stream", `stream round ${index}/${streamRounds}`, [
+        await rig.streamChats(STREAM_ROUND, LONG_STREAMS),
+      ]);
     }
   } finally {
     clearInterval(socketSampler);
@@ -115,10 +144,43 @@ async function main(): Promise<number> {
   return summarize({ reports, samples, peakSockets, socketsIdle, socketsBeforeStart, durationMs });
 }
 
+/** The resources sampled after one round, and which loop the round belongs to. */
+const LOOPS = ["mixed", "stream"] as const;
+
+interface RoundSample {
+  loop: (typeof LOOPS)[number];
+  label: string;
+  sample: ResourceSample;
+}
+
+const mean = (values: number[]): number =>
+  values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+
+/**
+ * The mean socket count after the first third of a loop's rounds and after its last third: a rise
+ * between them is a trend, not one busy round. Compared within one loop only, since the mixed and
+ * stream rounds keep different numbers of connections busy. Undefined below three rounds.
+ */
+function socketThirds(
+  loop: RoundSample["loop"],
+  samples: RoundSample[],
+): { rounds: number; first: number; last: number } | undefined {
+  const counts = samples.filter((round) => round.loop === loop).map(({ sample }) => sample.sockets);
+  const rounds = Math.floor(counts.length / 3);
+  if (rounds === 0) return undefined;
+  return { rounds, first: mean(counts.slice(0, rounds)), last: mean(counts.slice(-rounds)) };
+}
+
+const describeThirds = (
+  loop: RoundSample["loop"],
+  { rounds, first, last }: { rounds: number; first: number; last: number },
+): string =>
+  `sockets after the ${loop} rounds: mean ${first.toFixed(0)} after the first ${rounds}, ${last.toFixed(0)} after the last ${rounds} (rise limit +${SOCKET_TREND_LIMIT})`;
+
 /** Print the summary (the figures docs/RELIABILITY.md records) and return the exit code. */
 function summarize(run: {
   reports: PhaseReport[];
-  samples: { label: string; sample: ResourceSample }[];
+  samples: RoundSample[];
   peakSockets: number;
   socketsIdle: number;
   socketsBeforeStart: number;
@@ -136,6 +198,23 @@ function summarize(run: {
     violations.push(
       `heap grew ${mb(lastHeap - firstHeap)} MB from the first round to the last (limit ${mb(HEAP_GROWTH_LIMIT)} MB)`,
     );
+  }
+  const overBound = samples.filter(({ sample }) => sample.sockets > SOCKET_BOUND);
+  if (overBound.length > 0) {
+    violations.push(
+      `${overBound.map(({ label, sample }) => `${sample.sockets} sockets after ${label}`).join(", ")} (bound ${SOCKET_BOUND})`,
+    );
+  }
+  if (run.peakSockets > SOCKET_BOUND) {
+    violations.push(`${run.peakSockets} sockets open while running (bound ${SOCKET_BOUND})`);
+  }
+  const trends = LOOPS.flatMap((loop) => {
+    const thirds = socketThirds(loop, samples);
+    return thirds === undefined ? [] : [{ loop, thirds }];
+  });
+  for (const { loop, thirds } of trends) {
+    if (thirds.last - thirds.first > SOCKET_TREND_LIMIT)
+      violations.push(`${describeThirds(loop, thirds)}: they rose`);
   }
   if (run.socketsIdle !== run.socketsBeforeStart) {
     violations.push(
@@ -161,8 +240,9 @@ function summarize(run: {
         `duplicated ${Math.max(0, succeeded - calls)}`,
       `- max in flight ${Math.max(...reports.map((r) => r.server.maxInFlight))} (limit ${MAX_CONCURRENCY})`,
       `- heap after GC: first round ${mb(firstHeap)} MB, last ${mb(lastHeap)} MB, max ${mb(Math.max(...heaps))} MB, min ${mb(Math.min(...heaps))} MB (${samples.length} samples)`,
-      `- sockets: before start ${run.socketsBeforeStart}, after rounds first ${roundSockets[0] ?? 0} / last ${roundSockets.at(-1) ?? 0} / max ${Math.max(...roundSockets)}, ` +
-        `peak while running ${run.peakSockets}, once idle ${run.socketsIdle} (client and server ends both count)`,
+      `- sockets: before start ${run.socketsBeforeStart}, after rounds first ${roundSockets[0] ?? 0} / last ${roundSockets.at(-1) ?? 0} / min ${Math.min(...roundSockets)} / max ${Math.max(...roundSockets)}, ` +
+        `peak while running ${run.peakSockets} (bound ${SOCKET_BOUND}), once idle ${run.socketsIdle} (client and server ends both count)`,
+      ...trends.map(({ loop, thirds }) => `- ${describeThirds(loop, thirds)}`),
       `- duration ${(run.durationMs / 1000).toFixed(0)} s; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${mb(totalmem())} MB RAM`,
       violations.length === 0 ? "\nPASS" : `\nFAIL\n${violations.map((v) => `- ${v}`).join("\n")}`,
     ].join("\n"),
@@ -177,6 +257,14 @@ function mergePhases(kind: PhaseReport["kind"], phases: PhaseReport[]): PhaseRep
   return {
     kind,
     calls: total((phase) => phase.calls),
+    ...(phases.some((phase) => phase.streamed !== undefined)
+      ? {
+          streamed: {
+            chunks: total((phase) => phase.streamed?.chunks ?? 0),
+            longCalls: total((phase) => phase.streamed?.longCalls ?? 0),
+          },
+        }
+      : {}),
     wrongAnswers: total((phase) => phase.wrongAnswers),
     failedCalls: total((phase) => phase.failedCalls),
     problems: phases.flatMap((phase) => phase.problems).slice(0, 5),

@@ -7,8 +7,8 @@
  * the expected attempts (nothing is retried that must not be); no error shows a secret; a stream
  * yields the answer exactly once, or a prefix of it before failing, never a restart.
  *
- * Then the cross-cutting property: an `AbortSignal` fired during a backoff wait ends the call
- * within 50 ms.
+ * Then the cross-cutting property: an `AbortSignal` fired during a backoff wait, of the endpoint's
+ * request or of the OAuth token request it waits for, ends the call within 50 ms.
  *
  * Each cell runs against its own emulator (cheap to start), so cells run concurrently without
  * sharing faults, counters or OAuth tokens.
@@ -32,6 +32,7 @@ import {
   DatabricksEmbeddings,
   DatabricksNotFoundError,
   DatabricksPermissionDeniedError,
+  DatabricksRateLimitError,
   DatabricksResponseError,
   DatabricksServerError,
   DatabricksTimeoutError,
@@ -79,6 +80,7 @@ const ERROR_CLASSES: Record<ErrorClassName, abstract new (...args: never[]) => E
   DatabricksNotFoundError,
   DatabricksAuthenticationError,
   DatabricksPermissionDeniedError,
+  DatabricksRateLimitError,
   DatabricksCredentialsError,
   DatabricksAbortError,
 };
@@ -228,7 +230,12 @@ function apiCall(api: ApiInfo, options: DatabricksConnectionOptions): ApiCall {
   }
 }
 
-/** What each API answers without any fault, computed once per API on a clean workspace. */
+/**
+ * What each API answers without any fault, computed once per API on a clean workspace. A stream's
+ * is checked to be exactly the scripted {@link ANSWER}: the streams of the cells are compared with
+ * it, and a reference read through the same client would hide a client that repeated or reordered
+ * chunks on every stream.
+ */
 const fullAnswers = new Map<ApiId, Promise<string>>();
 function fullAnswer(api: ApiInfo): Promise<string> {
   let answer = fullAnswers.get(api.id);
@@ -236,7 +243,10 @@ function fullAnswer(api: ApiInfo): Promise<string> {
     answer = (async () => {
       const emulator = await startWorkspace();
       try {
-        return await apiCall(api, connection(emulator, "pat"))(undefined, []);
+        const text = await apiCall(api, connection(emulator, "pat"))(undefined, []);
+        if (api.stream && text !== ANSWER)
+          throw new Error(`${api.id}: a clean stream yielded ${JSON.stringify(text)}`);
+        return text;
       } finally {
         await emulator.close();
       }
@@ -358,9 +368,9 @@ async function runCell(fault: FaultCase, api: ApiInfo, expect: ExpectStatic): Pr
     }
     if (expected.kind === "succeeds") {
       if (!result.ok) throw result.error;
-      // The whole answer, exactly once: a retried stream did not repeat what it had yielded.
+      // The whole answer, exactly once and in order (a stream's text is its chunks joined, and its
+      // reference is the scripted answer): a retried stream did not repeat what it had yielded.
       expect(result.text).toBe(full);
-      if (api.stream) expect(chunks.join("")).toBe(full);
       if (expected.minElapsedMs !== undefined)
         expect(elapsed).toBeGreaterThanOrEqual(expected.minElapsedMs);
       return;
@@ -374,6 +384,8 @@ async function runCell(fault: FaultCase, api: ApiInfo, expect: ExpectStatic): Pr
     const fields = error as { status?: number; errorCode?: string; requestId?: string };
     if (expected.status !== undefined) expect(fields.status).toBe(expected.status);
     if (expected.errorCode !== undefined) expect(fields.errorCode).toBe(expected.errorCode);
+    if (expected.causeClass !== undefined)
+      expect((error as Error).cause?.constructor).toBe(ERROR_CLASSES[expected.causeClass]);
     if (expected.requestId === true) expect(fields.requestId).toMatch(/^[0-9a-f-]{36}$/);
     else if (error instanceof Error && "requestId" in error)
       expect(fields.requestId).toBeUndefined();
@@ -401,43 +413,72 @@ describe.concurrent("fault matrix", () => {
 const ABORT_AFTER_MS = 100;
 const ABORT_BOUND_MS = 50;
 
+/**
+ * One abort test: the first request of `faultKey` (counted under `waitedPath`) is answered 503 with
+ * `Retry-After: 10`; once it has been answered and 100 ms have passed, the signal fires. The call
+ * must end within 50 ms, with no request after the 503 and none to the endpoint beyond
+ * `endpointRequests`.
+ */
+async function abortDuringBackoff(
+  api: ApiInfo,
+  auth: FaultCase["auth"],
+  faultKey: string,
+  waitedPath: string,
+  endpointRequests: number,
+): Promise<void> {
+  const emulator = await startWorkspace();
+  try {
+    const { path } = ROUTES[api.id];
+    emulator.setFault(faultKey, { failNext: { count: 1, status: 503, retryAfterSeconds: 10 } });
+    const call = apiCall(api, connection(emulator, auth));
+    const controller = new AbortController();
+    const started = performance.now();
+    let settledAt = 0;
+    const outcome = call(controller.signal, []).then(
+      () => new Error("expected the call to be aborted"),
+      (error: unknown) => {
+        settledAt = performance.now();
+        return error;
+      },
+    );
+    // Wait until the 503 has been answered (the client is in its backoff), and 100 ms at least.
+    while (requestsTo(emulator, waitedPath) < 1 || performance.now() - started < ABORT_AFTER_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const abortedAt = performance.now();
+    controller.abort();
+    const error = await outcome;
+    // A stream's abort is raised by LangChain's stream wrapper (the signal's own reason, a
+    // DOMException named AbortError); invoke rejects with the package's DatabricksAbortError.
+    expect(error).toMatchObject({ name: "AbortError" });
+    if (!api.stream) expect(error).toBeInstanceOf(DatabricksAbortError);
+    expect(settledAt - abortedAt).toBeLessThan(ABORT_BOUND_MS);
+    expect(requestsTo(emulator, waitedPath)).toBe(1);
+    expect(requestsTo(emulator, path)).toBe(endpointRequests);
+    expectNoSecret(error, expect);
+  } finally {
+    await emulator.close();
+  }
+}
+
+/** `DatabricksEmbeddings` takes no signal (LangChain's `Embeddings` interface has none). */
+const ABORTABLE_APIS = APIS.filter((candidate) => candidate.id !== "embeddings");
+
 // Sequential: the 50 ms bound is the one timing assertion of the suite, kept off a busy event loop.
 describe("an abort during a backoff wait ends the call within 50 ms", () => {
-  for (const api of APIS.filter((candidate) => candidate.id !== "embeddings")) {
-    it(api.id, async () => {
-      const emulator = await startWorkspace();
-      try {
-        const { key, path } = ROUTES[api.id];
-        emulator.setFault(key, { failNext: { count: 1, status: 503, retryAfterSeconds: 10 } });
-        const call = apiCall(api, connection(emulator, "pat"));
-        const controller = new AbortController();
-        const started = performance.now();
-        let settledAt = 0;
-        const outcome = call(controller.signal, []).then(
-          () => new Error("expected the call to be aborted"),
-          (error: unknown) => {
-            settledAt = performance.now();
-            return error;
-          },
-        );
-        // Wait until the 503 has been answered (the client is in its backoff), and 100 ms at least.
-        while (requestsTo(emulator, path) < 1 || performance.now() - started < ABORT_AFTER_MS) {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-        const abortedAt = performance.now();
-        controller.abort();
-        const error = await outcome;
-        // A stream's abort is raised by LangChain's stream wrapper (the signal's own reason, a
-        // DOMException named AbortError); invoke rejects with the package's DatabricksAbortError.
-        expect(error).toMatchObject({ name: "AbortError" });
-        if (!api.stream) expect(error).toBeInstanceOf(DatabricksAbortError);
-        expect(settledAt - abortedAt).toBeLessThan(ABORT_BOUND_MS);
-        expect(requestsTo(emulator, path)).toBe(1);
-        expectNoSecret(error, expect);
-      } finally {
-        await emulator.close();
-      }
+  for (const api of ABORTABLE_APIS) {
+    it(api.id, () => {
+      const { key, path } = ROUTES[api.id];
+      return abortDuringBackoff(api, "pat", key, path, 1);
     });
+  }
+});
+
+// The token request's backoff: the caller stops waiting for the token (the shared refresh goes
+// on for other callers), and the endpoint is never called.
+describe("an abort during the OAuth token request's backoff ends the call within 50 ms", () => {
+  for (const api of ABORTABLE_APIS) {
+    it(api.id, () => abortDuringBackoff(api, "oauth", TOKEN_ENDPOINT_FAULT_KEY, TOKEN_PATH, 0));
   }
 });
 

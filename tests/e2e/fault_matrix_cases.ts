@@ -19,6 +19,14 @@ const ALL_ATTEMPTS = MAX_RETRIES + 1;
  */
 export const SLOW_SERVER_TIMEOUT_MS = 250;
 export const SLOW_SERVER_LATENCY_MS = 600;
+/**
+ * The per-attempt `timeout` of the stalled-stream cells, and how long the emulator's stream goes
+ * silent there. The timeout also bounds the wait for the stream's headers, so it is kept well
+ * above what a busy machine takes to start a stream; the silence ends when the client gives up
+ * (it closes the connection), so its length costs the suite nothing.
+ */
+export const STREAM_STALL_TIMEOUT_MS = 1_000;
+export const STREAM_STALL_MS = 10_000;
 
 /** The public entry points under test. */
 export type ApiId =
@@ -60,6 +68,7 @@ export type ErrorClassName =
   | "DatabricksNotFoundError"
   | "DatabricksAuthenticationError"
   | "DatabricksPermissionDeniedError"
+  | "DatabricksRateLimitError"
   | "DatabricksCredentialsError"
   | "DatabricksAbortError";
 
@@ -84,6 +93,8 @@ export type Outcome =
       requestId?: boolean;
       /** A stream yielded part of the answer before it failed (a prefix, never more). */
       partialText?: boolean;
+      /** The class of the error's `cause` (a credentials error wraps the token request's). */
+      causeClass?: ErrorClassName;
     };
 
 /** Something the server does to an identity between a first, clean call and the measured one. */
@@ -162,6 +173,17 @@ export const FAULTS: readonly FaultCase[] = [
     auth: "pat",
     fault: { failNext: { count: 2, status: 429 } },
     outcome: () => succeeds(3),
+  },
+  {
+    id: "429-persistent",
+    title: "429 on every attempt (no `Retry-After`)",
+    auth: "pat",
+    fault: { failNext: { count: 100, status: 429 } },
+    outcome: () =>
+      fails("DatabricksRateLimitError", ALL_ATTEMPTS, {
+        status: 429,
+        errorCode: "REQUEST_LIMIT_EXCEEDED",
+      }),
   },
   {
     id: "503-burst",
@@ -279,6 +301,18 @@ export const FAULTS: readonly FaultCase[] = [
     outcome: () => fails("DatabricksConnectionError", 1, { partialText: true }),
   },
   {
+    id: "stream-stall",
+    title: `SSE stream silent mid-body for longer than \`timeout\` (${STREAM_STALL_MS / 1000} s > ${STREAM_STALL_TIMEOUT_MS / 1000} s)`,
+    auth: "pat",
+    streamFault: (afterChunks) => ({
+      stallStreamAfterChunks: { afterChunks, ms: STREAM_STALL_MS },
+    }),
+    clientTimeoutMs: STREAM_STALL_TIMEOUT_MS,
+    appliesTo: streams,
+    // The timeout bounds each gap between chunks; a stream that started is never restarted.
+    outcome: () => fails("DatabricksTimeoutError", 1, { partialText: true }),
+  },
+  {
     id: "stream-error-databricks",
     title: 'error frame in the stream, `{"error_code","message"}`',
     auth: "pat",
@@ -359,6 +393,43 @@ export const FAULTS: readonly FaultCase[] = [
     outcome: () => succeeds(1, { tokenRequests: 3 }),
   },
   {
+    id: "token-endpoint-503-persistent",
+    title: "OAuth token endpoint 503 on every attempt",
+    auth: "oauth",
+    tokenFault: { failNext: { count: 100, status: 503 } },
+    // The token request has its own retries; the call that needed the token does not add more.
+    outcome: () =>
+      fails("DatabricksCredentialsError", 0, {
+        tokenRequests: ALL_ATTEMPTS,
+        status: 503,
+        errorCode: "TEMPORARILY_UNAVAILABLE",
+        causeClass: "DatabricksServerError",
+      }),
+  },
+  {
+    id: "token-endpoint-reset",
+    title: "OAuth token endpoint resets every connection",
+    auth: "oauth",
+    tokenFault: { dropConnection: true },
+    outcome: () =>
+      fails("DatabricksCredentialsError", 0, {
+        tokenRequests: ALL_ATTEMPTS,
+        causeClass: "DatabricksConnectionError",
+      }),
+  },
+  {
+    id: "token-endpoint-slow",
+    title: `OAuth token endpoint slower than \`timeout\` (${SLOW_SERVER_LATENCY_MS} ms > ${SLOW_SERVER_TIMEOUT_MS} ms)`,
+    auth: "oauth",
+    tokenFault: { latencyMs: SLOW_SERVER_LATENCY_MS },
+    clientTimeoutMs: SLOW_SERVER_TIMEOUT_MS,
+    outcome: () =>
+      fails("DatabricksCredentialsError", 0, {
+        tokenRequests: ALL_ATTEMPTS,
+        causeClass: "DatabricksTimeoutError",
+      }),
+  },
+  {
     id: "token-endpoint-401",
     title: "OAuth token endpoint 401 `invalid_client`",
     auth: "oauth",
@@ -368,6 +439,7 @@ export const FAULTS: readonly FaultCase[] = [
         tokenRequests: 1,
         status: 401,
         errorCode: "invalid_client",
+        causeClass: "DatabricksAuthenticationError",
       }),
   },
 ];
@@ -387,7 +459,9 @@ function describeOutcome(outcome: Outcome): string {
     return `✅ ${outcome.attempts}×${tokens}${wait}`;
   }
   const partial = outcome.partialText === true ? ", after partial text" : "";
-  return `❌ ${outcome.errorClass.replace(/^Databricks/, "")}, ${outcome.attempts}×${tokens}${partial}`;
+  const shortName = (name: ErrorClassName) => name.replace(/^Databricks/, "");
+  const cause = outcome.causeClass === undefined ? "" : ` (${shortName(outcome.causeClass)})`;
+  return `❌ ${shortName(outcome.errorClass)}${cause}, ${outcome.attempts}×${tokens}${partial}`;
 }
 
 /** The markers around the generated table in docs/RELIABILITY.md. */

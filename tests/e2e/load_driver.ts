@@ -59,6 +59,16 @@ export const LOAD_SETTINGS: Readonly<LoadSettings> = {
  */
 export const IDLE_SOCKETS_CLOSE_MS = 10_000;
 
+/**
+ * Long streams: every `every`-th call of a stream phase asks for an answer of `words` words, which
+ * the echo endpoint streams back about one word per SSE frame, so one connection carries a stream
+ * of that many frames (the client parses each one and re-arms its inactivity timer for each).
+ */
+export interface LongStreams {
+  every: number;
+  words: number;
+}
+
 /** What the server saw on one endpoint during one phase. */
 export interface ServerCounts {
   /** Requests received, whatever their answer. */
@@ -78,6 +88,8 @@ export interface ServerCounts {
 export interface PhaseReport {
   kind: "Databricks.batch" | "ChatDatabricks.invoke" | "ChatDatabricks.stream";
   calls: number;
+  /** Stream phases: the chunks the streams yielded, and how many of the calls were long. */
+  streamed?: { chunks: number; longCalls: number };
   /** Calls that answered another prompt's text (a swapped or duplicated answer). */
   wrongAnswers: number;
   /** Calls that failed (an error instead of an answer). */
@@ -126,6 +138,17 @@ export function sampleResources(): ResourceSample {
 /** The prompt of call `index` of phase `phase`: unique, so each answer names its call. */
 function promptOf(phase: string, index: number): string {
   return `Load ${phase} call ${index}: please repeat this sentence.`;
+}
+
+/** Filler of the long prompts: a sentence whose words are repeated to the wanted length. */
+const FILLER_WORDS = "and the echo endpoint streams this long answer back one word at a time".split(
+  " ",
+);
+
+/** A long prompt: the call's own prompt (still unique), then `words` words of filler. */
+function longPromptOf(phase: string, index: number, words: number): string {
+  const filler = Array.from({ length: words }, (_, n) => FILLER_WORDS[n % FILLER_WORDS.length]);
+  return `${promptOf(phase, index)} ${filler.join(" ")}`;
 }
 
 /**
@@ -212,21 +235,42 @@ export class LoadRig {
     });
   }
 
-  /** `calls` `ChatDatabricks.stream()` calls started at once, each read to its end. */
-  streamChats(calls: number): Promise<PhaseReport> {
-    return this.phase("ChatDatabricks.stream", CHAT_ENDPOINT, calls, (prompts) => {
-      const chat = this.model(this.chat);
-      const readStream = async (prompt: string): Promise<string | Error> => {
-        try {
-          let text = "";
-          for await (const chunk of await chat.stream(prompt)) text += chunk.text;
-          return text;
-        } catch (error) {
-          return toError(error);
-        }
-      };
-      return Promise.all(prompts.map(readStream));
-    });
+  /**
+   * `calls` `ChatDatabricks.stream()` calls started at once, each read to its end; with `long`,
+   * every `long.every`-th call is a long stream.
+   */
+  async streamChats(calls: number, long?: LongStreams): Promise<PhaseReport> {
+    let chunks = 0;
+    let longCalls = 0;
+    const report = await this.phase(
+      "ChatDatabricks.stream",
+      CHAT_ENDPOINT,
+      calls,
+      (prompts) => {
+        const chat = this.model(this.chat);
+        const readStream = async (prompt: string): Promise<string | Error> => {
+          try {
+            let text = "";
+            for await (const chunk of await chat.stream(prompt)) {
+              text += chunk.text;
+              chunks++;
+            }
+            return text;
+          } catch (error) {
+            return toError(error);
+          }
+        };
+        return Promise.all(prompts.map(readStream));
+      },
+      long === undefined
+        ? promptOf
+        : (phase, index) => {
+            if (index % long.every !== 0) return promptOf(phase, index);
+            longCalls++;
+            return longPromptOf(phase, index, long.words);
+          },
+    );
+    return { ...report, streamed: { chunks, longCalls } };
   }
 
   private model<T>(model: T | undefined): T {
@@ -252,9 +296,10 @@ export class LoadRig {
     endpoint: string,
     calls: number,
     run: (prompts: string[]) => Promise<(string | Error)[]>,
+    prompt: (phase: string, index: number) => string = promptOf,
   ): Promise<PhaseReport> {
     const phaseName = `${++this.phaseCount}`;
-    const prompts = Array.from({ length: calls }, (_, index) => promptOf(phaseName, index));
+    const prompts = Array.from({ length: calls }, (_, index) => prompt(phaseName, index));
     this.emulator.resetStats();
     this.statusCounts.delete(endpoint);
     const started = performance.now();
@@ -272,7 +317,7 @@ export class LoadRig {
       } else if (answer !== prompt) {
         wrongAnswers++;
         if (problems.length < PROBLEMS_KEPT)
-          problems.push(`call ${index}: answered ${JSON.stringify(answer)}`);
+          problems.push(`call ${index}: answered ${JSON.stringify(answer?.slice(0, 200))}`);
       }
     });
     if (answers.length !== calls) problems.push(`${answers.length} answers for ${calls} calls`);
@@ -362,9 +407,13 @@ export async function waitForSockets(target: number, timeoutMs: number): Promise
 
 /** One line per phase, for the test log and the soak summary. */
 export function describePhase(report: PhaseReport): string {
-  const { server } = report;
+  const { server, streamed } = report;
+  const chunks =
+    streamed === undefined
+      ? ""
+      : ` (${streamed.chunks} chunks${streamed.longCalls > 0 ? `, ${streamed.longCalls} long streams` : ""})`;
   return (
-    `${report.kind}: ${report.calls} calls in ${(report.durationMs / 1000).toFixed(1)} s, ` +
+    `${report.kind}: ${report.calls} calls${chunks} in ${(report.durationMs / 1000).toFixed(1)} s, ` +
     `${server.requests} requests (${server.throttled} × 429, ${server.unavailable} × 503 retried), ` +
     `max in flight ${server.maxInFlight}, wrong ${report.wrongAnswers}, failed ${report.failedCalls}`
   );

@@ -165,6 +165,8 @@ export class FaultTable {
     if (spec.cutStreamAfterChunks !== undefined)
       out.cutStreamAfterChunks = spec.cutStreamAfterChunks;
     if (spec.errorMidStream !== undefined) out.errorMidStream = spec.errorMidStream;
+    if (spec.stallStreamAfterChunks !== undefined)
+      out.stallStreamAfterChunks = spec.stallStreamAfterChunks;
     return out;
   }
 }

@@ -33,6 +33,7 @@ export interface StreamFaults {
   errorMidStream?: { afterChunks: number; shape: StreamErrorShape };
   /** Send a broken JSON frame first (the `malformedJson` fault applied to a stream). */
   malformedJson?: boolean;
+  stallStreamAfterChunks?: { afterChunks: number; ms: number };
 }
 
 /**
@@ -45,6 +46,10 @@ export interface StreamFaults {
 export class SseWriter {
   private frames = 0;
   private ended = false;
+  /** Whether the `stallStreamAfterChunks` pause has begun (it happens once per stream). */
+  private stalled = false;
+  /** Writes held back while that pause lasts, in order; undefined when not pausing. */
+  private held: (() => void)[] | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -74,23 +79,28 @@ export class SseWriter {
    */
   send(payload: unknown, event?: string): boolean {
     if (this.ended) return false;
+    this.stallIfDue();
     const { cutStreamAfterChunks, errorMidStream } = this.faults;
     if (cutStreamAfterChunks !== undefined && this.frames >= cutStreamAfterChunks) {
       this.ended = true;
       // Close the socket once the frames already written are flushed, without the terminating
       // chunk: the client sees a truncated body (an abrupt end), not a clean end of stream.
-      const socket = this.res.socket;
-      if (socket === null) this.res.destroy();
-      else socket.end(() => socket.destroy());
+      this.output(() => {
+        const socket = this.res.socket;
+        if (socket === null) this.res.destroy();
+        else socket.end(() => socket.destroy());
+      });
       return false;
     }
     if (errorMidStream !== undefined && this.frames >= errorMidStream.afterChunks) {
       this.ended = true;
-      this.res.end(`data: ${errorFrame(errorMidStream.shape, this.frames)}\n\n`);
+      const frame = `data: ${errorFrame(errorMidStream.shape, this.frames)}\n\n`;
+      this.output(() => this.res.end(frame));
       return false;
     }
     const line = event === undefined ? "" : `event: ${event}\n`;
-    this.res.write(`${line}data: ${JSON.stringify(payload)}\n\n`);
+    const frame = `${line}data: ${JSON.stringify(payload)}\n\n`;
+    this.output(() => this.res.write(frame));
     this.frames++;
     return true;
   }
@@ -98,7 +108,8 @@ export class SseWriter {
   /** Write `data: [DONE]` and end the response (unless a fault already ended it). */
   done(): void {
     if (this.ended) return;
-    // A cut scheduled right after the last chunk still applies before [DONE].
+    // A stall or a cut scheduled right after the last chunk still applies before [DONE].
+    this.stallIfDue();
     if (
       this.faults.cutStreamAfterChunks !== undefined &&
       this.frames >= this.faults.cutStreamAfterChunks
@@ -107,6 +118,40 @@ export class SseWriter {
       return;
     }
     this.ended = true;
-    this.res.end("data: [DONE]\n\n");
+    this.output(() => this.res.end("data: [DONE]\n\n"));
+  }
+
+  /**
+   * The `stallStreamAfterChunks` fault: once its frame count is reached, hold every later write
+   * for `ms`, then send them in order. The producers write a whole stream at once, so the pause is
+   * made here, where the bytes leave, rather than in each of them.
+   */
+  private stallIfDue(): void {
+    const stall = this.faults.stallStreamAfterChunks;
+    if (stall === undefined || this.stalled || this.frames < stall.afterChunks) return;
+    this.stalled = true;
+    const held: (() => void)[] = [];
+    this.held = held;
+    const timer = setTimeout(
+      () => {
+        this.res.off("close", abandon);
+        this.held = undefined;
+        for (const write of held) write();
+      },
+      Math.max(0, stall.ms),
+    );
+    // A client that gives up (its own timeout) closes the connection: nothing is left to send,
+    // and no held write may reach a destroyed response.
+    const abandon = (): void => {
+      clearTimeout(timer);
+      held.length = 0;
+    };
+    this.res.once("close", abandon);
+  }
+
+  /** Write now, or after the stall when one is under way. */
+  private output(write: () => void): void {
+    if (this.held === undefined) write();
+    else this.held.push(write);
   }
 }

@@ -237,6 +237,12 @@ export interface FaultSpec {
    * AgentServer's typeless `{"error":"<text>"}`, which is followed by `data: [DONE]`.
    */
   errorMidStream?: { afterChunks: number; shape: StreamErrorShape };
+  /**
+   * Streams: after N `data:` frames, send nothing for `ms` milliseconds with the connection open,
+   * then the rest of the stream: a model or proxy that goes silent mid-answer. The pause ends
+   * early, with nothing more sent, if the client closes the connection.
+   */
+  stallStreamAfterChunks?: { afterChunks: number; ms: number };
 }
 
 /**

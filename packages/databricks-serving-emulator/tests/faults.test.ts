@@ -1,6 +1,6 @@
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { EmulatorHandle } from "../src/index.js";
+import { defaultEmulatorOptions, startEmulator, type EmulatorHandle } from "../src/index.js";
 import { describe, expect, it } from "vitest";
 import { emulator, postJson, sseData } from "./helpers.js";
 
@@ -246,6 +246,62 @@ describe("fault injection", () => {
       error_code: "INTERNAL_ERROR",
       message: "The model failed while streaming.",
     });
+  });
+
+  it("stallStreamAfterChunks pauses the stream mid-body, then sends the rest intact", async () => {
+    const stallMs = 300;
+    const h = await emulator({});
+    // The text of a stream (frame ids and timestamps differ from one answer to the next).
+    const textOf = (body: string): string =>
+      sseData(body)
+        .filter((data) => data !== "[DONE]")
+        .map((data) => {
+          const chunk = JSON.parse(data) as { choices: { delta: { content?: string } }[] };
+          return chunk.choices[0]?.delta.content ?? "";
+        })
+        .join("");
+    const whole = await (await postJson(h, CHAT, { ...HELLO, stream: true })).text();
+    h.setFault("databricks-llama", { stallStreamAfterChunks: { afterChunks: 2, ms: stallMs } });
+    const res = await postJson(h, CHAT, { ...HELLO, stream: true });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    const started = performance.now();
+    // Each network read with the time it arrived: the pause shows as a gap between two of them.
+    const reads: { text: string; at: number }[] = [];
+    for (let read = await reader.read(); !read.done; read = await reader.read())
+      reads.push({ text: decoder.decode(read.value, { stream: true }), at: performance.now() });
+    const beforePause = reads.filter(({ at }) => at - started < stallMs / 2);
+    expect(sseData(beforePause.map(({ text }) => text).join(""))).toHaveLength(2);
+    expect(reads.at(-1)?.at ?? 0).toBeGreaterThanOrEqual(started + stallMs - 20);
+    // Nothing lost, repeated or reordered by the pause.
+    const stalled = reads.map(({ text }) => text).join("");
+    expect(sseData(stalled)).toHaveLength(sseData(whole).length);
+    expect(sseData(stalled).at(-1)).toBe("[DONE]");
+    expect(textOf(stalled)).toBe(textOf(whole));
+  });
+
+  it("a client that leaves during a stall ends it: nothing more is sent and close() does not wait", async () => {
+    // Not the helper's emulator: this test closes its own, and times it.
+    const h = await startEmulator({
+      ...defaultEmulatorOptions(),
+      faults: { "databricks-llama": { stallStreamAfterChunks: { afterChunks: 1, ms: 60_000 } } },
+    });
+    const controller = new AbortController();
+    const res = await fetch(`${h.url}${CHAT}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${h.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ ...HELLO, stream: true }),
+      signal: controller.signal,
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    expect(sseData(new TextDecoder().decode((await reader.read()).value))).toHaveLength(1);
+    controller.abort();
+    await expect(reader.read()).rejects.toThrow();
+    // The server saw the client leave: the request is no longer in flight.
+    await expect.poll(() => h.stats().endpoints["databricks-llama"]?.inFlight).toBe(0);
+    const closing = performance.now();
+    await h.close();
+    expect(performance.now() - closing).toBeLessThan(1_000);
   });
 
   it("faults apply to the OpenAI routes by model name", async () => {
