@@ -123,6 +123,39 @@ export function rawExchange(port: number, plan: RawPlan): Promise<RawExchange> {
 }
 
 /**
+ * The head of the first response to `pieces`, as sent: its status line and header lines, names in
+ * their own case and repeats kept. For checks the strict parser cannot make because it refuses
+ * such an answer as a whole (two `Content-Length`s are `malformed` to it).
+ */
+export function rawResponseHead(
+  port: number,
+  pieces: readonly (string | Buffer)[],
+  boundMs = ANSWER_BOUND_MS,
+): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let received = Buffer.alloc(0);
+    const bound = setTimeout(() => finish(), boundMs);
+    const finish = (): void => {
+      clearTimeout(bound);
+      socket.destroy();
+      const headEnd = received.indexOf("\r\n\r\n");
+      if (headEnd === -1) reject(new Error(`no complete response head within ${boundMs} ms`));
+      else resolve(received.subarray(0, headEnd).toString("latin1").split("\r\n"));
+    };
+    socket.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.includes("\r\n\r\n")) finish();
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", finish);
+    socket.once("connect", () => {
+      for (const piece of pieces) socket.write(piece);
+    });
+  });
+}
+
+/**
  * Parse as many complete HTTP/1.1 responses as `bytes` holds. A response without framing headers
  * runs to the end of the connection, so it counts only once `closed`.
  */

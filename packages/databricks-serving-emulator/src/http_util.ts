@@ -88,8 +88,14 @@ export function sendRaw(
 
 /**
  * The `cutBodyAfterBytes` fault: send the status and headers, with the `Content-Length` of the
- * whole body, then at most `bytes` bytes of it (always fewer than all), then reset the connection
- * (a TCP RST where the runtime can send one), as a proxy or load balancer dying mid-answer does.
+ * whole body, then the first `min(bytes, length - 1)` bytes of it, then reset the connection (a
+ * TCP RST where the runtime can send one), as a proxy or load balancer dying mid-answer does.
+ * At least one byte is always withheld, so a body of one byte or more is always cut mid-body,
+ * whatever `bytes` is. An empty body has nothing to withhold: the client gets the headers with
+ * `Content-Length: 0` (a complete, empty answer), then the reset.
+ *
+ * Any `Content-Length` among `headers` (a driver app's, in whatever case it was sent) is dropped,
+ * so exactly one is sent: two would make the answer invalid HTTP rather than cut short.
  */
 export function sendCutShort(
   res: ServerResponse,
@@ -99,7 +105,8 @@ export function sendCutShort(
   bytes: number,
 ): void {
   const whole = typeof body === "string" ? Buffer.from(body) : body;
-  res.writeHead(status, { ...headers, "Content-Length": whole.length });
+  const kept = Object.entries(headers).filter(([name]) => name.toLowerCase() !== "content-length");
+  res.writeHead(status, { ...Object.fromEntries(kept), "Content-Length": whole.length });
   res.flushHeaders();
   const sent = whole.subarray(0, Math.max(0, Math.min(bytes, whole.length - 1)));
   res.write(sent, () => {

@@ -290,12 +290,18 @@ export interface EmulatorEndpointStats {
 export interface EmulatorStats {
   /** All HTTP requests, on every route. */
   total: number;
-  /** Keyed by endpoint name (invocations and OpenAI routes) or `clusterId:port` (driver proxy). */
+  /**
+   * Keyed by endpoint name (invocations and OpenAI routes), `clusterId:port` (driver proxy), or
+   * `"oidc/v1/token"` (`TOKEN_ENDPOINT_FAULT_KEY`, the OAuth token endpoint `POST /oidc/v1/token`).
+   */
   endpoints: Record<string, EmulatorEndpointStats>;
   /**
    * Requests per `METHOD /path` (query left out), counted on arrival whatever the answer: unlike
    * `endpoints`, this includes requests refused before they reach an endpoint (a revoked token's
    * 401/403, a 404), so retry tests can count attempts that never got past authentication.
+   * At most 1,000 distinct `METHOD /path` keys are kept, plus `"other"` (paths are chosen by clients, and a long-running emulator
+   * must not grow without bound); requests to paths first seen after that are counted under
+   * `"other"`. `resetStats()` empties the table.
    */
   paths: Record<string, number>;
 }

@@ -2,6 +2,7 @@ import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { EmulatorHandle } from "../src/index.js";
 import { describe, expect, it } from "vitest";
+import { rawResponseHead, requestPieces } from "../../../tests/helpers/raw_http.js";
 import { emulator, postJson, sseData } from "./helpers.js";
 
 const CHAT = "/serving-endpoints/databricks-llama/invocations";
@@ -203,6 +204,52 @@ describe("fault injection", () => {
     } finally {
       app.close();
     }
+  });
+
+  it("driver apps: a cut answer carries exactly one Content-Length, whatever the app's case", async () => {
+    const answer = JSON.stringify("an answer long enough to be cut");
+    // The app sets its own length, lower-case; the emulator sets the whole body's length too.
+    const app = createServer((_req, res) => {
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(answer),
+      });
+      res.end(answer);
+    });
+    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+    const port = (app.address() as AddressInfo).port;
+    try {
+      const h = await emulator({
+        driverApps: [{ clusterId: "c1", port: 7777, target: port }],
+        faults: { "c1:7777": { cutBodyAfterBytes: 5 } },
+      });
+      const head = await rawResponseHead(
+        h.port,
+        requestPieces({
+          method: "GET",
+          target: "/driver-proxy-api/o/0/c1/7777",
+          headers: [["Authorization", `Bearer ${h.token}`]],
+          body: Buffer.alloc(0),
+          framing: { kind: "none" },
+        }),
+      );
+      expect(head[0]).toBe("HTTP/1.1 200 OK");
+      const lengths = head.filter((line) => /^content-length:/i.test(line));
+      expect(lengths).toEqual([`Content-Length: ${Buffer.byteLength(answer)}`]);
+    } finally {
+      app.close();
+    }
+  });
+
+  it("cutBodyAfterBytes at or beyond the body's length still withholds its last byte", async () => {
+    // A cut that sent the whole body would be a complete answer followed by a harmless reset.
+    const h = await emulator({
+      faults: { "databricks-llama": { cutBodyAfterBytes: { bytes: 1_000_000, count: 1 } } },
+    });
+    const { status, length, received, failure } = await rawPost(h, CHAT, HELLO);
+    expect(status).toBe(200);
+    expect(received).toBe(length - 1);
+    expect(failure).toBe("ECONNRESET");
   });
 
   it("cutStreamAfterChunks ends the stream abruptly without [DONE]", async () => {
