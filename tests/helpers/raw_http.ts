@@ -547,6 +547,60 @@ export const fuzzClientBehaviour: fc.Arbitrary<Pick<RawPlan, "trickleMs" | "fini
 );
 
 /**
+ * A body over a server's limit: declared by `Content-Length` (`excess` bytes over it, up to 10¹⁵),
+ * or streamed chunked until it has crossed the limit by `excess` bytes.
+ */
+export interface Oversize {
+  declared: boolean;
+  excess: number;
+}
+
+export const OVERSIZE: fc.Arbitrary<Oversize> = fc.oneof(
+  fc.record({ declared: fc.constant(true), excess: fc.integer({ min: 1, max: 1e6 }) }),
+  fc.constant({ declared: true, excess: 1e15 }),
+  fc.record({ declared: fc.constant(false), excess: fc.integer({ min: 1, max: 4096 }) }),
+);
+
+/** The size of the chunks of an undeclared oversize body: few pieces, even for a 64 KiB limit. */
+const OVERSIZE_CHUNK_BYTES = 16 * 1024;
+
+/**
+ * The pieces of a `POST path` whose body is over `limit` as `oversize` says, with `headers` besides
+ * the framing ones. The body is never finished (a declared one is not sent at all, a chunked one
+ * has no last chunk), so only a server that answers before the client is done can be heard.
+ */
+export function oversizeRequest(
+  path: string,
+  headers: readonly (readonly [string, string])[],
+  limit: number,
+  oversize: Oversize,
+): Buffer[] {
+  const lines = [`POST ${path} HTTP/1.1`, "Host: 127.0.0.1"];
+  for (const [name, value] of headers) lines.push(`${name}: ${value}`);
+  lines.push(
+    oversize.declared ? `Content-Length: ${limit + oversize.excess}` : "Transfer-Encoding: chunked",
+  );
+  const pieces: Buffer[] = [Buffer.from(`${lines.join("\r\n")}\r\n\r\n`)];
+  if (!oversize.declared) {
+    const chunk = Buffer.alloc(Math.min(limit + oversize.excess, OVERSIZE_CHUNK_BYTES), "a");
+    const sizeLine = Buffer.from(`${chunk.length.toString(16)}\r\n`);
+    for (let sent = 0; sent <= limit + oversize.excess; sent += chunk.length) {
+      pieces.push(sizeLine, chunk, Buffer.from("\r\n"));
+    }
+  }
+  return pieces;
+}
+
+/** A response as readable text for assertion messages. */
+export function summary(response: RawResponse): object {
+  return {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: response.body.toString("utf8").slice(0, 300),
+  };
+}
+
+/**
  * Collects what would crash a server process: unhandled rejections and uncaught exceptions raised
  * while the fuzz runs (vitest would report them too, but only after the test, without the case).
  */

@@ -43,6 +43,33 @@ function rawPost(
   });
 }
 
+const APP_ANSWER_TEXT = "an answer long enough to be cut";
+const APP_ANSWER = JSON.stringify(APP_ANSWER_TEXT);
+
+/**
+ * Run `use` with an emulator whose driver app `c1:7777` answers {@link APP_ANSWER} with
+ * `appHeaders`, under the fault `cutBodyAfterBytes: 5`.
+ */
+async function withCutDriverApp(
+  appHeaders: Record<string, string | number>,
+  use: (h: EmulatorHandle) => Promise<void>,
+): Promise<void> {
+  const app = createServer((_req, res) => {
+    res.writeHead(200, appHeaders);
+    res.end(APP_ANSWER);
+  });
+  await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+  try {
+    const h = await emulator({
+      driverApps: [{ clusterId: "c1", port: 7777, target: (app.address() as AddressInfo).port }],
+      faults: { "c1:7777": { cutBodyAfterBytes: 5 } },
+    });
+    await use(h);
+  } finally {
+    app.close();
+  }
+}
+
 describe("fault injection", () => {
   it("failNext 429 with and without Retry-After, then recovers; counts every attempt", async () => {
     const h = await emulator({
@@ -180,17 +207,7 @@ describe("fault injection", () => {
   });
 
   it("driver apps: cutBodyAfterBytes and malformedJson act on the app's answer", async () => {
-    const app = createServer((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify("an answer long enough to be cut"));
-    });
-    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-    const port = (app.address() as AddressInfo).port;
-    try {
-      const h = await emulator({
-        driverApps: [{ clusterId: "c1", port: 7777, target: port }],
-        faults: { "c1:7777": { cutBodyAfterBytes: 5 } },
-      });
+    await withCutDriverApp({ "content-type": "application/json" }, async (h) => {
       const path = "/driver-proxy-api/o/0/c1/7777";
       const cut = await rawPost(h, path, { prompt: "x" });
       expect(cut).toMatchObject({ status: 200, received: 5, failure: "ECONNRESET" });
@@ -198,31 +215,15 @@ describe("fault injection", () => {
       const malformed = await postJson(h, path, { prompt: "x" });
       expect(malformed.status).toBe(200);
       expect(await malformed.text()).toBe('"an answer long ');
-      expect(await (await postJson(h, path, { prompt: "x" })).json()).toBe(
-        "an answer long enough to be cut",
-      );
-    } finally {
-      app.close();
-    }
+      expect(await (await postJson(h, path, { prompt: "x" })).json()).toBe(APP_ANSWER_TEXT);
+    });
   });
 
   it("driver apps: a cut answer carries exactly one Content-Length, whatever the app's case", async () => {
-    const answer = JSON.stringify("an answer long enough to be cut");
     // The app sets its own length, lower-case; the emulator sets the whole body's length too.
-    const app = createServer((_req, res) => {
-      res.writeHead(200, {
-        "content-type": "application/json",
-        "content-length": Buffer.byteLength(answer),
-      });
-      res.end(answer);
-    });
-    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-    const port = (app.address() as AddressInfo).port;
-    try {
-      const h = await emulator({
-        driverApps: [{ clusterId: "c1", port: 7777, target: port }],
-        faults: { "c1:7777": { cutBodyAfterBytes: 5 } },
-      });
+    const length = Buffer.byteLength(APP_ANSWER);
+    const appHeaders = { "content-type": "application/json", "content-length": length };
+    await withCutDriverApp(appHeaders, async (h) => {
       const head = await rawResponseHead(
         h.port,
         requestPieces({
@@ -235,10 +236,8 @@ describe("fault injection", () => {
       );
       expect(head[0]).toBe("HTTP/1.1 200 OK");
       const lengths = head.filter((line) => /^content-length:/i.test(line));
-      expect(lengths).toEqual([`Content-Length: ${Buffer.byteLength(answer)}`]);
-    } finally {
-      app.close();
-    }
+      expect(lengths).toEqual([`Content-Length: ${length}`]);
+    });
   });
 
   it("cutBodyAfterBytes at or beyond the body's length still withholds its last byte", async () => {
