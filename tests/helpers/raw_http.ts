@@ -330,6 +330,29 @@ export function requestPieces(request: FuzzRequest): Buffer[] {
   return pieces;
 }
 
+/**
+ * Send a fuzzed request, behaving as `client` ({@link fuzzClientBehaviour}), with
+ * `headers` first, then the `Content-Type` (when there is one) and the `extra` headers.
+ */
+export function sendFuzzedRequest(
+  port: number,
+  request: Omit<FuzzRequest, "headers">,
+  headers: readonly (readonly [string, string])[],
+  contentType: string | undefined,
+  extra: readonly (readonly [string, string])[],
+  client: Pick<RawPlan, "trickleMs" | "finish">,
+): Promise<RawExchange> {
+  const all = [...headers];
+  if (contentType !== undefined) all.push(["Content-Type", contentType]);
+  all.push(...extra);
+  return rawExchange(port, {
+    pieces: requestPieces({ ...request, headers: all }),
+    // A HEAD answer carries no body whatever its headers say.
+    head: request.method === "HEAD",
+    ...client,
+  });
+}
+
 /** Methods: the common ones, the rare ones, lower case, and made-up tokens. */
 export const fuzzMethod: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "post"),

@@ -34,6 +34,7 @@ import {
   OVERSIZE,
   oversizeRequest,
   rawExchange,
+  sendFuzzedRequest,
   watchProcessFailures,
   requestPieces,
   type FuzzRequest,
@@ -258,14 +259,14 @@ describe("emulator fuzzing", () => {
         fuzzClientBehaviour,
         async (method, path, authorization, contentType, extra, payload, framing, client) => {
           resetCounters();
-          const headers: [string, string][] = authorization.map((v) => ["Authorization", v]);
-          if (contentType !== undefined) headers.push(["Content-Type", contentType]);
-          headers.push(...extra);
-          const exchange = await rawExchange(handle.port, {
-            pieces: requestPieces({ method, target: path, headers, body: payload, framing }),
-            head: method === "HEAD",
-            ...client,
-          });
+          const exchange = await sendFuzzedRequest(
+            handle.port,
+            { method, target: path, body: payload, framing },
+            authorization.map((value) => ["Authorization", value]),
+            contentType,
+            extra,
+            client,
+          );
           expectWellFormed(exchange, client, method, path, false);
           expect(reached).toEqual({ backend: 0, appA: [], appB: [] });
           await expectStillServing(handle.port, VALID_REQUEST);
@@ -290,14 +291,14 @@ describe("emulator fuzzing", () => {
         fuzzFraming,
         fuzzClientBehaviour,
         async (method, path, authorization, contentType, extra, payload, framing, client) => {
-          const headers: [string, string][] = [["Authorization", authorization]];
-          if (contentType !== undefined) headers.push(["Content-Type", contentType]);
-          headers.push(...extra);
-          const exchange = await rawExchange(handle.port, {
-            pieces: requestPieces({ method, target: path, headers, body: payload, framing }),
-            head: method === "HEAD",
-            ...client,
-          });
+          const exchange = await sendFuzzedRequest(
+            handle.port,
+            { method, target: path, body: payload, framing },
+            [["Authorization", authorization]],
+            contentType,
+            extra,
+            client,
+          );
           expectWellFormed(exchange, client, method, path, true);
           await expectStillServing(handle.port, VALID_REQUEST);
         },

@@ -30,7 +30,7 @@ import {
   OVERSIZE,
   oversizeRequest,
   rawExchange,
-  requestPieces,
+  sendFuzzedRequest,
   summary,
   watchProcessFailures,
   type FuzzRequest,
@@ -137,15 +137,15 @@ describe("serveDriverProxyApp fuzzing", () => {
         fuzzFraming,
         fuzzClientBehaviour,
         async (method, path, contentType, extra, payload, framing, client) => {
-          const headers: [string, string][] = [];
-          if (contentType !== undefined) headers.push(["Content-Type", contentType]);
-          headers.push(...extra);
           const callsBefore = modelCalls;
-          const exchange = await rawExchange(app.port, {
-            pieces: requestPieces({ method, target: path, headers, body: payload, framing }),
-            head: method === "HEAD",
-            ...client,
-          });
+          const exchange = await sendFuzzedRequest(
+            app.port,
+            { method, target: path, body: payload, framing },
+            [],
+            contentType,
+            extra,
+            client,
+          );
           expectWellFormed(exchange, client, method);
           const context = JSON.stringify({
             method,
