@@ -10,6 +10,8 @@ import {
   fuzzStalledClient,
   header,
   isNodeParserAnswer,
+  lateReadingExchange,
+  oversizeRequest,
   rawExchange,
   requestPieces,
   stalledPlan,
@@ -57,6 +59,27 @@ export function expectEarly413(exchange: RawExchange, context: string): RawRespo
   expect(answer?.status, context).toBe(413);
   expect(header(answer as RawResponse, "connection"), context).toBe("close");
   return answer as RawResponse;
+}
+
+/**
+ * A client that declares a body over `limit` and keeps sending it, reading nothing for 300 ms (a
+ * slow network), still reads the server's early 413: the server closes lingering instead of
+ * resetting the connection under the unread answer. Returns the 413 for the suite to check.
+ */
+export async function expectEarly413ReachesLateReader(
+  port: number,
+  path: string,
+  headers: readonly (readonly [string, string])[],
+  limit: number,
+): Promise<RawResponse> {
+  const [head] = oversizeRequest(path, headers, limit, { declared: true, excess: 1 << 30 });
+  const exchange = await lateReadingExchange(port, head ?? Buffer.alloc(0), 4 * 1024 * 1024, 300);
+  const context = JSON.stringify({
+    error: exchange.error,
+    responses: exchange.responses.map(summary),
+  });
+  expect(exchange.responses[0]?.status, context).toBe(413);
+  return exchange.responses[0] as RawResponse;
 }
 
 /**

@@ -614,6 +614,55 @@ export function oversizeRequest(
   return pieces;
 }
 
+/**
+ * A client on a slow network: it sends `head` then keeps sending body bytes (`bodyBytes` in all,
+ * in 16 KiB pieces), but reads nothing for `readAfterMs`, as if the answer were still in flight.
+ * A server that refuses early and closes at once makes the kernel answer those later bytes with a
+ * reset, which throws away the unread answer: only a server that closes lingering (reads and
+ * discards for a while) gets its answer through.
+ */
+export function lateReadingExchange(
+  port: number,
+  head: Buffer,
+  bodyBytes: number,
+  readAfterMs: number,
+): Promise<{ responses: RawResponse[]; error?: string }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let received = Buffer.alloc(0);
+    let error: string | undefined;
+    let writing: ReturnType<typeof setInterval> | undefined;
+    const finish = (): void => {
+      clearInterval(writing);
+      clearTimeout(bound);
+      socket.destroy();
+      const { responses } = parseResponses(received, false, true);
+      resolve(error === undefined ? { responses } : { responses, error });
+    };
+    const bound = setTimeout(finish, readAfterMs + ANSWER_BOUND_MS);
+    socket.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (parseResponses(received, false, false).responses.length > 0) finish();
+    });
+    socket.on("error", (cause: NodeJS.ErrnoException) => {
+      error ??= cause.code ?? cause.message;
+    });
+    socket.on("close", finish);
+    socket.once("connect", () => {
+      socket.pause();
+      socket.write(head);
+      const piece = Buffer.alloc(16 * 1024, "a");
+      let sent = 0;
+      writing = setInterval(() => {
+        if (sent >= bodyBytes || socket.destroyed) return clearInterval(writing);
+        sent += piece.length;
+        socket.write(piece);
+      }, 2);
+      setTimeout(() => socket.resume(), readAfterMs);
+    });
+  });
+}
+
 /** A response as readable text for assertion messages. */
 export function summary(response: RawResponse): object {
   return {

@@ -141,7 +141,7 @@ export function sendError(res: ServerResponse, error: HttpError): void {
 /**
  * Read a request body of at most `limit` bytes. A larger body is refused (413) as soon as that is
  * known: at once when `Content-Length` declares it, else when the bytes received cross the limit.
- * The rest is never read, and the 413 closes the connection (see {@link tooLarge}), so a client
+ * The rest is never buffered: the 413 closes the connection (see {@link tooLarge}), so a client
  * can make the emulator neither buffer nor wait for more than `limit` bytes.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -171,10 +171,41 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** How long a connection refused before its body was read keeps being read before it closes. */
+export const LINGER_MS = 1_000;
+/** How many bytes such a connection may still send, discarded, before it is closed anyway. */
+export const LINGER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Close the connection of `req` lingering, as HTTP servers do after refusing a body they did not
+ * read (an early 413): when the answer (which must carry `Connection: close`) is written, end our
+ * side, then read and discard what the client still sends, for at most {@link LINGER_MS} or
+ * {@link LINGER_BYTES}, and only then destroy the socket. Destroying it at once makes the kernel
+ * answer the client's next body bytes with a reset, which can throw away the 413 before the client
+ * has read it (on a real network it usually does). Nothing is buffered. Call before sending.
+ */
+export function closeLingering(req: IncomingMessage): void {
+  const socket = req.socket;
+  // Node ends a `Connection: close` answer with `destroySoon()`: replace it for this socket only.
+  socket.destroySoon = () => {
+    socket.end();
+    let discarded = 0;
+    const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once("close", () => clearTimeout(deadline));
+    socket.on("data", (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > LINGER_BYTES) socket.destroy();
+    });
+    socket.resume();
+  };
+  // The body's bytes still go through the request; let them flow away.
+  req.resume();
+}
+
 /**
  * 413 for a body over an endpoint's limit (status and code are the emulator's choice). It closes
- * the connection: the rest of the body is never read, so the connection cannot carry another
- * request.
+ * the connection, lingering ({@link closeLingering}): the rest of the body is discarded, never
+ * buffered, and the connection cannot carry another request.
  */
 export function tooLarge(limit: number): HttpError {
   return apiError(

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   expectAnsweredInTime,
   expectEarly413,
+  expectEarly413ReachesLateReader,
   expectStillServing,
   stalledClientProperty,
 } from "../../../tests/helpers/fuzz_properties.js";
@@ -428,6 +429,15 @@ describe("emulator fuzzing", () => {
       }),
       { seed: FUZZ_SEED, numRuns: 60 },
     );
+  });
+
+  it("lets a client still sending its body read the early 413: the connection closes lingering", async () => {
+    // Destroying the socket at once made the kernel reset it under the unread 413 (EPIPE, no answer).
+    const headers: [string, string][] = [["Authorization", `Bearer ${TOKEN}`]];
+    const path = "/serving-endpoints/small/invocations";
+    const answer = await expectEarly413ReachesLateReader(handle.port, path, headers, SMALL_LIMIT);
+    expect(jsonBody(answer)).toMatchObject({ error_code: "REQUEST_ENTITY_TOO_LARGE" });
+    await expectStillServing(handle.port, VALID_REQUEST);
   });
 
   it("cuts off slow, stalled and half-closed clients within the request timeout, and keeps serving", async () => {

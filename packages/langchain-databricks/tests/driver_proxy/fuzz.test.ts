@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   expectAnsweredInTime,
   expectEarly413,
+  expectEarly413ReachesLateReader,
   expectStillServing,
   stalledClientProperty,
 } from "../../../../tests/helpers/fuzz_properties.js";
@@ -186,6 +187,15 @@ describe("serveDriverProxyApp fuzzing", () => {
       }),
       { seed: FUZZ_SEED, numRuns: 60 },
     );
+  });
+
+  it("lets a client still sending its body read the early 413: the connection closes lingering", async () => {
+    // Destroying the socket at once made the kernel reset it under the unread 413 (EPIPE, no answer).
+    const answer = await expectEarly413ReachesLateReader(app.port, "/", [], BODY_LIMIT);
+    expect(jsonBody(answer)).toEqual({
+      error: `request body exceeds the limit of ${BODY_LIMIT} bytes`,
+    });
+    await expectStillServing(app.port, VALID_REQUEST);
   });
 
   it("cuts off slow, stalled and half-closed clients within the request timeout, and keeps serving", async () => {
