@@ -186,7 +186,9 @@ export interface OAuthClientConfig {
 
 /**
  * Failure injection for one endpoint (or driver app, keyed `clusterId:port`, or the OAuth token
- * endpoint, keyed `"oidc/v1/token"`). Count-based faults are consumed as requests arrive, so
+ * endpoint, keyed `"oidc/v1/token"`, which takes only the faults applied before an answer:
+ * `latencyMs`, `failNext`, `rateLimitPerSecond`, `failRate`, `dropConnection`; the others are
+ * refused there). Count-based faults are consumed as requests arrive, so
  * `failNext: {count: 2, ...}` fails exactly two requests.
  */
 export interface FaultSpec {
@@ -224,8 +226,10 @@ export interface FaultSpec {
   /**
    * Non-stream answers (JSON answers and driver-app answers): send the status, the headers (with
    * the full `Content-Length`) and the first N bytes of the body, then destroy the socket: a
-   * connection reset in the middle of the body, after the client has seen a 200. A number cuts
-   * every answer; `{bytes, count}` only the next `count`.
+   * connection reset in the middle of the body, after the client has seen a 200. At least one byte
+   * is always withheld, so N at or beyond the body's length still cuts it; only an empty body
+   * arrives whole before the reset. A number cuts every answer; `{bytes, count}` only the next
+   * `count`.
    */
   cutBodyAfterBytes?: number | { bytes: number; count: number };
   /** Streams: destroy the socket after N `data:` frames, without `[DONE]`. */
