@@ -184,20 +184,23 @@ export const LINGER_BYTES = 8 * 1024 * 1024;
  * answer the client's next body bytes with a reset, which can throw away the 413 before the client
  * has read it (on a real network it usually does). Nothing is buffered. Call before sending.
  */
-export function closeLingering(req: IncomingMessage): void {
+export function closeLingering(req: IncomingMessage, res: ServerResponse): void {
   const socket = req.socket;
   // Node ends a `Connection: close` answer with `destroySoon()`: replace it for this socket only.
   socket.destroySoon = () => {
     socket.end();
     let discarded = 0;
-    const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
-    socket.once("close", () => clearTimeout(deadline));
     socket.on("data", (chunk: Buffer) => {
       discarded += chunk.length;
       if (discarded > LINGER_BYTES) socket.destroy();
     });
     socket.resume();
   };
+  // Started when the answer is out, whether or not Node calls destroySoon (it always should).
+  res.on("finish", () => {
+    const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once("close", () => clearTimeout(deadline));
+  });
   // The body's bytes still go through the request; let them flow away.
   req.resume();
 }

@@ -200,7 +200,7 @@ export async function startEmulator(
         // Drain what is left of the body: to keep a keep-alive connection usable, or, when the
         // answer closes the connection (an early 413), to close it without losing the answer.
         if (!req.complete) {
-          if (error.headers["Connection"] === "close") closeLingering(req);
+          if (error.headers["Connection"] === "close") closeLingering(req, res);
           else req.resume();
         }
         sendError(res, error);
