@@ -19,8 +19,11 @@ import fc from "fast-check";
  */
 export const FUZZ_SEED = Number(process.env["FUZZ_SEED"] ?? 20_261_202);
 
-/** How long one fuzz case may take before the server counts as hung. */
-export const ANSWER_BOUND_MS = 2_000;
+/**
+ * How long one fuzz case may take before the server counts as hung. Generous, because the suite
+ * shares two cores with the rest of `npm test`; only a hung case waits this long.
+ */
+export const ANSWER_BOUND_MS = 5_000;
 
 /** One parsed HTTP response. Header names are lower-cased; repeated headers keep every value. */
 export interface RawResponse {
@@ -118,6 +121,39 @@ export function rawExchange(port: number, plan: RawPlan): Promise<RawExchange> {
           finish(false);
         }
       })();
+    });
+  });
+}
+
+/**
+ * The head of the first response to `pieces`, as sent: its status line and header lines, names in
+ * their own case and repeats kept. For checks the strict parser cannot make because it refuses
+ * such an answer as a whole (two `Content-Length`s are `malformed` to it).
+ */
+export function rawResponseHead(
+  port: number,
+  pieces: readonly (string | Buffer)[],
+  boundMs = ANSWER_BOUND_MS,
+): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let received = Buffer.alloc(0);
+    const bound = setTimeout(() => finish(), boundMs);
+    const finish = (): void => {
+      clearTimeout(bound);
+      socket.destroy();
+      const headEnd = received.indexOf("\r\n\r\n");
+      if (headEnd === -1) reject(new Error(`no complete response head within ${boundMs} ms`));
+      else resolve(received.subarray(0, headEnd).toString("latin1").split("\r\n"));
+    };
+    socket.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.includes("\r\n\r\n")) finish();
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", finish);
+    socket.once("connect", () => {
+      for (const piece of pieces) socket.write(piece);
     });
   });
 }
@@ -295,6 +331,29 @@ export function requestPieces(request: FuzzRequest): Buffer[] {
       break;
   }
   return pieces;
+}
+
+/**
+ * Send a fuzzed request, behaving as `client` ({@link fuzzClientBehaviour}), with
+ * `headers` first, then the `Content-Type` (when there is one) and the `extra` headers.
+ */
+export function sendFuzzedRequest(
+  port: number,
+  request: Omit<FuzzRequest, "headers">,
+  headers: readonly (readonly [string, string])[],
+  contentType: string | undefined,
+  extra: readonly (readonly [string, string])[],
+  client: Pick<RawPlan, "trickleMs" | "finish">,
+): Promise<RawExchange> {
+  const all = [...headers];
+  if (contentType !== undefined) all.push(["Content-Type", contentType]);
+  all.push(...extra);
+  return rawExchange(port, {
+    pieces: requestPieces({ ...request, headers: all }),
+    // A HEAD answer carries no body whatever its headers say.
+    head: request.method === "HEAD",
+    ...client,
+  });
 }
 
 /** Methods: the common ones, the rare ones, lower case, and made-up tokens. */
@@ -512,6 +571,109 @@ export const fuzzClientBehaviour: fc.Arbitrary<Pick<RawPlan, "trickleMs" | "fini
   { weight: 1, arbitrary: fc.constant({ finish: "half-close" as const }) },
   { weight: 1, arbitrary: fc.constant({ finish: "destroy" as const }) },
 );
+
+/**
+ * A body over a server's limit: declared by `Content-Length` (`excess` bytes over it, up to 10¹⁵),
+ * or streamed chunked until it has crossed the limit by `excess` bytes.
+ */
+export interface Oversize {
+  declared: boolean;
+  excess: number;
+}
+
+export const OVERSIZE: fc.Arbitrary<Oversize> = fc.oneof(
+  fc.record({ declared: fc.constant(true), excess: fc.integer({ min: 1, max: 1e6 }) }),
+  fc.constant({ declared: true, excess: 1e15 }),
+  fc.record({ declared: fc.constant(false), excess: fc.integer({ min: 1, max: 4096 }) }),
+);
+
+/** The size of the chunks of an undeclared oversize body: few pieces, even for a 64 KiB limit. */
+const OVERSIZE_CHUNK_BYTES = 16 * 1024;
+
+/**
+ * The pieces of a `POST path` whose body is over `limit` as `oversize` says, with `headers` besides
+ * the framing ones. The body is never finished (a declared one is not sent at all, a chunked one
+ * has no last chunk), so only a server that answers before the client is done can be heard.
+ */
+export function oversizeRequest(
+  path: string,
+  headers: readonly (readonly [string, string])[],
+  limit: number,
+  oversize: Oversize,
+): Buffer[] {
+  const lines = [`POST ${path} HTTP/1.1`, "Host: 127.0.0.1"];
+  for (const [name, value] of headers) lines.push(`${name}: ${value}`);
+  lines.push(
+    oversize.declared ? `Content-Length: ${limit + oversize.excess}` : "Transfer-Encoding: chunked",
+  );
+  const pieces: Buffer[] = [Buffer.from(`${lines.join("\r\n")}\r\n\r\n`)];
+  if (!oversize.declared) {
+    const chunk = Buffer.alloc(Math.min(limit + oversize.excess, OVERSIZE_CHUNK_BYTES), "a");
+    const sizeLine = Buffer.from(`${chunk.length.toString(16)}\r\n`);
+    for (let sent = 0; sent <= limit + oversize.excess; sent += chunk.length) {
+      pieces.push(sizeLine, chunk, Buffer.from("\r\n"));
+    }
+  }
+  return pieces;
+}
+
+/**
+ * A client on a slow network: it sends `head` then keeps sending body bytes (`bodyBytes` in all,
+ * in 16 KiB pieces), but reads nothing for `readAfterMs`, as if the answer were still in flight.
+ * A server that refuses early and closes at once makes the kernel answer those later bytes with a
+ * reset, which throws away the unread answer: only a server that closes lingering (reads and
+ * discards for a while) gets its answer through.
+ */
+export function lateReadingExchange(
+  port: number,
+  head: Buffer,
+  bodyBytes: number,
+  readAfterMs: number,
+): Promise<{ responses: RawResponse[]; error?: string }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let received = Buffer.alloc(0);
+    let error: string | undefined;
+    let writing: ReturnType<typeof setInterval> | undefined;
+    const finish = (): void => {
+      clearInterval(writing);
+      clearTimeout(bound);
+      socket.destroy();
+      const { responses } = parseResponses(received, false, true);
+      resolve(error === undefined ? { responses } : { responses, error });
+    };
+    const bound = setTimeout(finish, readAfterMs + ANSWER_BOUND_MS);
+    socket.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (parseResponses(received, false, false).responses.length > 0) finish();
+    });
+    socket.on("error", (cause: NodeJS.ErrnoException) => {
+      error ??= cause.code ?? cause.message;
+    });
+    socket.on("close", finish);
+    socket.once("connect", () => {
+      socket.pause();
+      socket.write(head);
+      const piece = Buffer.alloc(16 * 1024, "a");
+      let sent = 0;
+      writing = setInterval(() => {
+        if (sent >= bodyBytes || socket.destroyed) return clearInterval(writing);
+        sent += piece.length;
+        socket.write(piece);
+      }, 2);
+      setTimeout(() => socket.resume(), readAfterMs);
+    });
+  });
+}
+
+/** A response as readable text for assertion messages. */
+export function summary(response: RawResponse): object {
+  return {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: response.body.toString("utf8").slice(0, 300),
+  };
+}
 
 /**
  * Collects what would crash a server process: unhandled rejections and uncaught exceptions raised

@@ -34,6 +34,10 @@ export function parseDriverProxyPath(path: string): DriverProxyPath | undefined 
  * parsers read as dots), never climbing above its root, as RFC 3986 §5.2.4 and HTTP proxies do.
  * Forwarded raw, `/..` would name a path outside the app's base path (`target: ".../app"`), which
  * the app may resolve itself: the forwarded request must stay under the registered app.
+ * Segments are split at `/` only, as sent: an encoded slash or backslash (`..%2F..`, `..%5C..`) is
+ * part of its segment and is forwarded as is, not decoded. The guarantee is at the URL level: an
+ * app that decodes `%2F` before resolving dot segments must refuse such paths itself (SECURITY.md;
+ * the real proxy's handling is undocumented).
  */
 export function removeDotSegments(path: string): string {
   const kept: string[] = [];

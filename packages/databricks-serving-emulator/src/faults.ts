@@ -29,6 +29,19 @@ export interface ResponseFaults extends StreamFaults {
  */
 export const TOKEN_ENDPOINT_FAULT_KEY = "oidc/v1/token";
 
+/**
+ * The faults the answer's writer applies ({@link ResponseFaults}). The token endpoint's writer
+ * (src/oauth.ts) applies none of them, so {@link FaultTable.set} refuses them on
+ * {@link TOKEN_ENDPOINT_FAULT_KEY} rather than accept a fault that would never happen.
+ */
+const ANSWER_WRITER_FAULTS = [
+  "malformedJson",
+  "cutBodyAfterBytes",
+  "cutStreamAfterChunks",
+  "errorMidStream",
+  "stallStreamAfterChunks",
+] as const satisfies readonly (keyof FaultSpec)[];
+
 function remaining(value: boolean | { count: number } | undefined): number {
   if (value === undefined || value === false) return 0;
   return value === true ? Number.POSITIVE_INFINITY : Math.max(0, value.count);
@@ -80,7 +93,8 @@ function faultError(
 
 /**
  * Per-key fault injection (keys are endpoint names, `clusterId:port` for driver apps, or
- * {@link TOKEN_ENDPOINT_FAULT_KEY} for the OAuth token endpoint).
+ * {@link TOKEN_ENDPOINT_FAULT_KEY} for the OAuth token endpoint, which takes only the faults
+ * applied before the answer is written).
  * Order of application: latency, dropped connection, `failNext`, rate limit, `failRate`; the rest (malformed
  * JSON, a body cut short, and stream faults) is returned for the response writer to apply.
  */
@@ -96,6 +110,13 @@ export class FaultTable {
     if (typeof statuses === "object" && statuses.length === 0) {
       throw new EmulatorConfigError(
         `Fault of '${key}': failRate.status is an empty list; give one status or several.`,
+      );
+    }
+    const unsupported = ANSWER_WRITER_FAULTS.filter((name) => spec[name] !== undefined);
+    if (key === TOKEN_ENDPOINT_FAULT_KEY && unsupported.length > 0) {
+      throw new EmulatorConfigError(
+        `Fault of '${key}': ${unsupported.join(", ")} cannot apply to the OAuth token endpoint; ` +
+          "it takes latencyMs, failNext, rateLimitPerSecond, failRate and dropConnection.",
       );
     }
     this.entries.set(key, {

@@ -88,8 +88,14 @@ export function sendRaw(
 
 /**
  * The `cutBodyAfterBytes` fault: send the status and headers, with the `Content-Length` of the
- * whole body, then at most `bytes` bytes of it (always fewer than all), then reset the connection
- * (a TCP RST where the runtime can send one), as a proxy or load balancer dying mid-answer does.
+ * whole body, then the first `min(bytes, length - 1)` bytes of it, then reset the connection (a
+ * TCP RST where the runtime can send one), as a proxy or load balancer dying mid-answer does.
+ * At least one byte is always withheld, so a body of one byte or more is always cut mid-body,
+ * whatever `bytes` is. An empty body has nothing to withhold: the client gets the headers with
+ * `Content-Length: 0` (a complete, empty answer), then the reset.
+ *
+ * Any `Content-Length` among `headers` (a driver app's, in whatever case it was sent) is dropped,
+ * so exactly one is sent: two would make the answer invalid HTTP rather than cut short.
  */
 export function sendCutShort(
   res: ServerResponse,
@@ -99,7 +105,8 @@ export function sendCutShort(
   bytes: number,
 ): void {
   const whole = typeof body === "string" ? Buffer.from(body) : body;
-  res.writeHead(status, { ...headers, "Content-Length": whole.length });
+  const kept = Object.entries(headers).filter(([name]) => name.toLowerCase() !== "content-length");
+  res.writeHead(status, { ...Object.fromEntries(kept), "Content-Length": whole.length });
   res.flushHeaders();
   const sent = whole.subarray(0, Math.max(0, Math.min(bytes, whole.length - 1)));
   res.write(sent, () => {
@@ -134,7 +141,7 @@ export function sendError(res: ServerResponse, error: HttpError): void {
 /**
  * Read a request body of at most `limit` bytes. A larger body is refused (413) as soon as that is
  * known: at once when `Content-Length` declares it, else when the bytes received cross the limit.
- * The rest is never read, and the 413 closes the connection (see {@link tooLarge}), so a client
+ * The rest is never buffered: the 413 closes the connection (see {@link tooLarge}), so a client
  * can make the emulator neither buffer nor wait for more than `limit` bytes.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -164,10 +171,44 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** How long a connection refused before its body was read keeps being read before it closes. */
+export const LINGER_MS = 1_000;
+/** How many bytes such a connection may still send, discarded, before it is closed anyway. */
+export const LINGER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Close the connection of `req` lingering, as HTTP servers do after refusing a body they did not
+ * read (an early 413): when the answer (which must carry `Connection: close`) is written, end our
+ * side, then read and discard what the client still sends, for at most {@link LINGER_MS} or
+ * {@link LINGER_BYTES}, and only then destroy the socket. Destroying it at once makes the kernel
+ * answer the client's next body bytes with a reset, which can throw away the 413 before the client
+ * has read it (on a real network it usually does). Nothing is buffered. Call before sending.
+ */
+export function closeLingering(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  // Node ends a `Connection: close` answer with `destroySoon()`: replace it for this socket only.
+  socket.destroySoon = () => {
+    socket.end();
+    let discarded = 0;
+    socket.on("data", (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > LINGER_BYTES) socket.destroy();
+    });
+    socket.resume();
+  };
+  // Started when the answer is out, whether or not Node calls destroySoon (it always should).
+  res.on("finish", () => {
+    const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once("close", () => clearTimeout(deadline));
+  });
+  // The body's bytes still go through the request; let them flow away.
+  req.resume();
+}
+
 /**
  * 413 for a body over an endpoint's limit (status and code are the emulator's choice). It closes
- * the connection: the rest of the body is never read, so the connection cannot carry another
- * request.
+ * the connection, lingering ({@link closeLingering}): the rest of the body is discarded, never
+ * buffered, and the connection cannot carry another request.
  */
 export function tooLarge(limit: number): HttpError {
   return apiError(

@@ -14,6 +14,7 @@ import { createEndpointEntry } from "./endpoints.js";
 import { FaultTable, TOKEN_ENDPOINT_FAULT_KEY } from "./faults.js";
 import {
   apiError,
+  closeLingering,
   decodePathSegment,
   HttpError,
   pathOnly,
@@ -196,8 +197,12 @@ export async function startEmulator(
     }
     route(state, req, res).catch((error: unknown) => {
       if (error instanceof HttpError) {
-        // Drain what is left of the body so keep-alive connections stay usable.
-        if (!req.complete) req.resume();
+        // Drain what is left of the body: to keep a keep-alive connection usable, or, when the
+        // answer closes the connection (an early 413), to close it without losing the answer.
+        if (!req.complete) {
+          if (error.headers["Connection"] === "close") closeLingering(req, res);
+          else req.resume();
+        }
         sendError(res, error);
         return;
       }

@@ -186,7 +186,9 @@ export interface OAuthClientConfig {
 
 /**
  * Failure injection for one endpoint (or driver app, keyed `clusterId:port`, or the OAuth token
- * endpoint, keyed `"oidc/v1/token"`). Count-based faults are consumed as requests arrive, so
+ * endpoint, keyed `"oidc/v1/token"`, which takes only the faults applied before an answer:
+ * `latencyMs`, `failNext`, `rateLimitPerSecond`, `failRate`, `dropConnection`; the others are
+ * refused there). Count-based faults are consumed as requests arrive, so
  * `failNext: {count: 2, ...}` fails exactly two requests.
  */
 export interface FaultSpec {
@@ -224,8 +226,10 @@ export interface FaultSpec {
   /**
    * Non-stream answers (JSON answers and driver-app answers): send the status, the headers (with
    * the full `Content-Length`) and the first N bytes of the body, then destroy the socket: a
-   * connection reset in the middle of the body, after the client has seen a 200. A number cuts
-   * every answer; `{bytes, count}` only the next `count`.
+   * connection reset in the middle of the body, after the client has seen a 200. At least one byte
+   * is always withheld, so N at or beyond the body's length still cuts it; only an empty body
+   * arrives whole before the reset. A number cuts every answer; `{bytes, count}` only the next
+   * `count`.
    */
   cutBodyAfterBytes?: number | { bytes: number; count: number };
   /** Streams: destroy the socket after N `data:` frames, without `[DONE]`. */
@@ -296,12 +300,18 @@ export interface EmulatorEndpointStats {
 export interface EmulatorStats {
   /** All HTTP requests, on every route. */
   total: number;
-  /** Keyed by endpoint name (invocations and OpenAI routes) or `clusterId:port` (driver proxy). */
+  /**
+   * Keyed by endpoint name (invocations and OpenAI routes), `clusterId:port` (driver proxy), or
+   * `"oidc/v1/token"` (`TOKEN_ENDPOINT_FAULT_KEY`, the OAuth token endpoint `POST /oidc/v1/token`).
+   */
   endpoints: Record<string, EmulatorEndpointStats>;
   /**
    * Requests per `METHOD /path` (query left out), counted on arrival whatever the answer: unlike
    * `endpoints`, this includes requests refused before they reach an endpoint (a revoked token's
    * 401/403, a 404), so retry tests can count attempts that never got past authentication.
+   * At most 1,000 distinct `METHOD /path` keys are kept, plus `"other"` (paths are chosen by clients, and a long-running emulator
+   * must not grow without bound); requests to paths first seen after that are counted under
+   * `"other"`. `resetStats()` empties the table.
    */
   paths: Record<string, number>;
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_OAUTH_CLIENT, TOKEN_ENDPOINT_FAULT_KEY } from "../src/index.js";
+import {
+  DEFAULT_OAUTH_CLIENT,
+  EmulatorConfigError,
+  TOKEN_ENDPOINT_FAULT_KEY,
+} from "../src/index.js";
 import { emulator, get, postJson } from "./helpers.js";
 
 function basic(user: string, pass: string): string {
@@ -310,5 +314,25 @@ describe("credentials revoked or expired at run time", () => {
     expect(await failed.json()).toMatchObject({ error_code: "TEMPORARILY_UNAVAILABLE" });
     expect((await tokenRequest(h.url, body, { Authorization: CLIENT_AUTH })).status).toBe(200);
     expect(h.stats().endpoints[TOKEN_ENDPOINT_FAULT_KEY]?.requests).toBe(2);
+  });
+
+  it("the token endpoint refuses the faults its answer cannot suffer, at start and at run time", async () => {
+    // Its answer is written by the OAuth handler, which applies no body or stream fault: accepting
+    // one would make a test believe it exercised a fault that never happens.
+    const h = await emulator({});
+    for (const fault of [
+      { malformedJson: true },
+      { cutBodyAfterBytes: 5 },
+      { cutStreamAfterChunks: 1 },
+      { errorMidStream: { afterChunks: 1, shape: "databricks" as const } },
+    ]) {
+      expect(() => h.setFault(TOKEN_ENDPOINT_FAULT_KEY, fault)).toThrow(EmulatorConfigError);
+      await expect(emulator({ faults: { [TOKEN_ENDPOINT_FAULT_KEY]: fault } })).rejects.toThrow(
+        /cannot apply to the OAuth token endpoint/,
+      );
+    }
+    // The same faults stay valid on an endpoint, and the token endpoint keeps the others.
+    h.setFault("any-endpoint", { malformedJson: true, cutBodyAfterBytes: 5 });
+    h.setFault(TOKEN_ENDPOINT_FAULT_KEY, { latencyMs: 1, dropConnection: { count: 1 } });
   });
 });

@@ -144,6 +144,11 @@ describe("driver proxy", () => {
       ["/driver-proxy-api/o/0/c1/7777/a/%2e%2e/../b?q=1", "/b?q=1"],
       ["/driver-proxy-api/o/0/c1/7778/../../x", "/base/x"],
       ["/driver-proxy-api/o/0/c1/7778/./y/.", "/base/y/"],
+      // Encoded slashes and backslashes are not separators at the URL level: the segment that holds
+      // them is forwarded as sent (SECURITY.md), never decoded into dot segments to resolve.
+      ["/driver-proxy-api/o/0/c1/7778/..%2F..%2Fsecret", "/base/..%2F..%2Fsecret"],
+      ["/driver-proxy-api/o/0/c1/7778/a/..%5C..%5Csecret", "/base/a/..%5C..%5Csecret"],
+      ["/driver-proxy-api/o/0/c1/7778/%2e%2e%2f..%2fsecret", "/base/%2e%2e%2f..%2fsecret"],
     ];
     for (const [path, forwarded] of cases) {
       const answer = await rawGet(h.url, path, auth);

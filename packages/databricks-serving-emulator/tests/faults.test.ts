@@ -2,6 +2,7 @@ import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { defaultEmulatorOptions, startEmulator, type EmulatorHandle } from "../src/index.js";
 import { describe, expect, it } from "vitest";
+import { rawResponseHead, requestPieces } from "../../../tests/helpers/raw_http.js";
 import { emulator, postJson, sseData } from "./helpers.js";
 
 const CHAT = "/serving-endpoints/databricks-llama/invocations";
@@ -40,6 +41,33 @@ function rawPost(
     req.on("error", reject);
     req.end(JSON.stringify(body));
   });
+}
+
+const APP_ANSWER_TEXT = "an answer long enough to be cut";
+const APP_ANSWER = JSON.stringify(APP_ANSWER_TEXT);
+
+/**
+ * Run `use` with an emulator whose driver app `c1:7777` answers {@link APP_ANSWER} with
+ * `appHeaders`, under the fault `cutBodyAfterBytes: 5`.
+ */
+async function withCutDriverApp(
+  appHeaders: Record<string, string | number>,
+  use: (h: EmulatorHandle) => Promise<void>,
+): Promise<void> {
+  const app = createServer((_req, res) => {
+    res.writeHead(200, appHeaders);
+    res.end(APP_ANSWER);
+  });
+  await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+  try {
+    const h = await emulator({
+      driverApps: [{ clusterId: "c1", port: 7777, target: (app.address() as AddressInfo).port }],
+      faults: { "c1:7777": { cutBodyAfterBytes: 5 } },
+    });
+    await use(h);
+  } finally {
+    app.close();
+  }
 }
 
 describe("fault injection", () => {
@@ -179,17 +207,7 @@ describe("fault injection", () => {
   });
 
   it("driver apps: cutBodyAfterBytes and malformedJson act on the app's answer", async () => {
-    const app = createServer((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify("an answer long enough to be cut"));
-    });
-    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-    const port = (app.address() as AddressInfo).port;
-    try {
-      const h = await emulator({
-        driverApps: [{ clusterId: "c1", port: 7777, target: port }],
-        faults: { "c1:7777": { cutBodyAfterBytes: 5 } },
-      });
+    await withCutDriverApp({ "content-type": "application/json" }, async (h) => {
       const path = "/driver-proxy-api/o/0/c1/7777";
       const cut = await rawPost(h, path, { prompt: "x" });
       expect(cut).toMatchObject({ status: 200, received: 5, failure: "ECONNRESET" });
@@ -197,12 +215,40 @@ describe("fault injection", () => {
       const malformed = await postJson(h, path, { prompt: "x" });
       expect(malformed.status).toBe(200);
       expect(await malformed.text()).toBe('"an answer long ');
-      expect(await (await postJson(h, path, { prompt: "x" })).json()).toBe(
-        "an answer long enough to be cut",
+      expect(await (await postJson(h, path, { prompt: "x" })).json()).toBe(APP_ANSWER_TEXT);
+    });
+  });
+
+  it("driver apps: a cut answer carries exactly one Content-Length, whatever the app's case", async () => {
+    // The app sets its own length, lower-case; the emulator sets the whole body's length too.
+    const length = Buffer.byteLength(APP_ANSWER);
+    const appHeaders = { "content-type": "application/json", "content-length": length };
+    await withCutDriverApp(appHeaders, async (h) => {
+      const head = await rawResponseHead(
+        h.port,
+        requestPieces({
+          method: "GET",
+          target: "/driver-proxy-api/o/0/c1/7777",
+          headers: [["Authorization", `Bearer ${h.token}`]],
+          body: Buffer.alloc(0),
+          framing: { kind: "none" },
+        }),
       );
-    } finally {
-      app.close();
-    }
+      expect(head[0]).toBe("HTTP/1.1 200 OK");
+      const lengths = head.filter((line) => /^content-length:/i.test(line));
+      expect(lengths).toEqual([`Content-Length: ${length}`]);
+    });
+  });
+
+  it("cutBodyAfterBytes at or beyond the body's length still withholds its last byte", async () => {
+    // A cut that sent the whole body would be a complete answer followed by a harmless reset.
+    const h = await emulator({
+      faults: { "databricks-llama": { cutBodyAfterBytes: { bytes: 1_000_000, count: 1 } } },
+    });
+    const { status, length, received, failure } = await rawPost(h, CHAT, HELLO);
+    expect(status).toBe(200);
+    expect(received).toBe(length - 1);
+    expect(failure).toBe("ECONNRESET");
   });
 
   it("cutStreamAfterChunks ends the stream abruptly without [DONE]", async () => {

@@ -11,7 +11,13 @@ import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  ANSWER_BOUND_MS,
+  expectAnsweredInTime,
+  expectEarly413,
+  expectEarly413ReachesLateReader,
+  expectStillServing,
+  stalledClientProperty,
+} from "../../../tests/helpers/fuzz_properties.js";
+import {
   FUZZ_SEED,
   fuzzAuthorization,
   fuzzBody,
@@ -26,24 +32,22 @@ import {
   header,
   isNodeParserAnswer,
   jsonBody,
+  OVERSIZE,
+  oversizeRequest,
   rawExchange,
+  sendFuzzedRequest,
   watchProcessFailures,
   requestPieces,
-  fuzzStalledClient,
-  stalledPlan,
   type FuzzRequest,
   type RawExchange,
+  type RawPlan,
   type RawResponse,
 } from "../../../tests/helpers/raw_http.js";
+import { decodePathSegment } from "../src/http_util.js";
 import { startEmulator, type EmulatorHandle } from "../src/index.js";
 
 const TOKEN = "dapi-fuzz-0123456789abcdef";
 const WORKSPACE_ID = "900800700600";
-/**
- * The bound for a stalled client: the 250 ms request timeout, Node's check of it every 250 ms, the
- * trickled bytes before the stall, and slack for a busy machine.
- */
-const STALLED_BOUND_MS = 2_500;
 /** A small limit on one endpoint, so oversized bodies are cheap to send. */
 const SMALL_LIMIT = 1024;
 
@@ -187,12 +191,6 @@ const VALID_REQUEST: FuzzRequest = {
   framing: { kind: "length" },
 };
 
-/** Send a valid request on a fresh connection: the emulator must still serve after a fuzz case. */
-async function expectStillServing(port = handle.port): Promise<void> {
-  const exchange = await rawExchange(port, { pieces: requestPieces(VALID_REQUEST) });
-  expect(exchange.responses[0]?.status, JSON.stringify(exchange)).toBe(200);
-}
-
 /**
  * The documented plain-text errors: the serving path error, the gateway's bad token, and MLflow's
  * 415s for a custom model's content type and charset (src/mlflow_scoring.ts).
@@ -207,26 +205,24 @@ function isDocumentedTextError(response: RawResponse): boolean {
 }
 
 /**
- * The shape every answer must have: valid HTTP within the bound, no 5xx of the emulator's own (502
- * is the documented driver-proxy answer for an app it cannot reach), and errors either in the
- * Databricks JSON shape, one of the documented text errors, or Node's bare answer to unparseable
- * HTTP.
+ * The shape every answer must have: valid HTTP within the bound, no 5xx of the emulator's own, and
+ * errors either in the Databricks JSON shape, one of the documented text errors, or Node's bare
+ * answer to unparseable HTTP. `allowDriverProxy502`: a 502 on a driver-proxy path is the documented
+ * answer for an app the emulator cannot reach, but only once the caller is authenticated (route()
+ * authenticates first), so it is allowed only where the credentials are valid.
  */
 function expectWellFormed(
   exchange: RawExchange,
-  client: { finish?: string },
+  client: Pick<RawPlan, "finish">,
   method: string,
   path: string,
+  allowDriverProxy502: boolean,
 ): void {
-  const context = JSON.stringify({ ...exchange, responses: exchange.responses.map(summary) });
-  expect(exchange.timedOut, `no answer and no close within ${ANSWER_BOUND_MS} ms: ${context}`).toBe(
-    false,
-  );
-  expect(exchange.malformed, context).toBeUndefined();
-  if (client.finish === "destroy") return;
-  expect(exchange.responses.length > 0 || exchange.closedByServer, context).toBe(true);
+  const { context, answered } = expectAnsweredInTime(exchange, client);
+  if (!answered) return;
   for (const response of exchange.responses) {
-    const documented502 = response.status === 502 && path.startsWith("/driver-proxy-api/");
+    const documented502 =
+      allowDriverProxy502 && response.status === 502 && path.startsWith("/driver-proxy-api/");
     if (!documented502) expect(response.status, context).toBeLessThan(500);
     // A HEAD answer has the headers of the error but no body to check.
     if (response.status < 400 || method === "HEAD") continue;
@@ -241,15 +237,6 @@ function expectWellFormed(
     expect(["string", "number"], context).toContain(typeof error?.["error_code"]);
     expect(typeof error?.["message"], context).toBe("string");
   }
-}
-
-/** A response as readable text for assertion messages. */
-function summary(response: RawResponse): object {
-  return {
-    status: response.status,
-    headers: Object.fromEntries(response.headers),
-    body: response.body.toString("utf8").slice(0, 300),
-  };
 }
 
 describe("emulator fuzzing", () => {
@@ -268,17 +255,17 @@ describe("emulator fuzzing", () => {
         fuzzClientBehaviour,
         async (method, path, authorization, contentType, extra, payload, framing, client) => {
           resetCounters();
-          const headers: [string, string][] = authorization.map((v) => ["Authorization", v]);
-          if (contentType !== undefined) headers.push(["Content-Type", contentType]);
-          headers.push(...extra);
-          const exchange = await rawExchange(handle.port, {
-            pieces: requestPieces({ method, target: path, headers, body: payload, framing }),
-            head: method === "HEAD",
-            ...client,
-          });
-          expectWellFormed(exchange, client, method, path);
+          const exchange = await sendFuzzedRequest(
+            handle.port,
+            { method, target: path, body: payload, framing },
+            authorization.map((value) => ["Authorization", value]),
+            contentType,
+            extra,
+            client,
+          );
+          expectWellFormed(exchange, client, method, path, false);
           expect(reached).toEqual({ backend: 0, appA: [], appB: [] });
-          await expectStillServing();
+          await expectStillServing(handle.port, VALID_REQUEST);
         },
       ),
       { seed: FUZZ_SEED, numRuns: 250 },
@@ -300,16 +287,16 @@ describe("emulator fuzzing", () => {
         fuzzFraming,
         fuzzClientBehaviour,
         async (method, path, authorization, contentType, extra, payload, framing, client) => {
-          const headers: [string, string][] = [["Authorization", authorization]];
-          if (contentType !== undefined) headers.push(["Content-Type", contentType]);
-          headers.push(...extra);
-          const exchange = await rawExchange(handle.port, {
-            pieces: requestPieces({ method, target: path, headers, body: payload, framing }),
-            head: method === "HEAD",
-            ...client,
-          });
-          expectWellFormed(exchange, client, method, path);
-          await expectStillServing();
+          const exchange = await sendFuzzedRequest(
+            handle.port,
+            { method, target: path, body: payload, framing },
+            [["Authorization", authorization]],
+            contentType,
+            extra,
+            client,
+          );
+          expectWellFormed(exchange, client, method, path, true);
+          await expectStillServing(handle.port, VALID_REQUEST);
         },
       ),
       { seed: FUZZ_SEED, numRuns: 300 },
@@ -317,26 +304,37 @@ describe("emulator fuzzing", () => {
   });
 
   it("forwards the driver-proxy route only to the registered app, and only under its path", async () => {
-    const org = fc.oneof(fc.constantFrom("0", WORKSPACE_ID), fuzzSegment);
+    // The registered org, cluster and ports weigh more than fuzzed values, so that many runs reach
+    // an app: the counts below must all be positive, or a proxy that never forwards would pass.
+    const org = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom("0", WORKSPACE_ID) },
+      { weight: 1, arbitrary: fuzzSegment },
+    );
     const cluster = fc.oneof(
-      fc.constantFrom("c1", "c2", "C1", "c%31", "c1%2F..", "c1%00"),
-      fuzzSegment,
+      { weight: 3, arbitrary: fc.constant("c1") },
+      { weight: 1, arbitrary: fc.constantFrom("c2", "C1", "c%31", "c1%2F..", "c1%00") },
+      { weight: 1, arbitrary: fuzzSegment },
     );
     const port = fc.oneof(
-      fc.constantFrom(
-        "7777",
-        "7778",
-        "7779",
-        "%37%37%37%37",
-        "07777",
-        "7777%20",
-        "7777%2F..%2F7778",
-      ),
-      fuzzSegment,
+      { weight: 3, arbitrary: fc.constantFrom("7777", "7778") },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom("7779", "%37%37%37%37", "07777", "7777%20", "7777%2F..%2F7778"),
+      },
+      { weight: 1, arbitrary: fuzzSegment },
     );
+    // Dot segments, and encoded slashes and backslashes around them, which are forwarded as sent
+    // (SECURITY.md: the guarantee is at the URL level).
     const subPath = fc
-      .array(fc.oneof(fuzzSegment, fc.constantFrom("..", "%2e%2e", "7778", "c1")), { maxLength: 5 })
+      .array(
+        fc.oneof(
+          fuzzSegment,
+          fc.constantFrom("..", "%2e%2e", "..%2F..", "..%5C..", "%2F", "7778", "c1"),
+        ),
+        { maxLength: 5 },
+      )
       .map((segments) => segments.map((s) => `/${s}`).join(""));
+    const runsReaching = { appA: 0, appB: 0, appBWithDotSegments: 0 };
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom("GET", "POST", "DELETE"),
@@ -357,7 +355,7 @@ describe("emulator fuzzing", () => {
               framing: method === "POST" ? { kind: "length" } : { kind: "none" },
             }),
           });
-          expectWellFormed(exchange, {}, method, path);
+          expectWellFormed(exchange, {}, method, path, true);
           const context = JSON.stringify({ path, reached, status: exchange.responses[0]?.status });
           const hits = reached.appA.length + reached.appB.length;
           expect(hits, context).toBeLessThanOrEqual(1);
@@ -369,20 +367,38 @@ describe("emulator fuzzing", () => {
             });
           }
           if (hits === 0) return;
+          const hasDotSegments = /(^|\/)(\.|%2e){1,2}(\/|$)/i.test(sub);
+          if (reached.appA.length === 1) runsReaching.appA += 1;
+          if (reached.appB.length === 1) runsReaching.appB += 1;
+          if (reached.appB.length === 1 && hasDotSegments) runsReaching.appBWithDotSegments += 1;
           // Only the registered (cluster, port) pair reaches an app, in the workspace of this host.
-          expect(["0", WORKSPACE_ID], context).toContain(decoded(orgId));
-          expect(decoded(clusterId), context).toBe("c1");
-          expect(decoded(appPort), context).toBe(reached.appA.length === 1 ? "7777" : "7778");
+          expect(["0", WORKSPACE_ID], context).toContain(decodePathSegment(orgId));
+          expect(decodePathSegment(clusterId), context).toBe("c1");
+          expect(decodePathSegment(appPort), context).toBe(
+            reached.appA.length === 1 ? "7777" : "7778",
+          );
           // What the app receives stays under its base path once dot segments are resolved.
           const forwarded = reached.appA[0] ?? reached.appB[0] ?? "";
           const resolved = new URL(forwarded, "http://app.invalid").pathname;
           if (reached.appB.length === 1) expect(resolved, context).toMatch(/^\/base(\/|$)/);
           expect(forwarded, context).not.toMatch(/(^|\/)(\.|%2e){1,2}(\/|$|\?)/i);
+          // Every forwarded segment is one the client sent, as sent: nothing is decoded, so an
+          // encoded slash or backslash (`..%2F..`) stays inside its segment.
+          const basePath = reached.appB.length === 1 ? "/base" : "";
+          const forwardedPath = (forwarded.split("?")[0] ?? "").slice(basePath.length);
+          const sentSegments = sub.split("/");
+          for (const segment of forwardedPath.split("/").filter((s) => s !== "")) {
+            expect(sentSegments, context).toContain(segment);
+          }
         },
       ),
       { seed: FUZZ_SEED, numRuns: 300 },
     );
+    expect(runsReaching.appA, JSON.stringify(runsReaching)).toBeGreaterThan(0);
+    expect(runsReaching.appB, JSON.stringify(runsReaching)).toBeGreaterThan(0);
+    expect(runsReaching.appBWithDotSegments, JSON.stringify(runsReaching)).toBeGreaterThan(0);
   });
+
   it("refuses a body over the limit with 413 once the limit is crossed, without reading the rest", async () => {
     /** Routes and their limits: an endpoint's own, the token endpoint's, the OpenAI routes'. */
     const limited = fc.constantFrom(
@@ -390,90 +406,49 @@ describe("emulator fuzzing", () => {
       { path: "/oidc/v1/token", limit: 64 * 1024 },
       { path: "/serving-endpoints/chat/completions", limit: 16 * 1024 * 1024 },
     );
-    const oversize = fc.oneof(
-      fc.record({ declared: fc.constant(true), excess: fc.integer({ min: 1, max: 1e6 }) }),
-      fc.constant({ declared: true, excess: 1e15 }),
-      fc.record({ declared: fc.constant(false), excess: fc.integer({ min: 1, max: 4096 }) }),
-    );
     await fc.assert(
-      fc.asyncProperty(limited, oversize, async ({ path, limit }, { declared, excess }) => {
+      fc.asyncProperty(limited, OVERSIZE, async ({ path, limit }, oversize) => {
         // Streaming 16 MiB per case would dominate the suite: the big limit is only declared.
-        if (!declared && limit > 64 * 1024) return;
-        const head = [
-          `POST ${path} HTTP/1.1`,
-          "Host: 127.0.0.1",
-          `Authorization: Bearer ${TOKEN}`,
-          "Content-Type: application/json",
-          declared ? `Content-Length: ${limit + excess}` : "Transfer-Encoding: chunked",
-        ].join("\r\n");
-        // A declared size is refused before any body byte, a chunked body once it has crossed the
-        // limit. The client never finishes its body: only an early answer passes.
-        const pieces: Buffer[] = [Buffer.from(`${head}\r\n\r\n`)];
-        if (!declared) {
-          const chunk = Buffer.alloc(Math.min(limit + excess, 16 * 1024), "a");
-          for (let sent = 0; sent <= limit + excess; sent += chunk.length) {
-            pieces.push(
-              Buffer.from(`${chunk.length.toString(16)}\r\n`),
-              chunk,
-              Buffer.from("\r\n"),
-            );
-          }
-        }
+        if (!oversize.declared && limit > 64 * 1024) return;
+        const headers: [string, string][] = [
+          ["Authorization", `Bearer ${TOKEN}`],
+          ["Content-Type", "application/json"],
+        ];
+        const pieces = oversizeRequest(path, headers, limit, oversize);
         const exchange = await rawExchange(handle.port, { pieces });
-        const context = JSON.stringify({ path, limit, declared, excess, exchange });
-        expect(exchange.timedOut, context).toBe(false);
-        const answer = exchange.responses[0];
-        expect(answer?.status, context).toBe(413);
-        expect(jsonBody(answer as RawResponse), context).toMatchObject({
+        const context = JSON.stringify({ path, limit, oversize, exchange });
+        expect(jsonBody(expectEarly413(exchange, context)), context).toMatchObject({
           error_code: "REQUEST_ENTITY_TOO_LARGE",
         });
-        expect(header(answer as RawResponse, "connection"), context).toBe("close");
-        await expectStillServing();
+        await expectStillServing(handle.port, VALID_REQUEST);
       }),
       { seed: FUZZ_SEED, numRuns: 60 },
     );
   });
 
+  it("lets a client still sending its body read the early 413: the connection closes lingering", async () => {
+    // Destroying the socket at once made the kernel reset it under the unread 413 (EPIPE, no answer).
+    const headers: [string, string][] = [["Authorization", `Bearer ${TOKEN}`]];
+    const path = "/serving-endpoints/small/invocations";
+    const answer = await expectEarly413ReachesLateReader(handle.port, path, headers, SMALL_LIMIT);
+    expect(jsonBody(answer)).toMatchObject({ error_code: "REQUEST_ENTITY_TOO_LARGE" });
+    await expectStillServing(handle.port, VALID_REQUEST);
+  });
+
   it("cuts off slow, stalled and half-closed clients within the request timeout, and keeps serving", async () => {
     // A short request timeout, so a stalled client is cut off quickly (30 s by default).
-    const requestTimeoutMs = 250;
     const slow = await startEmulator({
       tokens: [TOKEN],
       endpoints: [{ name: "chat", task: "llm/v1/chat", backend: { type: "echo" } }],
-      requestTimeoutMs,
+      requestTimeoutMs: 250,
     });
     try {
-      await fc.assert(
-        fc.asyncProperty(fuzzStalledClient, async (client) => {
-          const exchange = await rawExchange(
-            slow.port,
-            stalledPlan(VALID_REQUEST, client, STALLED_BOUND_MS),
-          );
-          const context = JSON.stringify({ client, exchange });
-          expect(exchange.timedOut, context).toBe(false);
-          expect(exchange.malformed, context).toBeUndefined();
-          // An unfinished request is never served: Node's bare 400 (cut by the client) or 408 (too
-          // slow), or the connection closes.
-          for (const response of exchange.responses) {
-            expect(isNodeParserAnswer(response), context).toBe(true);
-          }
-          if (client.then !== "destroy") {
-            expect(exchange.responses.length > 0 || exchange.closedByServer, context).toBe(true);
-          }
-          await expectStillServing(slow.port);
-        }),
-        { seed: FUZZ_SEED, numRuns: 25 },
-      );
+      await fc.assert(stalledClientProperty(slow.port, VALID_REQUEST), {
+        seed: FUZZ_SEED,
+        numRuns: 25,
+      });
     } finally {
       await slow.close();
     }
   });
 });
-/** A path segment as the emulator reads it: percent-decoded when that is valid. */
-function decoded(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}

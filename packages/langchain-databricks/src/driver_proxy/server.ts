@@ -32,6 +32,12 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 /** How long `close()` lets in-flight requests finish before cutting their connections. */
 const CLOSE_GRACE_MS = 2000;
+/**
+ * After an early 413, how long (and how many more bytes) the rest of the refused body is read and
+ * discarded before the connection is closed: see {@link closeLingering}.
+ */
+const LINGER_MS = 1_000;
+const LINGER_BYTES = 8 * 1024 * 1024;
 
 /** Options of {@link serveDriverProxyApp}. */
 export interface ServeDriverProxyAppOptions {
@@ -408,11 +414,39 @@ function sendJson(
   res.setHeader("content-type", "application/json");
   res.setHeader("content-length", Buffer.byteLength(body));
   if (closeConnection) {
-    // The rest of an oversized body is never read: drop the connection once the answer is out.
+    // The rest of an oversized body is never buffered: close the connection once the answer is
+    // out, lingering so the client can read it.
     res.setHeader("connection", "close");
-    res.on("finish", () => req.destroy());
+    closeLingering(req, res);
   }
   res.end(req.method === "HEAD" ? undefined : body);
+}
+
+/**
+ * Close the connection of a request whose body was refused unread (an early 413) lingering, as HTTP
+ * servers do: once the answer is written, end our side, then read and discard what the client still
+ * sends for at most {@link LINGER_MS} or {@link LINGER_BYTES} before destroying the socket.
+ * Destroying it at once makes the kernel answer the client's next body bytes with a reset, which
+ * can throw away the 413 before the client has read it. Nothing is buffered.
+ */
+function closeLingering(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  // Node ends a `Connection: close` answer with `destroySoon()`: replace it for this socket only.
+  socket.destroySoon = () => {
+    socket.end();
+    let discarded = 0;
+    socket.on("data", (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > LINGER_BYTES) socket.destroy();
+    });
+    socket.resume();
+  };
+  // The deadline is set apart: it also bounds runtimes whose node:http never calls destroySoon.
+  res.on("finish", () => {
+    const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once("close", () => clearTimeout(deadline));
+  });
+  req.resume();
 }
 
 function errorMessage(error: unknown): string {
