@@ -48,7 +48,7 @@ import {
   wrapRequests,
   type EndpointProfile,
 } from "./utils/envelopes.js";
-import { asDatabricksError, isAbortLike, waitFor } from "./utils/abort.js";
+import { abortError, isAbortLike, waitFor } from "./utils/abort.js";
 import { wireText } from "./utils/reasoning.js";
 import { readEnv } from "./utils/env.js";
 import { driverProxyPath, endpointMetadataPath, invocationsPath } from "./utils/paths.js";
@@ -673,8 +673,9 @@ function validatePort(raw: string | number): string {
  *
  * A cancellation is not a bug in the transform: one that shares the call's signal (with its own
  * `fetch`, say) rejects with an `AbortError` when the call is cancelled. That becomes the
- * `DatabricksAbortError` every other cancellation is; an abort while `signal` has not fired (a
- * controller of the caller's own) passes through unchanged, for the caller who arranged it.
+ * `DatabricksAbortError` every other cancellation is. An abort or timeout while `signal` has not
+ * fired (the transform's own `AbortSignal.timeout`, say) is the transform's failure and is wrapped
+ * like any other, so every error the call raises stays a `DatabricksError`.
  */
 async function runTransform<I, O>(
   name: "transformInputFn" | "transformOutputFn",
@@ -687,7 +688,7 @@ async function runTransform<I, O>(
     return await fn(input);
   } catch (error) {
     if (isDatabricksError(error)) throw error;
-    if (isAbortLike(error)) throw asDatabricksError(error, signal);
+    if (isAbortLike(error) && signal?.aborted === true) throw abortError(signal, "Request");
     const reason = error instanceof Error ? error.message : String(error);
     const message = `${name} threw: ${reason}. Fix the function (the original error is the cause).`;
     throw new wrap(message, { cause: error });

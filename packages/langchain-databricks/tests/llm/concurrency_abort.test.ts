@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DatabricksAbortError } from "../../src/errors.js";
+import { DatabricksAbortError, DatabricksResponseError } from "../../src/errors.js";
 import { Databricks } from "../../src/llms.js";
 import { sendJson, startLoopback, type LoopbackServer } from "../helpers/loopback.js";
 import { predictions, startFakeWorkspace, TOKEN } from "./fake_workspace.js";
@@ -111,7 +111,7 @@ describe("Databricks: a transform cancelled with the call is an abort, not a bro
     },
   );
 
-  it("an AbortError while the call's signal has not fired passes through unchanged", async () => {
+  it("an AbortError while the call's signal has not fired is the transform's failure, wrapped", async () => {
     server = await startLoopback((_req, res) => sendJson(res, 200, predictions("ok")));
     const own = new DOMException("The transform's own fetch was aborted", "AbortError");
     const llm = new Databricks({
@@ -121,7 +121,10 @@ describe("Databricks: a transform cancelled with the call is an abort, not a bro
       task: "custom",
       transformOutputFn: () => Promise.reject(own),
     });
-    await expect(llm.invoke("x")).rejects.toBe(own);
+    const caught = await llm.invoke("x").catch((e: unknown) => e);
+    expect(caught).toBeInstanceOf(DatabricksResponseError);
+    expect((caught as Error).message).toMatch(/transformOutputFn threw: The transform's own fetch/);
+    expect((caught as Error).cause).toBe(own);
   });
 
   it("any other error of a transform is still wrapped, naming the transform", async () => {
