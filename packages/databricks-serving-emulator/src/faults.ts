@@ -42,6 +42,17 @@ const ANSWER_WRITER_FAULTS = [
   "stallStreamAfterChunks",
 ] as const satisfies readonly (keyof FaultSpec)[];
 
+/** The longest delay a Node timer keeps; a longer (or NaN) one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Refuse a fault delay a timer would not honour, rather than inject a different fault. */
+function checkDelay(key: string, name: string, ms: number | undefined): void {
+  if (ms === undefined || (Number.isFinite(ms) && ms >= 0 && ms <= MAX_TIMER_MS)) return;
+  throw new EmulatorConfigError(
+    `Fault of '${key}': ${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${String(ms)}.`,
+  );
+}
+
 function remaining(value: boolean | { count: number } | undefined): number {
   if (value === undefined || value === false) return 0;
   return value === true ? Number.POSITIVE_INFINITY : Math.max(0, value.count);
@@ -112,6 +123,8 @@ export class FaultTable {
         `Fault of '${key}': failRate.status is an empty list; give one status or several.`,
       );
     }
+    checkDelay(key, "latencyMs", spec.latencyMs);
+    checkDelay(key, "stallStreamAfterChunks.ms", spec.stallStreamAfterChunks?.ms);
     const unsupported = ANSWER_WRITER_FAULTS.filter((name) => spec[name] !== undefined);
     if (key === TOKEN_ENDPOINT_FAULT_KEY && unsupported.length > 0) {
       throw new EmulatorConfigError(

@@ -132,6 +132,9 @@ export class SseWriter {
     this.stalled = true;
     const held: (() => void)[] = [];
     this.held = held;
+    // The client may already be gone (it left while the answer was being generated): then no
+    // "close" will come to end the stall, and nothing is left to send.
+    if (this.res.destroyed) return;
     const timer = setTimeout(
       () => {
         this.res.off("close", abandon);
@@ -140,6 +143,8 @@ export class SseWriter {
       },
       Math.max(0, stall.ms),
     );
+    // A stall must never keep the emulator's process alive on its own.
+    timer.unref();
     // A client that gives up (its own timeout) closes the connection: nothing is left to send,
     // and no held write may reach a destroyed response.
     const abandon = (): void => {

@@ -325,6 +325,7 @@ describe("credentials revoked or expired at run time", () => {
       { cutBodyAfterBytes: 5 },
       { cutStreamAfterChunks: 1 },
       { errorMidStream: { afterChunks: 1, shape: "databricks" as const } },
+      { stallStreamAfterChunks: { afterChunks: 1, ms: 1_000 } },
     ]) {
       expect(() => h.setFault(TOKEN_ENDPOINT_FAULT_KEY, fault)).toThrow(EmulatorConfigError);
       await expect(emulator({ faults: { [TOKEN_ENDPOINT_FAULT_KEY]: fault } })).rejects.toThrow(
