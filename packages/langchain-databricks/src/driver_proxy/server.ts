@@ -469,8 +469,8 @@ function closeLingering(req: IncomingMessage, res: ServerResponse): void {
   socket.destroySoon = () => {
     socket.end();
     lingering.set(socket, socket.bytesRead + LINGER_BYTES);
-    // node:http stopped reading the socket (its handle) once the request went unconsumed; pausing
-    // and resuming restarts the reads, else nothing more is read and the deadline alone closes it.
+    // Restart the handle's reads in case node:http stopped them (it does when a request body is
+    // not consumed, or answers back up); a no-op when it reads already.
     socket.pause();
     socket.resume();
   };
