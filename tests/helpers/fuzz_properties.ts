@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import {
   ANSWER_BOUND_MS,
+  floodAfterHead,
   fuzzStalledClient,
   header,
   isNodeParserAnswer,
@@ -80,6 +81,81 @@ export async function expectEarly413ReachesLateReader(
   });
   expect(exchange.responses[0]?.status, context).toBe(413);
   return exchange.responses[0] as RawResponse;
+}
+
+/** The servers' linger budget (LINGER_BYTES in both): 8 MiB read and discarded at most. */
+const LINGER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * After an early 413 the server really reads on, and only up to its byte budget. A client that
+ * declares a huge body and sends 6 MiB more (under the budget, over what loopback kernel buffers
+ * hold, about 4 MiB) gets every byte out, reads the 413, and sees a clean close: a server that
+ * stopped reading would leave bytes stuck and reset the connection. A client sending 64 MiB is cut
+ * off after more than the budget went out but long before it is done (at loopback speed it would
+ * send it all within the 1 s deadline): the budget closed it, not the deadline. Returns the 413s.
+ */
+export async function expectLingerReadsOnWithinBudget(
+  port: number,
+  path: string,
+  headers: readonly (readonly [string, string])[],
+  limit: number,
+): Promise<RawResponse[]> {
+  const [head] = oversizeRequest(path, headers, limit, { declared: true, excess: 1 << 30 });
+  const under = await floodAfterHead(port, head ?? Buffer.alloc(0), 6 * 1024 * 1024);
+  const underContext = JSON.stringify({ ...under, responses: under.responses.map(summary) });
+  expect(under.responses[0]?.status, underContext).toBe(413);
+  expect(under.flushed, underContext).toBe(6 * 1024 * 1024);
+  expect(under.error, underContext).toBeUndefined();
+  expect(under.closed, underContext).toBe(true);
+
+  const total = 64 * 1024 * 1024;
+  const over = await floodAfterHead(port, head ?? Buffer.alloc(0), total);
+  const overContext = JSON.stringify({ ...over, responses: over.responses.map(summary) });
+  expect(over.responses[0]?.status, overContext).toBe(413);
+  expect(over.closed, overContext).toBe(true);
+  expect(over.flushed, overContext).toBeGreaterThan(LINGER_BYTES);
+  expect(over.flushed, overContext).toBeLessThan(total);
+  return [under.responses[0] as RawResponse, over.responses[0] as RawResponse];
+}
+
+/**
+ * A request pipelined behind a refused body (declared over `limit`, or chunked past it, both sent
+ * in full) is read while the connection lingers but never served: only the 413 comes back, and
+ * `served()` (the suite's count of model or backend calls) does not move. `valid` is a request the
+ * server would otherwise serve.
+ */
+export async function expectPipelinedAfterRefusalNotServed(
+  port: number,
+  path: string,
+  headers: readonly (readonly [string, string])[],
+  limit: number,
+  valid: FuzzRequest,
+  served: () => number,
+): Promise<void> {
+  const excess = 4096;
+  const declaredHead = oversizeRequest(path, headers, limit, { declared: true, excess });
+  const declared = [...declaredHead, Buffer.alloc(limit + excess, "a")];
+  const chunked = [
+    ...oversizeRequest(path, headers, limit, { declared: false, excess }),
+    Buffer.from("0\r\n\r\n"),
+  ];
+  for (const refused of [declared, chunked]) {
+    const before = served();
+    const exchange = await rawExchange(port, {
+      pieces: [...refused, ...requestPieces(valid)],
+      finish: "half-close",
+      responses: 2,
+    });
+    // A handler reached would call the model or backend asynchronously: give it the time to.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const context = JSON.stringify({ ...exchange, responses: exchange.responses.map(summary) });
+    expect(exchange.timedOut, context).toBe(false);
+    expect(
+      exchange.responses.map((r) => r.status),
+      context,
+    ).toEqual([413]);
+    expect(served(), context).toBe(before);
+  }
 }
 
 /**

@@ -727,3 +727,72 @@ export function stalledPlan(request: FuzzRequest, client: StalledClient, boundMs
     boundMs,
   };
 }
+
+/** What {@link floodAfterHead} saw. */
+export interface FloodExchange {
+  responses: RawResponse[];
+  /** Body bytes the client handed to its kernel without error (each write's callback succeeded). */
+  flushed: number;
+  /** The first write or connection error (`EPIPE`, `ECONNRESET`), if any. */
+  error?: string;
+  /** The connection closed before the bound. */
+  closed: boolean;
+}
+
+/**
+ * A client that sends `head`, then `bodyBytes` of body as fast as the connection takes them
+ * (waiting for `drain`), keeps writing after the server's answer and its half-close (the socket is
+ * half-open), then ends its side. It counts the bytes it got out: a server that stops reading leaves
+ * them stuck in the kernel's buffers (a few MiB at most on loopback) and, when it closes with them
+ * unread, resets the connection (`EPIPE`/`ECONNRESET` here).
+ */
+export function floodAfterHead(
+  port: number,
+  head: Buffer,
+  bodyBytes: number,
+  boundMs = ANSWER_BOUND_MS,
+): Promise<FloodExchange> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    let received = Buffer.alloc(0);
+    let flushed = 0;
+    let error: string | undefined;
+    let closed = false;
+    const finish = (): void => {
+      clearTimeout(bound);
+      socket.destroy();
+      const { responses } = parseResponses(received, false, true);
+      resolve({ responses, flushed, closed, ...(error === undefined ? {} : { error }) });
+    };
+    const bound = setTimeout(finish, boundMs);
+    socket.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+    });
+    socket.on("error", (cause: NodeJS.ErrnoException) => {
+      error ??= cause.code ?? cause.message;
+    });
+    socket.on("close", () => {
+      closed = true;
+      finish();
+    });
+    socket.once("connect", () => {
+      socket.write(head);
+      const piece = Buffer.alloc(64 * 1024, "a");
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < bodyBytes && !socket.destroyed) {
+          sent += piece.length;
+          const more = socket.write(piece, (cause) => {
+            if (cause == null) flushed += piece.length;
+          });
+          if (!more) {
+            socket.once("drain", pump);
+            return;
+          }
+        }
+        if (!socket.destroyed) socket.end();
+      };
+      pump();
+    });
+  });
+}

@@ -177,32 +177,71 @@ export const LINGER_MS = 1_000;
 export const LINGER_BYTES = 8 * 1024 * 1024;
 
 /**
+ * Lingering sockets ({@link closeLingering}), with the `bytesRead` past which the socket is closed
+ * (`Infinity` until the answer is out). Requests the client pipelined behind the refused body still
+ * get parsed while the socket lingers: {@link ignoreIfLingering} keeps them from being served.
+ * The same code is in packages/langchain-databricks/src/driver_proxy/server.ts (the packages share
+ * no source): keep both in step.
+ */
+const lingering = new WeakMap<IncomingMessage["socket"], number>();
+
+/** Read and discard `req`'s body; past the lingering socket's byte budget, close the socket. */
+function discardLingering(req: IncomingMessage): void {
+  const socket = req.socket;
+  const overBudget = (): boolean => socket.bytesRead > (lingering.get(socket) ?? Infinity);
+  if (overBudget()) {
+    socket.destroy();
+    return;
+  }
+  req.on("data", () => {
+    if (overBudget()) socket.destroy();
+  });
+  req.resume();
+}
+
+/**
  * Close the connection of `req` lingering, as HTTP servers do after refusing a body they did not
  * read (an early 413): when the answer (which must carry `Connection: close`) is written, end our
  * side, then read and discard what the client still sends, for at most {@link LINGER_MS} or
  * {@link LINGER_BYTES}, and only then destroy the socket. Destroying it at once makes the kernel
  * answer the client's next body bytes with a reset, which can throw away the 413 before the client
  * has read it (on a real network it usually does). Nothing is buffered. Call before sending.
+ *
+ * The bytes are read through the request (node:http's parser consumes the socket's handle itself,
+ * so a `data` listener on the socket never fires): the rest of the refused body arrives as the
+ * request's data, and a request pipelined after it reaches the request listener, which must drop
+ * it with {@link ignoreIfLingering}.
  */
 export function closeLingering(req: IncomingMessage, res: ServerResponse): void {
   const socket = req.socket;
+  lingering.set(socket, Infinity);
   // Node ends a `Connection: close` answer with `destroySoon()`: replace it for this socket only.
   socket.destroySoon = () => {
     socket.end();
-    let discarded = 0;
-    socket.on("data", (chunk: Buffer) => {
-      discarded += chunk.length;
-      if (discarded > LINGER_BYTES) socket.destroy();
-    });
+    lingering.set(socket, socket.bytesRead + LINGER_BYTES);
+    // Restart the handle's reads in case node:http stopped them (it does when a request body is
+    // not consumed, or answers back up); a no-op when it reads already.
+    socket.pause();
     socket.resume();
   };
   // Started when the answer is out, whether or not Node calls destroySoon (it always should).
   res.on("finish", () => {
     const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
+    deadline.unref();
     socket.once("close", () => clearTimeout(deadline));
   });
-  // The body's bytes still go through the request; let them flow away.
-  req.resume();
+  discardLingering(req);
+}
+
+/**
+ * Whether `req` came on a connection closing lingering ({@link closeLingering}): a request the
+ * client pipelined behind a refused body. It is then drained, never routed nor answered: call first
+ * thing in the request listener and return when true.
+ */
+export function ignoreIfLingering(req: IncomingMessage): boolean {
+  if (!lingering.has(req.socket)) return false;
+  discardLingering(req);
+  return true;
 }
 
 /**

@@ -15,6 +15,7 @@ import { FaultTable, TOKEN_ENDPOINT_FAULT_KEY } from "./faults.js";
 import {
   apiError,
   closeLingering,
+  ignoreIfLingering,
   decodePathSegment,
   HttpError,
   pathOnly,
@@ -185,6 +186,8 @@ export async function startEmulator(
     connectionsCheckingInterval: Math.min(1_000, requestTimeout),
   };
   const server = createServer(timeouts, (req, res) => {
+    // A request pipelined behind a refused body, read while the connection closes: never served.
+    if (ignoreIfLingering(req)) return;
     state.stats.countRequest((req.method ?? "GET").toUpperCase(), pathOnly(req.url));
     const started = Date.now();
     if (log !== undefined) {

@@ -14,6 +14,8 @@ import {
   expectAnsweredInTime,
   expectEarly413,
   expectEarly413ReachesLateReader,
+  expectLingerReadsOnWithinBudget,
+  expectPipelinedAfterRefusalNotServed,
   expectStillServing,
   stalledClientProperty,
 } from "../../../tests/helpers/fuzz_properties.js";
@@ -433,6 +435,37 @@ describe("emulator fuzzing", () => {
     const path = "/serving-endpoints/small/invocations";
     const answer = await expectEarly413ReachesLateReader(handle.port, path, headers, SMALL_LIMIT);
     expect(jsonBody(answer)).toMatchObject({ error_code: "REQUEST_ENTITY_TOO_LARGE" });
+    await expectStillServing(handle.port, VALID_REQUEST);
+  });
+
+  it("reads and discards the refused body after the 413, up to 8 MiB, then closes", async () => {
+    const headers: [string, string][] = [["Authorization", `Bearer ${TOKEN}`]];
+    const path = "/serving-endpoints/small/invocations";
+    for (const answer of await expectLingerReadsOnWithinBudget(
+      handle.port,
+      path,
+      headers,
+      SMALL_LIMIT,
+    )) {
+      expect(jsonBody(answer)).toMatchObject({ error_code: "REQUEST_ENTITY_TOO_LARGE" });
+    }
+    await expectStillServing(handle.port, VALID_REQUEST);
+  });
+
+  it("never reaches a backend with a request pipelined behind a refused body", async () => {
+    resetCounters();
+    const headers: [string, string][] = [
+      ["Authorization", `Bearer ${TOKEN}`],
+      ["Content-Type", "application/json"],
+    ];
+    await expectPipelinedAfterRefusalNotServed(
+      handle.port,
+      "/serving-endpoints/small/invocations",
+      headers,
+      SMALL_LIMIT,
+      VALID_REQUEST,
+      () => reached.backend,
+    );
     await expectStillServing(handle.port, VALID_REQUEST);
   });
 

@@ -34,7 +34,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 const CLOSE_GRACE_MS = 2000;
 /**
  * After an early 413, how long (and how many more bytes) the rest of the refused body is read and
- * discarded before the connection is closed: see {@link closeLingering}.
+ * discarded before the connection is closed: see {@link closeLingering}. The same values as the
+ * emulator's (packages/databricks-serving-emulator/src/http_util.ts).
  */
 const LINGER_MS = 1_000;
 const LINGER_BYTES = 8 * 1024 * 1024;
@@ -159,6 +160,8 @@ export async function serveDriverProxyApp(
     connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
   };
   const server = createServer(timeouts, (req, res) => {
+    // A request pipelined behind a refused body, read while the connection closes: never served.
+    if (ignoreIfLingering(req)) return;
     void handleRequest(context, req, res);
   });
   try {
@@ -423,30 +426,72 @@ function sendJson(
 }
 
 /**
- * Close the connection of a request whose body was refused unread (an early 413) lingering, as HTTP
- * servers do: once the answer is written, end our side, then read and discard what the client still
- * sends for at most {@link LINGER_MS} or {@link LINGER_BYTES} before destroying the socket.
- * Destroying it at once makes the kernel answer the client's next body bytes with a reset, which
- * can throw away the 413 before the client has read it. Nothing is buffered.
+ * Lingering sockets ({@link closeLingering}), with the `bytesRead` past which the socket is closed
+ * (`Infinity` until the answer is out). Requests the client pipelined behind the refused body still
+ * get parsed while the socket lingers: {@link ignoreIfLingering} keeps them from being served.
+ * The same code is in packages/databricks-serving-emulator/src/http_util.ts (the packages share
+ * no source: the emulator has no dependencies, this package does not depend on it): keep both in
+ * step.
+ */
+const lingering = new WeakMap<IncomingMessage["socket"], number>();
+
+/** Read and discard `req`'s body; past the lingering socket's byte budget, close the socket. */
+function discardLingering(req: IncomingMessage): void {
+  const socket = req.socket;
+  const overBudget = (): boolean => socket.bytesRead > (lingering.get(socket) ?? Infinity);
+  if (overBudget()) {
+    socket.destroy();
+    return;
+  }
+  req.on("data", () => {
+    if (overBudget()) socket.destroy();
+  });
+  req.resume();
+}
+
+/**
+ * Close the connection of `req` lingering, as HTTP servers do after refusing a body they did not
+ * read (an early 413): when the answer (which must carry `Connection: close`) is written, end our
+ * side, then read and discard what the client still sends, for at most {@link LINGER_MS} or
+ * {@link LINGER_BYTES}, and only then destroy the socket. Destroying it at once makes the kernel
+ * answer the client's next body bytes with a reset, which can throw away the 413 before the client
+ * has read it (on a real network it usually does). Nothing is buffered. Call before sending.
+ *
+ * The bytes are read through the request (node:http's parser consumes the socket's handle itself,
+ * so a `data` listener on the socket never fires): the rest of the refused body arrives as the
+ * request's data, and a request pipelined after it reaches the request listener, which must drop
+ * it with {@link ignoreIfLingering}.
  */
 function closeLingering(req: IncomingMessage, res: ServerResponse): void {
   const socket = req.socket;
+  lingering.set(socket, Infinity);
   // Node ends a `Connection: close` answer with `destroySoon()`: replace it for this socket only.
   socket.destroySoon = () => {
     socket.end();
-    let discarded = 0;
-    socket.on("data", (chunk: Buffer) => {
-      discarded += chunk.length;
-      if (discarded > LINGER_BYTES) socket.destroy();
-    });
+    lingering.set(socket, socket.bytesRead + LINGER_BYTES);
+    // Restart the handle's reads in case node:http stopped them (it does when a request body is
+    // not consumed, or answers back up); a no-op when it reads already.
+    socket.pause();
     socket.resume();
   };
   // The deadline is set apart: it also bounds runtimes whose node:http never calls destroySoon.
   res.on("finish", () => {
     const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
+    deadline.unref();
     socket.once("close", () => clearTimeout(deadline));
   });
-  req.resume();
+  discardLingering(req);
+}
+
+/**
+ * Whether `req` came on a connection closing lingering ({@link closeLingering}): a request the
+ * client pipelined behind a refused body. It is then drained, never routed nor answered: call first
+ * thing in the request listener and return when true.
+ */
+function ignoreIfLingering(req: IncomingMessage): boolean {
+  if (!lingering.has(req.socket)) return false;
+  discardLingering(req);
+  return true;
 }
 
 function errorMessage(error: unknown): string {

@@ -12,6 +12,8 @@ import {
   expectAnsweredInTime,
   expectEarly413,
   expectEarly413ReachesLateReader,
+  expectLingerReadsOnWithinBudget,
+  expectPipelinedAfterRefusalNotServed,
   expectStillServing,
   stalledClientProperty,
 } from "../../../../tests/helpers/fuzz_properties.js";
@@ -195,6 +197,27 @@ describe("serveDriverProxyApp fuzzing", () => {
     expect(jsonBody(answer)).toEqual({
       error: `request body exceeds the limit of ${BODY_LIMIT} bytes`,
     });
+    await expectStillServing(app.port, VALID_REQUEST);
+  });
+
+  it("reads and discards the refused body after the 413, up to 8 MiB, then closes", async () => {
+    for (const answer of await expectLingerReadsOnWithinBudget(app.port, "/", [], BODY_LIMIT)) {
+      expect(jsonBody(answer)).toEqual({
+        error: `request body exceeds the limit of ${BODY_LIMIT} bytes`,
+      });
+    }
+    await expectStillServing(app.port, VALID_REQUEST);
+  });
+
+  it("never calls the model for a request pipelined behind a refused body", async () => {
+    await expectPipelinedAfterRefusalNotServed(
+      app.port,
+      "/",
+      [["Content-Type", "application/json"]],
+      BODY_LIMIT,
+      VALID_REQUEST,
+      () => modelCalls,
+    );
     await expectStillServing(app.port, VALID_REQUEST);
   });
 
