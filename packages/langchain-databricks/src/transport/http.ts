@@ -7,6 +7,7 @@ import {
   DatabricksTimeoutError,
 } from "../errors.js";
 import { abortError } from "../utils/abort.js";
+import { isLoopbackHost } from "../utils/host.js";
 import { defaultSender } from "./default_sender.js";
 import { fetchSender } from "./fetch_sender.js";
 import type { HttpRequest, HttpSender } from "./types.js";
@@ -40,10 +41,10 @@ export function classifyTransportError(
   if (request.signal?.aborted) {
     return error instanceof DatabricksAbortError ? error : abortError(request.signal, what);
   }
-  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  const networkCode = networkCodeOf(error);
   if (
     error instanceof DatabricksTimeoutError ||
-    (typeof code === "string" && UNDICI_TIMEOUT_CODES.has(code))
+    (networkCode !== undefined && UNDICI_TIMEOUT_CODES.has(networkCode))
   ) {
     return new DatabricksTimeoutError(
       `${what} timed out after ${request.timeoutMs} ms (the \`timeout\` option)`,
@@ -53,23 +54,18 @@ export function classifyTransportError(
   // Already typed (a connection failure, or a credentials error raised while authenticating the
   // attempt): wrapping it as a lost connection would make a refused OAuth client retryable.
   if (error instanceof DatabricksError) return error;
-  const networkCode = networkCodeOf(error);
-  const host = hostOf(request.url);
+  const cause = networkCause(networkCode, error);
+  const { host, hostname } = addressOf(request.url);
+  const hint = cause === undefined ? "" : ` (${CAUSE_HINTS[cause](host)})`;
   const failure = new DatabricksConnectionError(
-    `${what} failed: ${describeNetworkError(error)}${connectionHint(networkCode, error, host)}`,
+    `${what} failed: ${describeNetworkError(error)}${hint}`,
     { cause: error },
   );
   failure.networkCode = networkCode;
-  failure.refusedOnLoopback = networkCode === "ECONNREFUSED" && isLoopbackHost(host);
-  failure.retryable = !isTlsMismatch(networkCode, error);
+  failure.refusedOnLoopback = cause === "refused" && isLoopbackHost(hostname);
+  // Another attempt cannot fix the wrong protocol or an untrusted certificate.
+  failure.retryable = cause !== "plain-http" && cause !== "certificate";
   return failure;
-}
-
-/** TLS failures that another attempt cannot fix: the wrong protocol, an untrusted certificate. */
-function isTlsMismatch(code: string | undefined, error: unknown): boolean {
-  if (code !== undefined && CERTIFICATE_CODES.has(code)) return true;
-  const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : "";
-  return code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number/i.test(text);
 }
 
 /** The code of a network error, on the error or its cause (fetch wraps it in a TypeError). */
@@ -82,18 +78,8 @@ function networkCodeOf(error: unknown): string | undefined {
   return undefined;
 }
 
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}
-
-function isLoopbackHost(host: string): boolean {
-  const name = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  return name === "localhost" || name === "::1" || /^127\./.test(name);
-}
+/** The likely cause of a network failure, from its code (or the TLS message when it has none). */
+type NetworkCause = "refused" | "dns" | "plain-http" | "certificate" | "reset";
 
 const CERTIFICATE_CODES = new Set([
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
@@ -104,25 +90,41 @@ const CERTIFICATE_CODES = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
-/** What to check, by the network error: the likely cause of each common failure. */
-function connectionHint(code: string | undefined, error: unknown, host: string): string {
+function networkCause(code: string | undefined, error: unknown): NetworkCause | undefined {
   const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : "";
-  if (code === "ECONNREFUSED") {
-    return ` (nothing is listening at ${host}: check the host and port, and that the server is running)`;
-  }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return ` (the host name ${host} does not resolve: check the workspace URL, e.g. DATABRICKS_HOST)`;
-  }
+  if (code === "ECONNREFUSED") return "refused";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "dns";
   if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number/i.test(text)) {
-    return ` (TLS was spoken to a server that answers plain HTTP: use an http:// host, as for a local emulator)`;
+    return "plain-http";
   }
   if ((code !== undefined && CERTIFICATE_CODES.has(code)) || /certificate/i.test(text)) {
-    return " (the server's TLS certificate is not trusted: behind a corporate proxy or CA, point NODE_EXTRA_CA_CERTS at its CA certificate file)";
+    return "certificate";
   }
-  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") {
-    return " (the connection was closed by the server or a proxy on the way)";
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return "reset";
+  return undefined;
+}
+
+/** What to check, by cause. */
+const CAUSE_HINTS: Record<NetworkCause, (host: string) => string> = {
+  refused: (host) =>
+    `nothing is listening at ${host}: check the host and port, and that the server is running`,
+  dns: (host) =>
+    `the host name ${host} does not resolve: check the workspace URL, e.g. DATABRICKS_HOST`,
+  "plain-http": () =>
+    "TLS was spoken to a server that answers plain HTTP: use an http:// host, as for a local emulator",
+  certificate: () =>
+    "the server's TLS certificate is not trusted: behind a corporate proxy or CA, point NODE_EXTRA_CA_CERTS at its CA certificate file",
+  reset: () => "the connection was closed by the server or a proxy on the way",
+};
+
+/** A request URL's `host[:port]`, which the hints name, and its host name alone. */
+function addressOf(url: string): { host: string; hostname: string } {
+  try {
+    const { host, hostname } = new URL(url);
+    return { host, hostname };
+  } catch {
+    return { host: url, hostname: url };
   }
-  return "";
 }
 
 function describeNetworkError(error: unknown): string {

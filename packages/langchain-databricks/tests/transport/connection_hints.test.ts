@@ -97,6 +97,27 @@ describe("connection failures say what to check", () => {
     );
     expect((error as DatabricksConnectionError).refusedOnLoopback).toBe(false);
   });
+
+  it.each(["http://localhost:8080/x", "http://[::1]:8080/x", "http://127.1.2.3:8080/x"])(
+    "refused on loopback %s: fails fast",
+    (url) => {
+      const error = classifyTransportError(networkError("ECONNREFUSED", "connect ECONNREFUSED"), {
+        ...request,
+        url,
+      });
+      expect((error as DatabricksConnectionError).refusedOnLoopback).toBe(true);
+      expect(error.message).toContain(`nothing is listening at ${new URL(url).host}`);
+    },
+  );
+
+  it("a certificate failure known only by its message gets the hint and is not retried", () => {
+    const error = classifyTransportError(
+      new TypeError("fetch failed", { cause: new Error("certificate has expired") }),
+      request,
+    );
+    expect(error.message).toContain("NODE_EXTRA_CA_CERTS");
+    expect((error as DatabricksConnectionError).retryable).toBe(false);
+  });
 });
 
 describe("request bodies above Model Serving's limit", () => {
