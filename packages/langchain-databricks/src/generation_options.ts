@@ -4,7 +4,7 @@
  * its `invocationParams`.
  */
 import { DatabricksConfigError } from "./errors.js";
-import { checkMaxRetries } from "./options.js";
+import { checkMaxRetries, checkNumberOption } from "./options.js";
 import type { DatabricksChoiceOptions, DatabricksGenerationOptions } from "./types.js";
 
 /**
@@ -15,22 +15,9 @@ export function validateGenerationOptions(
   options: DatabricksGenerationOptions & DatabricksChoiceOptions,
   where: string,
 ): void {
-  const { temperature, maxTokens, n } = options;
-  if (temperature !== undefined && !(Number.isFinite(temperature) && temperature >= 0)) {
-    throw new DatabricksConfigError(
-      `Invalid temperature in ${where}: ${String(temperature)}. Use a finite number >= 0.`,
-    );
-  }
-  for (const [name, value] of [
-    ["maxTokens", maxTokens],
-    ["n", n],
-  ] as const) {
-    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
-      throw new DatabricksConfigError(
-        `Invalid ${name} in ${where}: ${String(value)}. Use an integer >= 1.`,
-      );
-    }
-  }
+  checkNumberOption(options.temperature, "temperature", { integer: false, min: 0 }, where);
+  checkNumberOption(options.maxTokens, "maxTokens", { integer: true, min: 1 }, where);
+  checkNumberOption(options.n, "n", { integer: true, min: 1 }, where);
   if (options.stop !== undefined) {
     if (!Array.isArray(options.stop) || !options.stop.every((s) => typeof s === "string")) {
       throw new DatabricksConfigError(

@@ -5,7 +5,11 @@
  */
 import { AsyncCaller } from "@langchain/core/utils/async_caller";
 import { DatabricksConfigError } from "./errors.js";
-import { createDatabricksClient, type DatabricksConnectionOptions } from "./options.js";
+import {
+  checkNumberOption,
+  createDatabricksClient,
+  type DatabricksConnectionOptions,
+} from "./options.js";
 import type { DatabricksClient } from "./transport/client.js";
 import type { SseRules } from "./transport/sse.js";
 import type { DatabricksEndpointOptions } from "./types.js";
@@ -264,15 +268,10 @@ export function checkModelFields<T extends { maxConcurrency?: number | undefined
   className: ModelClassName,
 ): T {
   rejectForeignOptions(fields, className);
-  const maxConcurrency = fields.maxConcurrency;
-  if (
-    maxConcurrency !== undefined &&
-    maxConcurrency !== Infinity &&
-    !(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)
-  ) {
-    throw new DatabricksConfigError(
-      `Invalid maxConcurrency: ${String(maxConcurrency)}. Use an integer >= 1 (or leave it unset for no limit).`,
-    );
+  // Infinity is LangChain's own "no limit".
+  if (fields.maxConcurrency !== Infinity) {
+    const note = "(or leave it unset for no limit)";
+    checkNumberOption(fields.maxConcurrency, "maxConcurrency", { integer: true, min: 1, note });
   }
   return fields;
 }
@@ -282,13 +281,9 @@ export function checkModelFields<T extends { maxConcurrency?: number | undefined
  * `DatabricksEmbeddings` texts per request under the same name.
  */
 export function checkBatchSize(batchSize: number | undefined, fallback: number): number {
-  const size = batchSize ?? fallback;
-  if (!Number.isInteger(size) || size < 1) {
-    throw new DatabricksConfigError(
-      `Invalid batchSize: ${String(batchSize)}. Use an integer >= 1 (the number of inputs sent in one request).`,
-    );
-  }
-  return size;
+  const note = "(the number of inputs sent in one request)";
+  checkNumberOption(batchSize, "batchSize", { integer: true, min: 1, note });
+  return batchSize ?? fallback;
 }
 
 /**

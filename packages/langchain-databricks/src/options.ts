@@ -3,6 +3,7 @@ import { DatabricksConfigError } from "./errors.js";
 import { DatabricksClient } from "./transport/client.js";
 import { MAX_TIMEOUT_MS } from "./transport/deadline.js";
 import { createHttpSender } from "./transport/http.js";
+import { describeValue } from "./utils/values.js";
 
 /**
  * Connection options shared by `Databricks`, `ChatDatabricks` and `DatabricksEmbeddings`: where the
@@ -88,24 +89,57 @@ function checkTimeout(timeout: number | undefined): number {
 }
 
 /**
- * `maxRetries` checked, from the options or (`where` = "the call options") a single call, so a
- * negative or fractional count fails before any request instead of silently meaning "no retry".
+ * What a numeric option must be: an integer, or a finite number (of `unit`), at least `min`;
+ * `note` ends the message (what the value means, or the default).
  */
+export interface NumberRule {
+  integer: boolean;
+  min: number;
+  unit?: string;
+  note?: string;
+}
+
+/**
+ * The one check of a numeric option, so a NaN, infinite, negative or fractional value fails
+ * before any request instead of being sent or silently meaning something else. Unset passes;
+ * otherwise a {@link DatabricksConfigError} names the option, where it was given (`where`, e.g.
+ * "the call options") and what to use instead.
+ */
+export function checkNumberOption(
+  value: unknown,
+  name: string,
+  rule: NumberRule,
+  where?: string,
+): void {
+  if (value === undefined) return;
+  const valid =
+    typeof value === "number" &&
+    (rule.integer ? Number.isInteger(value) : Number.isFinite(value)) &&
+    value >= rule.min;
+  if (valid) return;
+  const shown = typeof value === "object" && value !== null ? describeValue(value) : String(value);
+  const kind = rule.integer
+    ? "an integer"
+    : `a finite number${rule.unit === undefined ? "" : ` of ${rule.unit}`}`;
+  throw new DatabricksConfigError(
+    `Invalid ${name}${where === undefined ? "" : ` in ${where}`}: ${shown}. Use ${kind} >= ${rule.min}${rule.note === undefined ? "" : ` ${rule.note}`}.`,
+  );
+}
+
+/** `maxRetries` checked, from the options or (`where` = "the call options") a single call. */
 export function checkMaxRetries(maxRetries: number | undefined, where: string): number | undefined {
-  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) {
-    throw new DatabricksConfigError(
-      `Invalid maxRetries in ${where}: ${String(maxRetries)}. Use an integer >= 0 (0 turns retries off).`,
-    );
-  }
+  checkNumberOption(
+    maxRetries,
+    "maxRetries",
+    { integer: true, min: 0, note: "(0 turns retries off)" },
+    where,
+  );
   return maxRetries;
 }
 
 /** `retryBaseDelayMs` checked: NaN or a negative delay would make every backoff wait NaN or 0. */
 function checkRetryBaseDelay(delayMs: number | undefined): number | undefined {
-  if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
-    throw new DatabricksConfigError(
-      `Invalid retryBaseDelayMs: ${String(delayMs)}. Use a finite number of milliseconds >= 0 (default 500).`,
-    );
-  }
+  const rule = { integer: false, min: 0, unit: "milliseconds", note: "(default 500)" };
+  checkNumberOption(delayMs, "retryBaseDelayMs", rule);
   return delayMs;
 }
