@@ -3,6 +3,7 @@ import { createRandom } from "./backends/prng.js";
 import { EmulatorConfigError } from "./errors.js";
 import { errorCodeFor, HttpError } from "./http_util.js";
 import type { StreamFaults } from "./sse.js";
+import type { EmulatorState } from "./state.js";
 import type { FaultSpec } from "./types.js";
 
 interface FaultEntry {
@@ -53,9 +54,13 @@ function checkDelay(key: string, name: string, ms: number | undefined): void {
   );
 }
 
-function remaining(value: boolean | { count: number } | undefined): number {
+/**
+ * How many requests a count-limited fault still applies to: `true` or a bare value (a byte count)
+ * means every request, `{count}` that many, unset or `false` none.
+ */
+function remaining(value: boolean | number | { count: number } | undefined): number {
   if (value === undefined || value === false) return 0;
-  return value === true ? Number.POSITIVE_INFINITY : Math.max(0, value.count);
+  return typeof value === "object" ? Math.max(0, value.count) : Number.POSITIVE_INFINITY;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -137,12 +142,7 @@ export class FaultTable {
       failRemaining: spec.failNext?.count ?? 0,
       dropRemaining: remaining(spec.dropConnection),
       malformedRemaining: remaining(spec.malformedJson),
-      cutBodyRemaining:
-        spec.cutBodyAfterBytes === undefined
-          ? 0
-          : typeof spec.cutBodyAfterBytes === "number"
-            ? Number.POSITIVE_INFINITY
-            : Math.max(0, spec.cutBodyAfterBytes.count),
+      cutBodyRemaining: remaining(spec.cutBodyAfterBytes),
       arrivals: [],
       random: createRandom(spec.failRate?.seed ?? 1),
     });
@@ -202,5 +202,29 @@ export class FaultTable {
     if (spec.stallStreamAfterChunks !== undefined)
       out.stallStreamAfterChunks = spec.stallStreamAfterChunks;
     return out;
+  }
+}
+
+/**
+ * Serve one request counted under `key` (its stats) and subject to its faults: `prepare` first
+ * (reading the body, so an injected latency comes after it), then the faults, then `handle` with
+ * what the answer's writer must still apply, unless a fault already answered or dropped the
+ * request. Endpoints, driver apps and the token endpoint all go through it.
+ */
+export async function underFaults<T>(
+  state: EmulatorState,
+  key: string,
+  req: IncomingMessage,
+  prepare: () => Promise<T> | T,
+  handle: (faults: ResponseFaults, input: T) => Promise<void>,
+): Promise<void> {
+  const done = state.stats.begin(key);
+  try {
+    const input = await prepare();
+    const faults = await state.faults.apply(key, req);
+    if (faults === null) return;
+    await handle(faults, input);
+  } finally {
+    done();
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EndpointEntry } from "./endpoints.js";
+import { underFaults } from "./faults.js";
 import { apiError, HttpError, parseContentType, readBody } from "./http_util.js";
 import { handleChatAgent } from "./chat_agent.js";
 import { handleChat, handleCompletions, handleEmbeddings, type TaskContext } from "./llm_tasks.js";
@@ -72,15 +73,20 @@ export async function serveEndpoint<T>(
   read: () => Promise<T> | T,
   handle: (ctx: TaskContext, input: T) => Promise<void>,
 ): Promise<void> {
-  const done = state.stats.begin(entry.config.name);
-  try {
+  const name = entry.config.name;
+  const prepare = (): Promise<T> | T => {
     assertReady(entry);
-    const input = await read();
-    const faults = await state.faults.apply(entry.config.name, req);
-    if (faults === null) return;
-    const headers = { "served-model-name": entry.servedModelName };
-    const returnTraceId = wantsTraceId(req);
-    await handle({ entry, res, faults, headers, strict: entry.openAIStyle, returnTraceId }, input);
+    return read();
+  };
+  try {
+    await underFaults(state, name, req, prepare, (faults, input) => {
+      const headers = { "served-model-name": entry.servedModelName };
+      const returnTraceId = wantsTraceId(req);
+      return handle(
+        { entry, res, faults, headers, strict: entry.openAIStyle, returnTraceId },
+        input,
+      );
+    });
   } catch (error) {
     if (error instanceof HttpError) {
       throw new HttpError(
@@ -91,8 +97,6 @@ export async function serveEndpoint<T>(
       );
     }
     throw error;
-  } finally {
-    done();
   }
 }
 

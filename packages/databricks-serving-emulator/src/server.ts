@@ -11,7 +11,7 @@ import {
 } from "./config.js";
 import { driverAppKey, forwardToDriverApp, parseDriverProxyPath } from "./driver_proxy.js";
 import { createEndpointEntry } from "./endpoints.js";
-import { FaultTable, TOKEN_ENDPOINT_FAULT_KEY } from "./faults.js";
+import { FaultTable, TOKEN_ENDPOINT_FAULT_KEY, underFaults } from "./faults.js";
 import {
   apiError,
   closeLingering,
@@ -47,6 +47,9 @@ function invalidServingPath(): HttpError {
   );
 }
 
+/** For {@link underFaults}: a request whose body is not read before its faults apply. */
+function noPreparation(): void {}
+
 async function route(
   state: EmulatorState,
   req: IncomingMessage,
@@ -65,14 +68,9 @@ async function route(
   }
   if (path === "/oidc/v1/token" && method === "POST") {
     // Counted and faulted like an endpoint, so tests can fail the token endpoint and count attempts.
-    const done = state.stats.begin(TOKEN_ENDPOINT_FAULT_KEY);
-    try {
-      const faults = await state.faults.apply(TOKEN_ENDPOINT_FAULT_KEY, req);
-      if (faults === null) return;
-      return await handleTokenRequest(req, res, state.oauthClients, state.tokens);
-    } finally {
-      done();
-    }
+    return underFaults(state, TOKEN_ENDPOINT_FAULT_KEY, req, noPreparation, () =>
+      handleTokenRequest(req, res, state.oauthClients, state.tokens),
+    );
   }
 
   // The gateway answers a bad credential its own way, so it authenticates for itself.
@@ -118,14 +116,10 @@ async function route(
       throw apiError(403, `Org ${proxy.org} does not match this workspace.`, "PERMISSION_DENIED");
     }
     const key = driverAppKey(proxy.clusterId, proxy.port);
-    const done = state.stats.begin(key);
-    try {
-      const faults = await state.faults.apply(key, req);
-      if (faults === null) return;
-      return await forwardToDriverApp(req, res, proxy, state.driverApps.get(key), query, faults);
-    } finally {
-      done();
-    }
+    // The body is streamed to the app, not read first.
+    return underFaults(state, key, req, noPreparation, (faults) =>
+      forwardToDriverApp(req, res, proxy, state.driverApps.get(key), query, faults),
+    );
   }
   throw notFound(method, path);
 }
