@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { ResponseFaults } from "./faults.js";
-import { apiError, baseHeaders, decodePathSegment, sendCutShort } from "./http_util.js";
+import { apiError, baseHeaders, decodePathSegment, sendWithBodyFaults } from "./http_util.js";
 import type { DriverAppConfig } from "./types.js";
 
 /** A parsed `/driver-proxy-api/o/{org}/{clusterId}/{port}[/sub/path]` request path. */
@@ -137,17 +137,11 @@ export function forwardToDriverApp(
         }
         const status = answer.statusCode ?? 502;
         if (faults.cutBodyAfterBytes !== undefined || faults.malformedJson) {
+          // The whole answer is needed to cut or truncate it: buffer it instead of streaming.
           const chunks: Buffer[] = [];
           answer.on("data", (chunk: Buffer) => chunks.push(chunk));
           answer.on("end", () => {
-            const body = Buffer.concat(chunks);
-            if (faults.cutBodyAfterBytes !== undefined) {
-              sendCutShort(res, status, body, out, faults.cutBodyAfterBytes);
-            } else {
-              const half = body.subarray(0, Math.max(1, Math.floor(body.length / 2)));
-              res.writeHead(status, { ...out, "content-length": String(half.length) });
-              res.end(half);
-            }
+            sendWithBodyFaults(res, status, Buffer.concat(chunks), out, faults);
             resolve();
           });
         } else {

@@ -86,34 +86,52 @@ export function sendRaw(
   res.end(body);
 }
 
+/** The faults that act on a whole (non-stream) answer's body; see `ResponseFaults`. */
+export interface BodyFaults {
+  malformedJson: boolean;
+  cutBodyAfterBytes?: number | undefined;
+}
+
 /**
- * The `cutBodyAfterBytes` fault: send the status and headers, with the `Content-Length` of the
- * whole body, then the first `min(bytes, length - 1)` bytes of it, then reset the connection (a
- * TCP RST where the runtime can send one), as a proxy or load balancer dying mid-answer does.
- * At least one byte is always withheld, so a body of one byte or more is always cut mid-body,
- * whatever `bytes` is. An empty body has nothing to withhold: the client gets the headers with
- * `Content-Length: 0` (a complete, empty answer), then the reset.
+ * Send a whole answer, as the body faults make it: under `cutBodyAfterBytes`, the status and
+ * headers with the `Content-Length` of the whole body, then its first `min(bytes, length - 1)`
+ * bytes, then a reset connection (a TCP RST where the runtime can send one), as a proxy dying
+ * mid-answer does: at least one byte is always withheld, so a body of one byte or more is always
+ * cut mid-body, and an empty one arrives whole (`Content-Length: 0`) before the reset. Under
+ * `malformedJson`, a complete answer holding the first half of the body (truncated JSON).
+ * Otherwise the body as is. Endpoint answers and driver-app answers both go through here.
  *
  * Any `Content-Length` among `headers` (a driver app's, in whatever case it was sent) is dropped,
- * so exactly one is sent: two would make the answer invalid HTTP rather than cut short.
+ * so exactly one is sent: two would make the answer invalid HTTP rather than faulty.
  */
-export function sendCutShort(
+export function sendWithBodyFaults(
   res: ServerResponse,
   status: number,
   body: string | Buffer,
   headers: Record<string, string | string[] | number>,
-  bytes: number,
+  faults: BodyFaults,
 ): void {
   const whole = typeof body === "string" ? Buffer.from(body) : body;
-  const kept = Object.entries(headers).filter(([name]) => name.toLowerCase() !== "content-length");
-  res.writeHead(status, { ...Object.fromEntries(kept), "Content-Length": whole.length });
-  res.flushHeaders();
-  const sent = whole.subarray(0, Math.max(0, Math.min(bytes, whole.length - 1)));
-  res.write(sent, () => {
-    const socket = res.socket;
-    if (socket === null) res.destroy();
-    else socket.resetAndDestroy();
-  });
+  const kept = Object.fromEntries(
+    Object.entries(headers).filter(([name]) => name.toLowerCase() !== "content-length"),
+  );
+  const cut = faults.cutBodyAfterBytes;
+  if (cut !== undefined) {
+    res.writeHead(status, { ...kept, "Content-Length": whole.length });
+    res.flushHeaders();
+    const sent = whole.subarray(0, Math.max(0, Math.min(cut, whole.length - 1)));
+    res.write(sent, () => {
+      const socket = res.socket;
+      if (socket === null) res.destroy();
+      else socket.resetAndDestroy();
+    });
+    return;
+  }
+  const sent = faults.malformedJson
+    ? whole.subarray(0, Math.max(1, Math.floor(whole.length / 2)))
+    : whole;
+  res.writeHead(status, { ...kept, "Content-Length": sent.length });
+  res.end(sent);
 }
 
 /** Send an {@link HttpError}, adding `X-Databricks-Reason-Phrase` for error statuses. */

@@ -3,7 +3,7 @@ import type { ServerResponse } from "node:http";
 import type { EndpointEntry } from "./endpoints.js";
 import type { ResponseFaults } from "./faults.js";
 import { embed, generate, type Generation } from "./generation.js";
-import { apiError, baseHeaders, sendCutShort, sendRaw, sendJson } from "./http_util.js";
+import { apiError, baseHeaders, sendWithBodyFaults } from "./http_util.js";
 import {
   parseChatRequest,
   parseCompletionRequest,
@@ -34,32 +34,14 @@ export interface TaskContext {
   returnTraceId: boolean;
 }
 
-/**
- * Send a JSON answer; under the `cutBodyAfterBytes` fault, part of it and a reset connection;
- * under `malformedJson`, a complete answer whose JSON is truncated.
- */
+/** Send a JSON answer, as the endpoint's body faults make it ({@link sendWithBodyFaults}). */
 export function respond(ctx: TaskContext, body: unknown): void {
-  if (ctx.faults.cutBodyAfterBytes !== undefined) {
-    const headers = {
-      ...baseHeaders(),
-      "Content-Type": "application/json; charset=utf-8",
-      ...ctx.headers,
-    };
-    sendCutShort(ctx.res, 200, JSON.stringify(body), headers, ctx.faults.cutBodyAfterBytes);
-    return;
-  }
-  if (ctx.faults.malformedJson) {
-    const text = JSON.stringify(body);
-    sendRaw(
-      ctx.res,
-      200,
-      text.slice(0, Math.max(1, Math.floor(text.length / 2))),
-      "application/json; charset=utf-8",
-      ctx.headers,
-    );
-    return;
-  }
-  sendJson(ctx.res, 200, body, ctx.headers);
+  const headers = {
+    ...baseHeaders(),
+    "Content-Type": "application/json; charset=utf-8",
+    ...ctx.headers,
+  };
+  sendWithBodyFaults(ctx.res, 200, JSON.stringify(body), headers, ctx.faults);
 }
 
 export function wantsStream(body: JsonObject): boolean {
