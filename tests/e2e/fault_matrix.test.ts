@@ -51,17 +51,14 @@ import {
   type ErrorClassName,
   type FaultCase,
 } from "./fault_matrix_cases.js";
+import { expectNoSecret, secretsOf } from "../helpers/secrets.js";
 
 /** Recognisable secrets: no error of any cell may contain them. */
 const TOKEN = "dapi-FAULTMATRIX-SECRET-5c1e7a90";
 const CLIENT_ID = "fault-matrix-client";
 const CLIENT_SECRET = "oauth-FAULTMATRIX-SECRET-9b2d4f61";
-const SECRETS = [
-  TOKEN,
-  CLIENT_SECRET,
-  // The Basic credential the token request carries.
-  btoa(`${CLIENT_ID}:${CLIENT_SECRET}`),
-];
+/** The token, the client secret and the Basic credential the token request carries. */
+const SECRETS = secretsOf(TOKEN, CLIENT_ID, CLIENT_SECRET);
 
 /** Long enough that a stream cut after six frames has yielded some of it, but not all. */
 const ANSWER =
@@ -231,10 +228,11 @@ function apiCall(api: ApiInfo, options: DatabricksConnectionOptions): ApiCall {
 }
 
 /**
- * What each API answers without any fault, computed once per API on a clean workspace. A stream's
- * is checked to be exactly the scripted {@link ANSWER}: the streams of the cells are compared with
- * it, and a reference read through the same client would hide a client that repeated or reordered
- * chunks on every stream.
+ * What each API answers without any fault, computed once per API on a clean workspace and checked
+ * against what the emulator was scripted to answer: the chat, LLM and Responses APIs (invoked or
+ * streamed) exactly {@link ANSWER}, embeddings a non-empty vector of finite numbers. The cells are
+ * compared with it, so a reference read through the same client alone would hide a client that
+ * answered nothing, or repeated or reordered chunks, on every call.
  */
 const fullAnswers = new Map<ApiId, Promise<string>>();
 function fullAnswer(api: ApiInfo): Promise<string> {
@@ -244,8 +242,16 @@ function fullAnswer(api: ApiInfo): Promise<string> {
       const emulator = await startWorkspace();
       try {
         const text = await apiCall(api, connection(emulator, "pat"))(undefined, []);
-        if (api.stream && text !== ANSWER)
-          throw new Error(`${api.id}: a clean stream yielded ${JSON.stringify(text)}`);
+        if (api.id === "embeddings") {
+          const vector: unknown = JSON.parse(text);
+          const isVector =
+            Array.isArray(vector) &&
+            vector.length > 0 &&
+            vector.every((value) => typeof value === "number" && Number.isFinite(value));
+          if (!isVector) throw new Error(`${api.id}: a clean call answered ${text}`);
+        } else if (text !== ANSWER) {
+          throw new Error(`${api.id}: a clean call answered ${JSON.stringify(text)}`);
+        }
         return text;
       } finally {
         await emulator.close();
@@ -307,23 +313,6 @@ function streamTextPosition(api: ApiInfo): Promise<number> {
   return position;
 }
 
-/**
- * No view of the error a user or a logger could print contains a secret. Concurrent tests pass
- * their own `expect` (the global one cannot tell which test it serves).
- */
-function expectNoSecret(error: unknown, expect: ExpectStatic): void {
-  const failure = error as Error & { toJSON?: () => unknown };
-  const views = [
-    String(error),
-    failure.message,
-    JSON.stringify(error),
-    JSON.stringify(failure.toJSON?.() ?? null),
-    failure.stack ?? "",
-    String(failure.cause),
-  ];
-  for (const view of views) for (const secret of SECRETS) expect(view).not.toContain(secret);
-}
-
 /** Apply a cell's credential event: what the server does to the identity between two calls. */
 function applyCredentialEvent(emulator: EmulatorHandle, fault: FaultCase): void {
   const event = fault.credentialEvent;
@@ -362,13 +351,18 @@ async function runCell(fault: FaultCase, api: ApiInfo, expect: ExpectStatic): Pr
 
     // Polled: on a busy event loop the client's timeout can fire before the emulator has read the
     // request it already sent. The call is over, so the counts can only reach their final value.
-    await expect.poll(() => requestsTo(emulator, path)).toBe(expected.attempts);
+    // The default 1 s of polling is short on a machine busy with the concurrent cells.
+    await expect
+      .poll(() => requestsTo(emulator, path), { timeout: 10_000 })
+      .toBe(expected.attempts);
     if (expected.tokenRequests !== undefined) {
-      await expect.poll(() => requestsTo(emulator, TOKEN_PATH)).toBe(expected.tokenRequests);
+      await expect
+        .poll(() => requestsTo(emulator, TOKEN_PATH), { timeout: 10_000 })
+        .toBe(expected.tokenRequests);
     }
     if (expected.kind === "succeeds") {
       if (!result.ok) throw result.error;
-      // The whole answer, exactly once and in order (a stream's text is its chunks joined, and its
+      // The whole answer, exactly once and in order (a stream's text is its chunks joined; the
       // reference is the scripted answer): a retried stream did not repeat what it had yielded.
       expect(result.text).toBe(full);
       if (expected.minElapsedMs !== undefined)
@@ -389,7 +383,7 @@ async function runCell(fault: FaultCase, api: ApiInfo, expect: ExpectStatic): Pr
     if (expected.requestId === true) expect(fields.requestId).toMatch(/^[0-9a-f-]{36}$/);
     else if (error instanceof Error && "requestId" in error)
       expect(fields.requestId).toBeUndefined();
-    expectNoSecret(error, expect);
+    expectNoSecret(error, expect, SECRETS);
     if (api.stream) {
       // What a failed stream yielded is a strict prefix of the answer: no restart, no repeat.
       const text = chunks.join("");
@@ -455,7 +449,7 @@ async function abortDuringBackoff(
     expect(settledAt - abortedAt).toBeLessThan(ABORT_BOUND_MS);
     expect(requestsTo(emulator, waitedPath)).toBe(1);
     expect(requestsTo(emulator, path)).toBe(endpointRequests);
-    expectNoSecret(error, expect);
+    expectNoSecret(error, expect, SECRETS);
   } finally {
     await emulator.close();
   }

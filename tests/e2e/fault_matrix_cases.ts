@@ -17,8 +17,8 @@ const ALL_ATTEMPTS = MAX_RETRIES + 1;
  * The per-attempt `timeout` of the slow-server cells, and the emulator's delay there. Other cells
  * keep a generous timeout, so a busy machine cannot turn a slow answer into a retry.
  */
-export const SLOW_SERVER_TIMEOUT_MS = 250;
-export const SLOW_SERVER_LATENCY_MS = 600;
+export const SLOW_SERVER_TIMEOUT_MS = 1_000;
+export const SLOW_SERVER_LATENCY_MS = 3_000;
 /**
  * The per-attempt `timeout` of the stalled-stream cells, and how long the emulator's stream goes
  * silent there. The timeout also bounds the wait for the stream's headers, so it is kept well

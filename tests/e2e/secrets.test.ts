@@ -2,7 +2,8 @@
  * Secrets never leave through a public path: a recognisable token and OAuth client secret are used
  * for every kind of call (construct, invoke, stream, batch, embeddings, errors of each kind,
  * `toJSON()`, the `invocation_params` and serialized model LangChain callbacks see, the CLI's
- * output, the emulator's request log), and none of what those paths expose contains them.
+ * output, the emulator's request log), and none of what those paths expose contains them: not the
+ * token, not the client secret, not the Basic credential the token request carries.
  */
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -11,25 +12,37 @@ import {
   startEmulator,
   type EmulatorHandle,
 } from "databricks-serving-emulator";
-import { ChatDatabricks, Databricks, DatabricksEmbeddings } from "langchain-databricks";
+import {
+  ChatDatabricks,
+  Databricks,
+  DatabricksBadRequestError,
+  DatabricksConnectionError,
+  DatabricksCredentialsError,
+  DatabricksEmbeddings,
+  DatabricksNotFoundError,
+  DatabricksPermissionDeniedError,
+} from "langchain-databricks";
 import { run } from "../../packages/langchain-databricks/tests/cli/helpers.js";
-
-const TOKEN = "dapi-SECRETTOKEN-7f3a9c2e5b1d";
-const CLIENT_ID = "secret-test-client";
-const CLIENT_SECRET = "oauth-SECRETCLIENT-4e8d2a6f0c";
-const SECRETS = [TOKEN, CLIENT_SECRET];
+import {
+  errorViews,
+  expectNoSecret,
+  SECRET_CLIENT_ID as CLIENT_ID,
+  SECRET_CLIENT_SECRET as CLIENT_SECRET,
+  SECRET_TOKEN as TOKEN,
+  SECRETS,
+} from "../helpers/secrets.js";
 
 let emulator: EmulatorHandle;
-/** Everything a user, a log or a tracer could see. */
+/** Everything a user or a tracer could see (the emulator's log is kept apart, in `logLines`). */
 const exposed: string[] = [];
+/** The emulator's request log, line by line. */
+const logLines: string[] = [];
 const see = (value: unknown): void => {
-  exposed.push(typeof value === "string" ? value : JSON.stringify(value, errorFields));
+  exposed.push(typeof value === "string" ? value : JSON.stringify(value, errorsExpanded));
 };
-/** Errors serialise their message, name, stack and fields, as loggers print them. */
-function errorFields(_key: string, value: unknown): unknown {
-  if (!(value instanceof Error)) return value;
-  const json = (value as { toJSON?: () => unknown }).toJSON?.();
-  return { json, message: value.message, stack: value.stack, name: value.name };
+/** An error, wherever it sits, is shown in every view a logger could print of it. */
+function errorsExpanded(_key: string, value: unknown): unknown {
+  return value instanceof Error ? errorViews(value) : value;
 }
 
 /** Records what LangChain hands its callbacks: serialized model, invocation params, outputs. */
@@ -55,7 +68,7 @@ beforeAll(async () => {
     ...defaultEmulatorOptions(),
     tokens: [TOKEN],
     oauthClients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }],
-    log: (line) => see(line),
+    log: (line) => logLines.push(line),
   });
 });
 afterAll(async () => {
@@ -101,49 +114,70 @@ describe("secrets appear nowhere", () => {
   });
 
   it("errors of each kind: 404, 400, a wrong credential, a refused OAuth client, a lost connection", async () => {
-    const failures: (() => Promise<unknown>)[] = [
-      () =>
-        new ChatDatabricks({ host: pat.host(), token: TOKEN, endpoint: "no-such-endpoint" }).invoke(
-          "x",
-          { callbacks },
-        ),
-      () =>
-        new ChatDatabricks({ host: pat.host(), token: TOKEN, endpoint: "databricks-llama" }).invoke(
-          "x",
-          { extraParams: { prompt: "not a chat field" }, callbacks },
-        ),
-      () =>
-        new ChatDatabricks({
-          host: pat.host(),
-          token: `${TOKEN}-revoked`,
-          endpoint: "databricks-llama",
-          maxRetries: 0,
-        }).invoke("x"),
-      () =>
-        new Databricks({
-          host: emulator.url,
-          clientId: CLIENT_ID,
-          clientSecret: `${CLIENT_SECRET}-wrong`,
-          authType: "oauth-m2m",
-          endpoint: "dolly",
-          maxRetries: 0,
-        }).invoke("x"),
-      () =>
-        new Databricks({
-          host: "http://127.0.0.1:9",
-          token: TOKEN,
-          endpoint: "dolly",
-          maxRetries: 0,
-        }).invoke("x"),
+    // Each failure with the class it must raise: a call that succeeds, or fails otherwise, fails.
+    const failures: [new (...args: never[]) => Error, () => Promise<unknown>][] = [
+      [
+        DatabricksNotFoundError,
+        () =>
+          new ChatDatabricks({
+            host: pat.host(),
+            token: TOKEN,
+            endpoint: "no-such-endpoint",
+          }).invoke("x", { callbacks }),
+      ],
+      [
+        DatabricksBadRequestError,
+        () =>
+          new ChatDatabricks({
+            host: pat.host(),
+            token: TOKEN,
+            endpoint: "databricks-llama",
+          }).invoke("x", { extraParams: { prompt: "not a chat field" }, callbacks }),
+      ],
+      [
+        // An unknown token: the workspace's 403 `Invalid access token.`
+        DatabricksPermissionDeniedError,
+        () =>
+          new ChatDatabricks({
+            host: pat.host(),
+            token: `${TOKEN}-revoked`,
+            endpoint: "databricks-llama",
+            maxRetries: 0,
+          }).invoke("x"),
+      ],
+      [
+        DatabricksCredentialsError,
+        () =>
+          new Databricks({
+            host: emulator.url,
+            clientId: CLIENT_ID,
+            clientSecret: `${CLIENT_SECRET}-wrong`,
+            authType: "oauth-m2m",
+            endpoint: "dolly",
+            maxRetries: 0,
+          }).invoke("x"),
+      ],
+      [
+        DatabricksConnectionError,
+        () =>
+          new Databricks({
+            host: "http://127.0.0.1:9",
+            token: TOKEN,
+            endpoint: "dolly",
+            maxRetries: 0,
+          }).invoke("x"),
+      ],
     ];
-    for (const failure of failures) {
+    // The wrong client secret's own Basic credential is as secret as the right one's.
+    const secrets = [...SECRETS, btoa(`${CLIENT_ID}:${CLIENT_SECRET}-wrong`)];
+    for (const [errorClass, failure] of failures) {
       const error = await failure().then(
         () => new Error("expected a failure"),
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(errorClass);
+      expectNoSecret(error, expect, secrets);
       see(error);
-      see(String(error));
     }
   });
 
@@ -158,14 +192,20 @@ describe("secrets appear nowhere", () => {
     for (const result of [ok, bad, batch]) see([result.stdout, result.stderr]);
   });
 
-  it("…in everything recorded above, and the emulator log was recorded too", () => {
-    expect(exposed.some((text) => text.includes("/serving-endpoints/dolly/invocations"))).toBe(
-      true,
-    );
+  it("…in everything recorded above, and in the emulator's log", () => {
     expect(exposed.length).toBeGreaterThan(30);
     for (const secret of SECRETS) {
       const leaks = exposed.filter((text) => text.includes(secret));
       expect(leaks, `${secret} leaked`).toEqual([]);
+    }
+    // The log was recorded (a request of the tests above is in it), and shows no secret either.
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.some((line) => line.includes("/serving-endpoints/dolly/invocations"))).toBe(
+      true,
+    );
+    for (const secret of SECRETS) {
+      const leaks = logLines.filter((line) => line.includes(secret));
+      expect(leaks, `${secret} leaked in the log`).toEqual([]);
     }
   });
 });

@@ -96,6 +96,7 @@ describe("connection failures say what to check", () => {
       request,
     );
     expect((error as DatabricksConnectionError).refusedOnLoopback).toBe(false);
+    expect((error as DatabricksConnectionError).retryable).toBe(true);
   });
 
   it.each(["http://localhost:8080/x", "http://[::1]:8080/x", "http://127.1.2.3:8080/x"])(
