@@ -116,7 +116,7 @@ describe("driver proxy", () => {
   });
 
   // Found by tests/fuzz.test.ts: a path that fetch would normalise or refuse, sent as is.
-  it("answers 502, not 500, for a cluster, port or org that is not valid percent-encoding", async () => {
+  it("answers 502, not 500, for a cluster or port that is not valid percent-encoding, and 403 for such an org", async () => {
     const h = await emulator();
     for (const path of ["/driver-proxy-api/o/0/%/7777", "/driver-proxy-api/o/0/c1/%E0%A4%A"]) {
       const answer = await rawGet(h.url, path, { Authorization: `Bearer ${h.token}` });
