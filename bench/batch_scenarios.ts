@@ -1,8 +1,6 @@
 /**
  * The many-prompts scenarios: S3 row packing, S5 embeddings throughput, S7 the `batch` CLI under
- * injected 429s. S3 and S7 exercise features that land on other branches (`Databricks`'s
- * `batchSize`, the CLI's `batch` command): each detects whether the feature is there and reports
- * "unavailable" instead of a misleading figure, so the scenario starts measuring once it is merged.
+ * injected 429s.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -11,18 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpenAIEmbeddings } from "@langchain/openai";
 import { defaultEmulatorOptions, startEmulator } from "databricks-serving-emulator";
-import { Databricks, DatabricksEmbeddings, type DatabricksInput } from "langchain-databricks";
-import { ANSWER } from "./contenders.js";
-import { EMBEDDING_DIMENSIONS } from "./fixtures.js";
+import { Databricks, DatabricksEmbeddings } from "langchain-databricks";
+import { ANSWER_TEXT, EMBEDDING_DIMENSIONS, TOKEN } from "./fixtures.js";
 import { checkedCall, roundsOf, type BenchServer, type Row } from "./scenarios.js";
-
-const TOKEN = "dapi-bench-0000";
-
-/** What a scenario could not measure, and why (printed instead of its ratio). */
-export interface Outcome {
-  rows: Row[];
-  note?: string;
-}
 
 interface PromptContender {
   name: string;
@@ -30,14 +19,11 @@ interface PromptContender {
   batchSize: number;
 }
 
-/** `batchSize` is not in this branch's `DatabricksInput` yet: passed through a typed widening. */
-type PackingInput = DatabricksInput & { batchSize?: number };
-
 /**
  * S3: `prompts` prompts through `Databricks.batch()` to a custom-model endpoint (`task: "custom"`,
  * `dataframe_records`) on a server that takes its latency per request, packed `batchSize` rows per
  * request against one request per prompt, both at `maxConcurrency`. Packing is verified by the
- * server's request count: without it (an unknown option, or ignored) the row says so.
+ * server's request count: a packed run that sent more than one request per two prompts throws.
  */
 export async function s3Packing(
   server: BenchServer,
@@ -45,7 +31,7 @@ export async function s3Packing(
   batchSize: number,
   maxConcurrency: number,
   rounds: number,
-): Promise<Outcome> {
+): Promise<Row[]> {
   const inputs = Array.from({ length: prompts }, (_, i) => `Prompt ${i}`);
   const contenders: PromptContender[] = [
     { name: "`Databricks.batch()`, one request per prompt", group: "reference", batchSize: 1 },
@@ -55,51 +41,40 @@ export async function s3Packing(
       batchSize,
     },
   ];
-  let note: string | undefined;
-  const create = (batch: number): Databricks | undefined => {
-    const fields: PackingInput = {
-      endpointName: "bench-custom",
-      task: "custom",
-      host: server.url,
-      token: TOKEN,
-      maxConcurrency,
-    };
-    if (batch > 1) fields.batchSize = batch;
-    try {
-      return new Databricks(fields);
-    } catch (error) {
-      note = `packing unavailable: \`new Databricks({ batchSize })\` throws (${(error as Error).message})`;
-      return undefined;
-    }
-  };
   const rows = await roundsOf(
     contenders,
     rounds,
     async (c) => {
-      const llm = create(c.batchSize);
-      if (llm) await checkedCall(c.name, () => llm.invoke("Hello"), 3);
+      const llm = new Databricks({
+        endpointName: "bench-custom",
+        task: "custom",
+        host: server.url,
+        token: TOKEN,
+        maxConcurrency,
+        batchSize: c.batchSize,
+      });
+      await checkedCall(c.name, () => llm.invoke("Hello"), 3);
       return llm;
     },
     async (llm) => {
-      if (!llm) return { promptsPerSec: Number.NaN, requests: Number.NaN };
       const before = await server.requests();
       const start = performance.now();
       const answers = await llm.batch(inputs, { maxConcurrency });
       const seconds = (performance.now() - start) / 1000;
       const requests = (await server.requests()) - before;
-      if (answers.length !== prompts || answers.some((a) => a !== ANSWER))
+      if (answers.length !== prompts || answers.some((a) => a !== ANSWER_TEXT))
         throw new Error("S3: a prompt was answered wrongly");
       return { promptsPerSec: prompts / seconds, requests };
     },
   );
-  const packed = rows[1];
-  if (note === undefined && packed && (packed.metrics["requests"] ?? prompts) > prompts / 2) {
-    note =
-      `packing unavailable: \`batchSize: ${batchSize}\` was accepted but the server received ` +
-      `${packed.metrics["requests"]} requests for ${prompts} prompts (one per prompt)`;
+  const requests = rows[1]?.metrics["requests"] ?? Number.NaN;
+  if (!(requests <= prompts / 2)) {
+    throw new Error(
+      `S3: \`batchSize: ${batchSize}\` did not pack: the server received ${requests} requests ` +
+        `for ${prompts} prompts`,
+    );
   }
-  if (note !== undefined && packed) packed.metrics["promptsPerSec"] = Number.NaN;
-  return note === undefined ? { rows } : { rows, note };
+  return rows;
 }
 
 interface EmbedContender {
@@ -214,7 +189,7 @@ function runCli(
  * answered with text), prompts/s over the whole process, and whether every prompt id appears
  * exactly once in the output. One run: it is a correctness-under-load check as much as a rate.
  */
-export async function s7BatchCli(prompts: number, failRatio: number): Promise<Outcome> {
+export async function s7BatchCli(prompts: number, failRatio: number): Promise<Row[]> {
   const emulator = await startEmulator({
     ...defaultEmulatorOptions(),
     faults: { "databricks-llama": { failRate: { status: 429, ratio: failRatio } } },
@@ -222,13 +197,6 @@ export async function s7BatchCli(prompts: number, failRatio: number): Promise<Ou
   const dir = await mkdtemp(join(tmpdir(), "bench-s7-"));
   try {
     const env = { DATABRICKS_HOST: emulator.url, DATABRICKS_TOKEN: emulator.token };
-    const help = await runCli(["batch", "--help"], env);
-    if (help.code !== 0 || /unknown command/i.test(help.stderr)) {
-      return {
-        rows: [],
-        note: `batch command unavailable: \`langchain-databricks batch --help\` exited ${String(help.code)} (${help.stderr.trim().split("\n")[0] ?? ""})`,
-      };
-    }
     const input = join(dir, "prompts.jsonl");
     const output = join(dir, "results.jsonl");
     const lines = Array.from({ length: prompts }, (_, i) =>
@@ -242,34 +210,40 @@ export async function s7BatchCli(prompts: number, failRatio: number): Promise<Ou
       env,
     );
     const seconds = (performance.now() - start) / 1000;
-    const results = (await readFile(output, "utf8").catch(() => ""))
-      .split("\n")
-      .filter((line) => line.trim() !== "")
-      .map((line) => JSON.parse(line) as { id?: unknown; text?: unknown; error?: unknown });
+    // A torn or otherwise unparsable line is counted, not thrown: it makes the run not exactly-once.
+    let unparsable = 0;
+    const results: { id?: unknown; text?: unknown; error?: unknown }[] = [];
+    for (const line of (await readFile(output, "utf8").catch(() => "")).split("\n")) {
+      if (line.trim() === "") continue;
+      try {
+        results.push(JSON.parse(line) as { id?: unknown; text?: unknown; error?: unknown });
+      } catch {
+        unparsable += 1;
+      }
+    }
     const seen = new Map<string, number>();
     for (const r of results) seen.set(String(r.id), (seen.get(String(r.id)) ?? 0) + 1);
+    // `prompts` results, each of the `prompts` ids exactly once: no room for any other id.
     const exactlyOnce =
+      unparsable === 0 &&
       results.length === prompts &&
-      lines.every((_, i) => seen.get(`p${i}`) === 1) &&
-      seen.size === prompts;
+      lines.every((_, i) => seen.get(`p${i}`) === 1);
     const answered = results.filter((r) => typeof r.text === "string").length;
     const stats = emulator.stats().endpoints["databricks-llama"];
-    return {
-      rows: [
-        {
-          name: "**`langchain-databricks batch`** (CLI process)",
-          group: "ours",
-          metrics: {
-            exitCode: run.code ?? Number.NaN,
-            completion: answered / prompts,
-            promptsPerSec: prompts / seconds,
-            exactlyOnce: exactlyOnce ? 1 : 0,
-            requests: stats?.requests ?? Number.NaN,
-            maxInFlight: stats?.maxInFlight ?? Number.NaN,
-          },
+    return [
+      {
+        name: "**`langchain-databricks batch`** (CLI process)",
+        group: "ours",
+        metrics: {
+          exitCode: run.code ?? Number.NaN,
+          completion: answered / prompts,
+          promptsPerSec: prompts / seconds,
+          exactlyOnce: exactlyOnce ? 1 : 0,
+          requests: stats?.requests ?? Number.NaN,
+          maxInFlight: stats?.maxInFlight ?? Number.NaN,
         },
-      ],
-    };
+      },
+    ];
   } finally {
     await rm(dir, { recursive: true, force: true });
     await emulator.close();

@@ -13,11 +13,9 @@ import { ChatOpenAI } from "@langchain/openai";
 import OpenAI from "openai";
 import { request as undiciRequest } from "undici";
 import { ChatDatabricks, Databricks } from "langchain-databricks";
-import { ANSWER_TEXT } from "./fixtures.js";
+import { ANSWER_TEXT, TOKEN } from "./fixtures.js";
 import { createDatabricksClient } from "../packages/langchain-databricks/src/options.js";
 
-export const ANSWER = ANSWER_TEXT;
-const TOKEN = "dapi-bench-0000";
 const MESSAGES = [{ role: "user" as const, content: "Hello" }];
 const CHAT_BODY = JSON.stringify({ model: "bench", messages: MESSAGES });
 const JSON_HEADERS = { "content-type": "application/json", authorization: `Bearer ${TOKEN}` };
@@ -74,7 +72,7 @@ export class NoIoLLM extends LLM {
     return "bench-no-io";
   }
   async _call(): Promise<string> {
-    return ANSWER;
+    return ANSWER_TEXT;
   }
 }
 
@@ -88,7 +86,7 @@ export class NoIoChatModel extends BaseChatModel {
     _options: this["ParsedCallOptions"],
     _runManager?: CallbackManagerForLLMRun,
   ): Promise<ChatResult> {
-    return { generations: [{ text: ANSWER, message: new AIMessage(ANSWER) }] };
+    return { generations: [{ text: ANSWER_TEXT, message: new AIMessage(ANSWER_TEXT) }] };
   }
 }
 
@@ -106,7 +104,7 @@ export class NoIoStreamingChatModel extends BaseChatModel {
     return "bench-no-io-stream";
   }
   async _generate(): Promise<ChatResult> {
-    return { generations: [{ text: ANSWER, message: new AIMessage(ANSWER) }] };
+    return { generations: [{ text: ANSWER_TEXT, message: new AIMessage(ANSWER_TEXT) }] };
   }
   override async *_streamResponseChunks(): AsyncGenerator<ChatGenerationChunk> {
     for (let i = 0; i < this.chunks; i++) {

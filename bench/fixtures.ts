@@ -3,6 +3,8 @@
 const CREATED = 1_700_000_000;
 /** The text of every fixed answer (contenders check it, so a client that misparses cannot look fast). */
 export const ANSWER_TEXT = "Hello from the bench server.";
+/** The token every contender sends (the bench server does not check it). */
+export const TOKEN = "dapi-bench-0000";
 export const CHAT_BODY = Buffer.from(
   JSON.stringify({
     id: "chatcmpl-bench",

@@ -14,8 +14,6 @@ export interface Section {
   /** Seconds the scenario took (warm-up included), to keep `--quick` under its budget. */
   seconds: number;
   rows: (Row & { ratios: Record<string, number> })[];
-  /** Why a figure is missing (e.g. "packing unavailable"), printed in place of a ratio. */
-  note?: string;
 }
 
 export interface Machine {

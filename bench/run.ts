@@ -4,13 +4,14 @@
  * Measures langchain-databricks against global `fetch`, `undici`, the `openai` SDK and
  * `@langchain/openai` on this machine, against a `node:http` server in a child process on
  * 127.0.0.1, prints one markdown table per scenario and writes the run to `bench/results/`
- * (`latest.json` + `latest.md` for a full run, `dev.*` otherwise). See docs/BENCHMARKS.md.
+ * (`latest.json` + `latest.md` for a full run at the default settings, `dev.*` otherwise). See
+ * docs/BENCHMARKS.md.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { s3Packing, s5Embeddings, s7BatchCli, type Outcome } from "./batch_scenarios.js";
+import { s3Packing, s5Embeddings, s7BatchCli } from "./batch_scenarios.js";
 import { gitCommit, machine, writeRecord, type RunRecord, type Section } from "./report.js";
 import {
   s0Overhead,
@@ -23,15 +24,14 @@ import {
 } from "./scenarios.js";
 import { CHAT_BODY, COMPLETION_BODY } from "./fixtures.js";
 import { fmt, ratioValue, table, times as x } from "./stats.js";
+import { packageVersion } from "../packages/langchain-databricks/src/cli/version.js";
 
-// Builds inject the version; running the sources with tsx does not (see scripts/demo.ts).
-const pkg = JSON.parse(
-  readFileSync(new URL("../packages/langchain-databricks/package.json", import.meta.url), "utf8"),
-) as {
-  version: string;
-};
-Object.assign(globalThis, { __PKG_VERSION__: pkg.version });
+// Builds inject the version; running the sources with tsx does not (as in the CLI's main.ts).
+const PKG_VERSION = packageVersion();
+Object.assign(globalThis, { __PKG_VERSION__: PKG_VERSION });
 
+const DEFAULT_LATENCY_MS = "20";
+const DEFAULT_CONCURRENCY = "64";
 const ALL = ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"] as const;
 const { values } = parseArgs({
   options: {
@@ -39,8 +39,8 @@ const { values } = parseArgs({
     only: { type: "string" },
     rounds: { type: "string" },
     scale: { type: "string" },
-    latency: { type: "string", default: "20" },
-    concurrency: { type: "string", default: "64" },
+    latency: { type: "string", default: DEFAULT_LATENCY_MS },
+    concurrency: { type: "string", default: DEFAULT_CONCURRENCY },
     help: { type: "boolean", default: false },
   },
 });
@@ -101,7 +101,7 @@ const record: RunRecord = {
   mode: { quick, scale, rounds, only: [...selected] },
   machine: machine(),
   versions: {
-    "langchain-databricks": pkg.version,
+    "langchain-databricks": PKG_VERSION,
     "@langchain/core": version("@langchain/core"),
     "@langchain/openai": version("@langchain/openai"),
     openai: version("openai"),
@@ -128,7 +128,6 @@ function report(
   headers: readonly string[],
   cells: (row: Row, ratios: Record<string, number>) => string[],
   ratios: Ratios = () => ({}),
-  note?: string,
 ): void {
   const withRatios = rows.map((row) => ({ ...row, ratios: ratios(row) }));
   if (rows.length > 0)
@@ -138,14 +137,12 @@ function report(
         withRatios.map((row) => cells(row, row.ratios)),
       ),
     );
-  if (note !== undefined) print(`\n**${note}**`);
   const section: Section = {
     id,
     title,
     seconds: (performance.now() - started) / 1000,
     rows: withRatios,
   };
-  if (note !== undefined) section.note = note;
   record.sections.push(section);
 }
 
@@ -174,10 +171,10 @@ print(
     `- commit: ${record.commit ? `${record.commit.sha.slice(0, 10)} "${record.commit.subject}"${record.commit.dirty ? " (with uncommitted changes)" : ""}` : "unknown (not a git work tree)"}`,
     `- node ${mc.node}, ${mc.os}`,
     `- cpus: ${mc.cores} × ${mc.cpuModel}; memory ${fmt(mc.memoryGiB, 1)} GiB`,
-    `- versions: langchain-databricks ${pkg.version} (sources via tsx; S6 imports dist/), ${Object.entries(
+    `- versions: langchain-databricks ${PKG_VERSION} (sources via tsx; S6 imports dist/), ${Object.entries(
       record.versions,
     )
-      .slice(1)
+      .filter(([name]) => name !== "langchain-databricks")
       .map(([name, v]) => `${name} ${v}`)
       .join(", ")}`,
     `- mode: ${quick ? "quick" : "full"}${scale !== 1 ? ` × ${scale}` : ""}; ${rounds} rounds per scenario, contenders rotated, medians shown; ` +
@@ -340,22 +337,21 @@ try {
       `${S3_LATENCY_MS} ms per request, \`maxConcurrency: ${S3_CONCURRENCY}\``;
     print(`\n## ${title}\n`);
     const slow = await startServer(S3_LATENCY_MS);
-    let outcome: Outcome;
+    let rows: Row[];
     try {
-      outcome = await s3Packing(slow, counts.s3Prompts, S3_BATCH_SIZE, S3_CONCURRENCY, rounds);
+      rows = await s3Packing(slow, counts.s3Prompts, S3_BATCH_SIZE, S3_CONCURRENCY, rounds);
     } finally {
       await slow.close();
     }
-    const single = outcome.rows[0]?.metrics["promptsPerSec"];
+    const single = rows[0]?.metrics["promptsPerSec"];
     report(
       "s3",
       title,
       started,
-      outcome.rows,
+      rows,
       ["contender", "prompts/s", "requests sent", "vs one request per prompt"],
       (r, q) => [r.name, m(r, "promptsPerSec"), m(r, "requests"), x(q["vsUnpacked"])],
       (r) => ({ vsUnpacked: ratioValue(r.metrics["promptsPerSec"] ?? Number.NaN, single) }),
-      outcome.note,
     );
   }
 
@@ -470,12 +466,12 @@ try {
       `S7 — the \`batch\` CLI: ${fmt(counts.s7Prompts)} prompts to the emulator, ` +
       `${fmt(S7_FAIL_RATIO * 100)}% of requests answered 429 (one run)`;
     print(`\n## ${title}\n`);
-    const outcome = await s7BatchCli(counts.s7Prompts, S7_FAIL_RATIO);
+    const rows = await s7BatchCli(counts.s7Prompts, S7_FAIL_RATIO);
     report(
       "s7",
       title,
       started,
-      outcome.rows,
+      rows,
       [
         "contender",
         "exit code",
@@ -494,17 +490,23 @@ try {
         m(r, "requests"),
         m(r, "maxInFlight"),
       ],
-      undefined,
-      outcome.note,
     );
   }
 } finally {
   await server.close();
 }
 
-// Only a full run of every scenario replaces the recorded `latest.*` (committed, quoted in
-// docs/BENCHMARKS.md); quick and partial runs go to `dev.*`, which git ignores.
-const full = !quick && scale === 1 && ALL.every((name) => selected.has(name));
+// Only a full run of every scenario with the default method replaces the recorded `latest.*`
+// (committed, quoted in docs/BENCHMARKS.md); quick and partial runs, and runs with any of
+// --scale, --rounds, --latency or --concurrency changed, go to `dev.*`, which git ignores.
+// `--rounds` counts whatever its value: it also sets S6's runs (7 by default).
+const full =
+  !quick &&
+  scale === 1 &&
+  values.rounds === undefined &&
+  latencyMs === Number(DEFAULT_LATENCY_MS) &&
+  concurrency === Number(DEFAULT_CONCURRENCY) &&
+  ALL.every((name) => selected.has(name));
 const path = writeRecord(
   new URL("./results/", import.meta.url),
   full ? "latest" : "dev",

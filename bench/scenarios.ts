@@ -10,7 +10,6 @@ import { ChatOpenAI } from "@langchain/openai";
 import OpenAI from "openai";
 import { ChatDatabricks, Databricks } from "langchain-databricks";
 import {
-  ANSWER,
   CALL_CONTENDERS,
   textOfChat,
   NoIoChatModel,
@@ -20,7 +19,7 @@ import {
   type CallContender,
   type Stream,
 } from "./contenders.js";
-import { CHAT_BODY, COMPLETION_BODY } from "./fixtures.js";
+import { ANSWER_TEXT, CHAT_BODY, COMPLETION_BODY } from "./fixtures.js";
 import { median, medianOfRounds, percentile, rotate } from "./stats.js";
 
 export interface BenchServer {
@@ -76,7 +75,7 @@ export interface Row {
 export async function checkedCall(name: string, call: Call, times: number): Promise<void> {
   for (let i = 0; i < times; i++) {
     const text = await call();
-    if (text !== ANSWER) throw new Error(`${name} answered ${JSON.stringify(text)}`);
+    if (text !== ANSWER_TEXT) throw new Error(`${name} answered ${JSON.stringify(text)}`);
   }
 }
 

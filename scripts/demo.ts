@@ -12,21 +12,16 @@
  *
  * Everything listens on 127.0.0.1 with ephemeral ports and is closed before exit.
  */
-import { readFileSync } from "node:fs";
 import { runSeedNotebook, type SeedCell } from "../examples/seed_notebook.js";
 import { createDriverBackend } from "../packages/langchain-databricks/src/cli/commands/driver_backends.js";
+import { packageVersion } from "../packages/langchain-databricks/src/cli/version.js";
 import { serveDriverProxyApp } from "langchain-databricks/driver-proxy";
 import { defaultEmulatorOptions, startEmulator } from "databricks-serving-emulator";
 import { ChatDatabricks, DatabricksEmbeddings } from "langchain-databricks";
 import { formatAgentRun, runAgentExamples } from "../examples/agent_run.js";
 
-// Builds inject the version; running the sources with tsx does not.
-const pkg = JSON.parse(
-  readFileSync(new URL("../packages/langchain-databricks/package.json", import.meta.url), "utf8"),
-) as {
-  version: string;
-};
-Object.assign(globalThis, { __PKG_VERSION__: pkg.version });
+// Builds inject the version; running the sources with tsx does not (as in the CLI's main.ts).
+Object.assign(globalThis, { __PKG_VERSION__: packageVersion() });
 
 const CLUSTER_ID = "0000-000000-xxxxxxxx";
 const DRIVER_PORT = "7777";

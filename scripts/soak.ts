@@ -18,9 +18,9 @@
  * {@link SOCKET_TREND_LIMIT}), or sockets that do not close once idle. A summary is printed either
  * way.
  */
-import { cpus, totalmem } from "node:os";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { machine } from "../bench/report.js";
+import { packageVersion } from "../packages/langchain-databricks/src/cli/version.js";
 import {
   describePhase,
   IDLE_SOCKETS_CLOSE_MS,
@@ -35,11 +35,8 @@ import {
   type ResourceSample,
 } from "../tests/e2e/load_driver.js";
 
-// Builds inject the version; running the sources with tsx does not (see scripts/demo.ts).
-const pkg = JSON.parse(
-  readFileSync(new URL("../packages/langchain-databricks/package.json", import.meta.url), "utf8"),
-) as { version: string };
-Object.assign(globalThis, { __PKG_VERSION__: pkg.version });
+// Builds inject the version; running the sources with tsx does not (as in the CLI's main.ts).
+Object.assign(globalThis, { __PKG_VERSION__: packageVersion() });
 
 const MAX_CONCURRENCY = LOAD_SETTINGS.maxConcurrency;
 const MIXED_ROUND = { batch: 2_000, invoke: 2_000, stream: 1_000 };
@@ -232,6 +229,7 @@ function summarize(run: {
   }
   const calls = sum((report) => report.calls);
   const succeeded = sum((report) => report.server.succeeded);
+  const mc = machine();
   console.log(
     [
       `- calls ${calls}, server successes ${succeeded}, requests ${sum((r) => r.server.requests)}, ` +
@@ -243,7 +241,7 @@ function summarize(run: {
       `- sockets: before start ${run.socketsBeforeStart}, after rounds first ${roundSockets[0] ?? 0} / last ${roundSockets.at(-1) ?? 0} / min ${Math.min(...roundSockets)} / max ${Math.max(...roundSockets)}, ` +
         `peak while running ${run.peakSockets} (bound ${SOCKET_BOUND}), once idle ${run.socketsIdle} (client and server ends both count)`,
       ...trends.map(({ loop, thirds }) => `- ${describeThirds(loop, thirds)}`),
-      `- duration ${(run.durationMs / 1000).toFixed(0)} s; Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${mb(totalmem())} MB RAM`,
+      `- duration ${(run.durationMs / 1000).toFixed(0)} s; Node ${mc.node}, ${mc.cores} × ${mc.cpuModel}, ${mc.memoryGiB} GiB RAM`,
       violations.length === 0 ? "\nPASS" : `\nFAIL\n${violations.map((v) => `- ${v}`).join("\n")}`,
     ].join("\n"),
   );
